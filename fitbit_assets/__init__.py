@@ -1,0 +1,1 @@
+"""fitbit-assets: Fitbit wearable data into PostgreSQL/TimescaleDB as Dagster assets."""

