@@ -25,6 +25,7 @@ from pydantic import Field
 
 from fitbit_assets import settings
 from fitbit_assets.local_days import LocalDay
+from fitbit_assets.roster import Participant
 
 EMBEDDED_DATABASE = "fitbit"
 SCHEMA_LOCK_ID = 7_303_001  # pg_advisory_xact_lock key: one schema writer at a time across processes
@@ -177,6 +178,20 @@ def replace_heart_rate_day(conn, participant_id: str, day: LocalDay, frame: pd.D
         conn.rollback()
         raise
     return deleted, inserted
+
+
+def upsert_participant(conn, participant: Participant) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            sql_query("participant_upsert"),
+            {
+                "participant_id": participant.participant_id,
+                "timezone": participant.timezone,
+                "enrolled_on": participant.enrolled_on,
+                "source": participant.source,
+            },
+        )
+    conn.commit()
 
 
 def count_heart_rate_day(conn, participant_id: str, day: LocalDay) -> int:

@@ -1,0 +1,41 @@
+# Everything a new machine needs is built from here: the venv, the package, the test-only Node harness.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STATE := $(CURDIR)/.state
+export DAGSTER_HOME := $(STATE)/dagster_home
+INSTALLED := $(VENV)/.installed
+PGLITE := fitbit_assets_tests/pglite
+
+.PHONY: install demo dev test register clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(INSTALLED)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## make demo: a synthetic cohort (3 participants x 7 days) end to end through Dagster on the embedded database
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/fitbit-assets demo
+
+## make dev: the Dagster UI (http://127.0.0.1:3000) on the same embedded database and state
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/fitbit-assets register || true
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+register: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/fitbit-assets register
+
+## make test: build everything, then the whole suite (unit + integration on real PostgreSQL)
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(STATE)

@@ -1,0 +1,54 @@
+"""Stage 1: the raw CSV of each participant-day lands in the landing folder."""
+
+import dagster as dg
+
+from fitbit_assets.partitions import participant_day_partitions, participant_days
+from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
+
+
+@dg.asset(
+    partitions_def=participant_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="landing",
+    kinds={"csv"},
+    description="Raw heart-rate CSV (local time,value) per participant and local day: generated for synthetic "
+    "participants, picked up from the landing folder for real exports.",
+)
+def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFilesResource) -> dg.MaterializeResult:
+    roster = study_files.roster()
+    generated, found, waiting, not_enrolled = 0, 0, [], []
+    rows = 0
+    for key in participant_days(context):
+        participant = roster.get(key.participant_id)
+        if key.local_date < participant.enrolled_on:
+            not_enrolled.append(str(key))
+            continue
+        if participant.source == "synthetic":
+            frame = generate_heart_rate_day(participant, key.local_date)
+            study_files.write_raw(key, heart_rate_csv_bytes(frame))
+            rows += len(frame)
+            generated += 1
+        elif study_files.raw_heart_rate_path(key).exists():
+            found += 1
+        else:
+            waiting.append(str(key))
+    if waiting and not (generated or found):
+        # Devices sync every few days: a missing export is expected, and the schedule's trailing window retries.
+        raise dg.Failure(
+            description=f"no data yet for {', '.join(waiting[:10])}{' ...' if len(waiting) > 10 else ''}: "
+            f"no file in {study_files.landing_dir}/heart_rate/<participant>/<date>.csv",
+            metadata={"days_waiting_for_data": waiting},
+            allow_retries=True,
+        )
+    if waiting:
+        context.log.warning(f"no data yet for {len(waiting)} day(s): {waiting[:10]}")
+    return dg.MaterializeResult(
+        metadata={
+            "days_generated": generated,
+            "days_found_in_landing": found,
+            "synthetic_rows": rows,
+            "days_waiting_for_data": waiting,
+            "days_before_enrolment": len(not_enrolled),
+        }
+    )

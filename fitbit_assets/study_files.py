@@ -1,0 +1,75 @@
+"""Files of the study: the roster, the landing folder of raw exports and the Parquet store of validated frames."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from fitbit_assets import settings
+from fitbit_assets.heart_rate import ValidationReport
+from fitbit_assets.partitions import ParticipantDayKey
+from fitbit_assets.roster import Roster, read_roster
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write to a temp file then rename, so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+class StudyFilesResource(dg.ConfigurableResource):
+    roster_path: str = Field(default_factory=lambda: str(settings.roster_path()))
+    landing_dir: str = Field(default_factory=lambda: str(settings.landing_dir()))
+    parquet_dir: str = Field(default_factory=lambda: str(settings.parquet_dir()))
+
+    def roster(self) -> Roster:
+        return read_roster(Path(self.roster_path))
+
+    def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
+        """Where a day's raw CSV is dropped (landing) or generated (synthetic)."""
+        return Path(self.landing_dir) / "heart_rate" / key.participant_id / f"{key.local_date.isoformat()}.csv"
+
+    def _validated_base(self, key: ParticipantDayKey) -> Path:
+        return Path(self.parquet_dir) / "heart_rate" / f"participant_id={key.participant_id}" / key.local_date.isoformat()
+
+    def validated_heart_rate_path(self, key: ParticipantDayKey) -> Path:
+        return self._validated_base(key).with_suffix(".parquet")
+
+    def validation_report_path(self, key: ParticipantDayKey) -> Path:
+        return self._validated_base(key).with_suffix(".validation.json")
+
+    def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
+        path = self.raw_heart_rate_path(key)
+        _atomic_write_bytes(path, payload)
+        return path
+
+    def write_validated(self, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport) -> None:
+        """Store the report, and the frame only if it passed: the store never holds data that failed rules."""
+        parquet = self.validated_heart_rate_path(key)
+        if frame is not None and report.passed:
+            parquet.parent.mkdir(parents=True, exist_ok=True)
+            tmp = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, parquet)
+        else:
+            parquet.unlink(missing_ok=True)
+        _atomic_write_bytes(self.validation_report_path(key), json.dumps(report.to_dict(), indent=1).encode())
+
+    def read_report(self, key: ParticipantDayKey) -> ValidationReport | None:
+        path = self.validation_report_path(key)
+        return ValidationReport.from_dict(json.loads(path.read_text())) if path.exists() else None
+
+    def read_validated(self, key: ParticipantDayKey) -> pd.DataFrame:
+        path = self.validated_heart_rate_path(key)
+        if not path.exists():
+            report = self.read_report(key)
+            reason = f"validation failed: {report.summary()}" if report else "validated_heart_rate not materialized"
+            raise FileNotFoundError(f"no validated heart rate for {key} at {path} ({reason})")
+        return pd.read_parquet(path)
