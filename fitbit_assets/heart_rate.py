@@ -99,7 +99,6 @@ def heart_rate_schema(day: LocalDay) -> pa.DataFrameSchema:
     inside_day = pa.Check(
         lambda ts: ts.isna() | ((ts >= day.start_utc) & (ts < day.end_utc)),
         name="inside_local_day",
-        error=f"timestamp outside local day {day.local_date} {day.timezone} [{day.start_utc}, {day.end_utc})",
     )
     return schema.update_column("ts", checks=[*schema.columns["ts"].checks, inside_day])
 

