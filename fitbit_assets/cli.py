@@ -79,7 +79,7 @@ def demo(days: int) -> int:
     new = register(instance)
     roster = read_roster(settings.roster_path())
     print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
-    job = defs.get_job_def("heart_rate_job")
+    job = defs.resolve_job_def("heart_rate_job")
     failed = 0
     check_counts = {"passed": 0, "failed": 0}
     for index, participant in enumerate(roster.participants, start=1):

@@ -1,0 +1,159 @@
+"""The asset graph through Dagster on the real embedded PostgreSQL."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.validated import validated_heart_rate
+from fitbit_assets.assets.warehouse_rows import heart_rate_rows
+from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.definitions import defs
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+
+GRAPH = [
+    raw_heart_rate_csv,
+    validated_heart_rate,
+    heart_rate_rows,
+    validated_heart_rate_schema,
+    heart_rate_rows_match_validated,
+]
+DAY = dt.date(2025, 6, 10)
+
+
+def materialize(instance, study_files, warehouse, *, partition_key=None, tags=None, selection=GRAPH):
+    return dg.materialize(
+        selection,
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        resources={"study_files": study_files, "warehouse": warehouse},
+        raise_on_error=False,
+    )
+
+
+def rows_for(query, participant_id):
+    return query("SELECT ts, bpm FROM heart_rate WHERE participant_id = %s ORDER BY ts", (participant_id,))
+
+
+def drop_landing_file(study_files, participant, date, rows):
+    body = "time,value\n" + "".join(f"{t},{v}\n" for t, v in rows)
+    path = study_files.raw_heart_rate_path(ParticipantDayKey(date, participant.participant_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body)
+    return path
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
+        "raw_heart_rate_csv",
+        "validated_heart_rate",
+        "heart_rate_rows",
+    }
+    assert defs.resolve_job_def("heart_rate_job") is not None
+    assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"
+
+
+def test_synthetic_day_end_to_end_and_idempotent(instance, study_files, warehouse, query):
+    key = ParticipantDayKey(DAY, SYNTHETIC.participant_id).key
+    first = materialize(instance, study_files, warehouse, partition_key=key)
+    assert first.success
+    expected = generate_heart_rate_day(SYNTHETIC, DAY)
+    loaded = rows_for(query, SYNTHETIC.participant_id)
+    assert len(loaded) == len(expected) > 5000
+    assert [bpm for _, bpm in loaded] == list(expected["value"])
+    assert all(e.passed for e in first.get_asset_check_evaluations())
+    assert len(first.get_asset_check_evaluations()) == 2
+
+    second = materialize(instance, study_files, warehouse, partition_key=key)
+    assert second.success
+    assert rows_for(query, SYNTHETIC.participant_id) == loaded  # no duplicates, no leftovers
+
+
+def test_changed_landing_file_reloads_exactly_the_new_rows(instance, study_files, warehouse, query):
+    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 71), ("08:00:10", 72)])
+    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    assert [b for _, b in rows_for(query, LANDING.participant_id)] == [70, 71, 72]
+
+    drop_landing_file(study_files, LANDING, DAY, [("09:00:00", 90), ("09:00:15", 91)])
+    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    loaded = rows_for(query, LANDING.participant_id)
+    assert [b for _, b in loaded] == [90, 91]
+    assert loaded[0][0] == pd.Timestamp("2025-06-10T07:00:00Z")  # Berlin CEST = UTC+2
+
+
+def test_failing_blocking_check_leaves_the_table_untouched(instance, study_files, warehouse, query):
+    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 71)])
+    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    before = rows_for(query, LANDING.participant_id)
+
+    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 400), ("08:00:05", 72)])
+    result = materialize(instance, study_files, warehouse, partition_key=key)
+    assert not result.success
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "validated_heart_rate_schema"]
+    assert not evaluation.passed
+    metadata = {k: v.value for k, v in evaluation.metadata.items()}
+    assert metadata["failed_rules"] == {
+        "bpm.less_than_or_equal_to(250)": 1,
+        "ts.field_uniqueness": 2,
+        "ts.ts_strictly_increasing": 1,
+    }
+    assert metadata["failed_days"] == [f"{LANDING.participant_id}/{DAY}"]
+    assert {s["csv_line"] for s in metadata["sample_rows"]} == {3, 4}
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "heart_rate_rows" not in materialized
+    assert rows_for(query, LANDING.participant_id) == before
+    assert not study_files.validated_heart_rate_path(ParticipantDayKey(DAY, LANDING.participant_id)).exists()
+
+
+def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, warehouse):
+    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    result = materialize(instance, study_files, warehouse, partition_key=key)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error = failure.step_failure_data.user_failure_data
+    assert error.description.startswith(f"no data yet for {LANDING.participant_id}/{DAY}")
+    assert failure.step_failure_data.error.cls_name == "Failure"
+
+
+def test_unknown_participant_is_named(instance, study_files, warehouse):
+    instance.add_dynamic_partitions("participant", ["ghost"])
+    result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(DAY, "ghost").key)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    cause = failure.step_failure_data.error.cause
+    assert cause.cls_name == "UnknownParticipantError"
+    assert "'ghost' is not a valid row of the roster" in cause.message
+
+
+def test_single_run_backfill_of_several_days(instance, study_files, warehouse, query):
+    first, last = DAY, DAY + dt.timedelta(days=4)
+    result = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
+    assert result.success
+    assert len(instance.get_runs()) == 1
+    expected = sum(len(generate_heart_rate_day(SYNTHETIC, first + dt.timedelta(days=i))) for i in range(5))
+    [(count,)] = query("SELECT count(*) FROM heart_rate WHERE participant_id = %s", (SYNTHETIC.participant_id,))
+    assert count == expected
+    materialized = {
+        (e.asset_key.to_user_string(), e.partition) for e in result.get_asset_materialization_events()
+    }
+    assert {p for a, p in materialized if a == "heart_rate_rows"} == {
+        ParticipantDayKey(first + dt.timedelta(days=i), SYNTHETIC.participant_id).key for i in range(5)
+    }
+    # The other participant was not touched by this participant's range.
+    assert query("SELECT count(*) FROM heart_rate WHERE participant_id = %s", (LANDING.participant_id,)) == [(0,)]
+
+
+def test_days_before_enrolment_produce_nothing(instance, study_files, warehouse, query):
+    before = SYNTHETIC.enrolled_on - dt.timedelta(days=1)
+    result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(before, SYNTHETIC.participant_id).key)
+    assert result.success
+    assert query("SELECT count(*) FROM heart_rate") == [(0,)]
