@@ -149,10 +149,47 @@ class WarehouseResource(dg.ConfigurableResource):
             return _schema_applied[self.resolved_dsn()]
 
 
-def _copy_text(frame: pd.DataFrame) -> io.StringIO:
+def _fixed_width_copy_bytes(participant_id: str, utc: np.ndarray, bpm: np.ndarray) -> bytes:
+    """COPY text for one participant, whole-second timestamps and bpm 0..999: every line has the same width
+    (bpm zero-padded to 3 digits, which smallint input accepts), so it is filled column by column into a byte
+    matrix with no Python object per row (~9x faster than formatting lines, see benchmarks/)."""
+    seconds = utc.astype("datetime64[s]").astype(np.int64)
+    days, second_of_day = np.divmod(seconds, 86_400)
+    unique_days, day_index = np.unique(days, return_inverse=True)
+    day_text = "".join(np.datetime_as_string(unique_days.astype("datetime64[D]"), unit="D").tolist())
+    day_bytes = np.frombuffer(day_text.encode("ascii"), np.uint8).reshape(-1, 10)
+    prefix = participant_id.encode() + b"\t"
+    col = len(prefix)
+    out = np.empty((len(seconds), col + 25), dtype=np.uint8)  # prefix + YYYY-MM-DDTHH:MM:SSZ\tNNN\n
+    out[:, :col] = np.frombuffer(prefix, np.uint8)
+    out[:, col : col + 10] = day_bytes[day_index.reshape(-1)]
+    out[:, col + 10] = ord("T")
+    hms = [second_of_day // 36000, second_of_day // 3600 % 10, second_of_day // 600 % 6, second_of_day // 60 % 10]
+    hms += [second_of_day // 10 % 6, second_of_day % 10]
+    out[:, [col + 11, col + 12, col + 14, col + 15, col + 17, col + 18]] = np.stack(hms, axis=1) + ord("0")
+    out[:, [col + 13, col + 16]] = ord(":")
+    out[:, col + 19 : col + 21] = np.frombuffer(b"Z\t", np.uint8)
+    out[:, col + 21 : col + 24] = np.stack([bpm // 100, bpm // 10 % 10, bpm % 10], axis=1) + ord("0")
+    out[:, col + 24] = ord("\n")
+    return out.tobytes()
+
+
+def _copy_text(frame: pd.DataFrame) -> io.StringIO | io.BytesIO:
     """Tab-separated COPY text built with vectorized formatting (``to_csv`` of timestamps is the slow part)."""
     utc = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
     whole_seconds = bool((utc.astype("datetime64[s]") == utc).all())
+    if len(frame) and whole_seconds and frame["participant_id"].nunique(dropna=False) == 1:
+        bpm = frame["bpm"].to_numpy()
+        if (
+            np.issubdtype(bpm.dtype, np.integer)
+            and bpm.min() >= 0
+            and bpm.max() <= 999
+            and not np.isnat(utc).any()
+            and 1000 <= utc.min().astype("datetime64[Y]").astype(np.int64) + 1970
+            and utc.max().astype("datetime64[Y]").astype(np.int64) + 1970 <= 9999
+        ):
+            participant_id = str(frame["participant_id"].iloc[0])
+            return io.BytesIO(_fixed_width_copy_bytes(participant_id, utc, bpm.astype(np.int64)))
     ts_text = np.datetime_as_string(utc, unit="s" if whole_seconds else "us")
     lines = "\n".join(
         f"{participant}\t{ts}Z\t{bpm}"
