@@ -1,0 +1,54 @@
+-- Heart-rate rollups as hierarchical continuous aggregates: 1 min on the heart_rate hypertable, 1 h on the
+-- 1-min aggregate, 1 day (UTC) on the 1-h aggregate (cagg-on-cagg, TimescaleDB >= 2.9). Each level stores
+-- count and sum so upper levels never average averages; mean_bpm is derived from them with the same
+-- expression the plain-PostgreSQL tables use (sql/postgres/050_heart_rate_aggregates.sql).
+-- materialized_only = true (no real-time union with raw rows): the Dagster asset heart_rate_aggregates
+-- refreshes the loaded window explicitly (CALL refresh_continuous_aggregate, autocommit), so reads are
+-- deterministic. WITH NO DATA keeps this file runnable inside apply_schema's transaction.
+CREATE MATERIALIZED VIEW IF NOT EXISTS heart_rate_1m
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT participant_id,
+       time_bucket(INTERVAL '1 minute', ts)  AS bucket,
+       count(*)                              AS samples,
+       sum(bpm)::bigint                      AS bpm_sum,
+       min(bpm)                              AS min_bpm,
+       max(bpm)                              AS max_bpm,
+       sum(bpm)::double precision / count(*)::double precision AS mean_bpm
+FROM heart_rate
+GROUP BY participant_id, time_bucket(INTERVAL '1 minute', ts)
+WITH NO DATA;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS heart_rate_1h
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT participant_id,
+       time_bucket(INTERVAL '1 hour', bucket)                        AS bucket,
+       sum(samples)::bigint                                          AS samples,
+       sum(bpm_sum)::bigint                                          AS bpm_sum,
+       min(min_bpm)                                                  AS min_bpm,
+       max(max_bpm)                                                  AS max_bpm,
+       sum(bpm_sum)::double precision / sum(samples)::double precision AS mean_bpm
+FROM heart_rate_1m
+GROUP BY participant_id, time_bucket(INTERVAL '1 hour', bucket)
+WITH NO DATA;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS heart_rate_1d
+WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
+SELECT participant_id,
+       time_bucket(INTERVAL '1 day', bucket)                         AS bucket,
+       sum(samples)::bigint                                          AS samples,
+       sum(bpm_sum)::bigint                                          AS bpm_sum,
+       min(min_bpm)                                                  AS min_bpm,
+       max(max_bpm)                                                  AS max_bpm,
+       sum(bpm_sum)::double precision / sum(samples)::double precision AS mean_bpm
+FROM heart_rate_1h
+GROUP BY participant_id, time_bucket(INTERVAL '1 day', bucket)
+WITH NO DATA;
+
+-- Safety net only (the asset refreshes what it loads): re-materialize anything invalidated in the late-sync
+-- window (device memory 7 days + sync lag -> 30 days), lowest level first.
+SELECT add_continuous_aggregate_policy('heart_rate_1m', start_offset => INTERVAL '30 days',
+    end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 hour', if_not_exists => TRUE);
+SELECT add_continuous_aggregate_policy('heart_rate_1h', start_offset => INTERVAL '30 days',
+    end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour', if_not_exists => TRUE);
+SELECT add_continuous_aggregate_policy('heart_rate_1d', start_offset => INTERVAL '30 days',
+    end_offset => INTERVAL '1 day', schedule_interval => INTERVAL '1 day', if_not_exists => TRUE);
