@@ -198,18 +198,39 @@ def _copy_text(frame: pd.DataFrame) -> io.StringIO | io.BytesIO:
     return io.StringIO(lines + "\n" if lines else "")
 
 
-def replace_heart_rate_day(conn, participant_id: str, day: LocalDay, frame: pd.DataFrame) -> tuple[int, int]:
+def _insert_rows(cur, frame: pd.DataFrame) -> int:
+    """Multi-row INSERTs (``method="insert"``): for servers without COPY FROM STDIN, e.g. the PGlite test server."""
+    import psycopg2.extras
+
+    rows = list(
+        zip(
+            frame["participant_id"].astype(str),
+            frame["ts"].dt.tz_convert("UTC").dt.to_pydatetime(),
+            frame["bpm"].astype("int64").tolist(),
+        )
+    )
+    psycopg2.extras.execute_values(cur, sql_query("heart_rate_insert"), rows, page_size=5000)
+    return len(rows)
+
+
+def replace_heart_rate_day(
+    conn, participant_id: str, day: LocalDay, frame: pd.DataFrame, method: Literal["copy", "insert"] = "copy"
+) -> tuple[int, int]:
     """Atomically replace one participant's local day: readers see the old rows until the commit.
 
     Returns (rows deleted, rows inserted). Any failure rolls back, leaving the previous rows in place.
+    ``method`` picks COPY (default, fastest) or multi-row INSERTs for servers that cannot COPY FROM STDIN.
     """
     window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
     try:
         with conn.cursor() as cur:
             cur.execute(sql_query("heart_rate_delete_day"), window)
             deleted = cur.rowcount
-            cur.copy_expert(sql_query("heart_rate_copy"), _copy_text(frame))
-            inserted = cur.rowcount
+            if method == "insert":
+                inserted = _insert_rows(cur, frame)
+            else:
+                cur.copy_expert(sql_query("heart_rate_copy"), _copy_text(frame))
+                inserted = cur.rowcount
         conn.commit()
     except BaseException:
         conn.rollback()
