@@ -111,6 +111,23 @@ class HeartRateFrame(pa.DataFrameModel):
         coerce = False
 
 
+def column_schema() -> "dg.TableSchema":
+    """The Pandera model as a Dagster table schema, for the asset's Columns tab."""
+    import dagster as dg
+
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                str(column.dtype),
+                description=", ".join(c.name for c in column.checks) or None,
+                constraints=dg.TableColumnConstraints(nullable=column.nullable, unique=column.unique),
+            )
+            for name, column in HeartRateFrame.to_schema().columns.items()
+        ]
+    )
+
+
 def heart_rate_schema(day: LocalDay) -> pa.DataFrameSchema:
     """The model plus the rule that every timestamp falls inside this participant's local day."""
     schema = HeartRateFrame.to_schema()

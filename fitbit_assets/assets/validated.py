@@ -6,6 +6,7 @@ from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.heart_rate import (
     RawFileError,
     ValidationReport,
+    column_schema,
     read_raw_heart_rate,
     to_utc_frame,
     to_warehouse_frame,
@@ -22,6 +23,7 @@ from fitbit_assets.study_files import StudyFilesResource
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="validated",
     kinds={"pandas", "parquet"},
+    metadata={"dagster/column_schema": column_schema()},
     description="Heart rate in UTC, validated by the Pandera HeartRateFrame model, stored as Parquet. A day that "
     "fails a rule is not stored; the blocking check validated_heart_rate_schema then stops the load.",
 )
