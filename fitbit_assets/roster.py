@@ -1,7 +1,9 @@
 """The participant roster: the source of truth for who is in the study and where their data comes from.
 
 CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional ``wear_profile``
-(``typical`` or ``low_wear``, synthetic participants only). Bad rows are reported, never loaded.
+(``typical`` or ``low_wear``, synthetic participants only). Optional ``takeout_timestamps`` (``local``, the
+default, or ``utc``) says how to read the disputed timestamps of this participant's Takeout heart-rate files
+(README "Real Fitbit exports"). Bad rows are reported, never loaded.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
 SOURCES = ("synthetic", "landing")
 WEAR_PROFILES = ("typical", "low_wear")
+TAKEOUT_TIMESTAMPS = ("local", "utc")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Participant:
     enrolled_on: dt.date
     source: str
     wear_profile: str = "typical"
+    takeout_timestamps: str = "local"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -91,7 +95,10 @@ def _parse_row(row: dict[str, str]) -> Participant:
     wear_profile = (row.get("wear_profile") or "typical").strip()
     if wear_profile not in WEAR_PROFILES:
         raise ValueError(f"wear_profile {wear_profile!r} must be one of {', '.join(WEAR_PROFILES)}")
-    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile)
+    takeout_timestamps = (row.get("takeout_timestamps") or "local").strip()
+    if takeout_timestamps not in TAKEOUT_TIMESTAMPS:
+        raise ValueError(f"takeout_timestamps {takeout_timestamps!r} must be one of {', '.join(TAKEOUT_TIMESTAMPS)}")
+    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile, takeout_timestamps)
 
 
 def read_roster(path: Path) -> Roster:
@@ -126,8 +133,9 @@ def write_roster(path: Path, participants: list[Participant]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([*REQUIRED_COLUMNS, "wear_profile"])
+        writer.writerow([*REQUIRED_COLUMNS, "wear_profile", "takeout_timestamps"])
         for p in participants:
             writer.writerow(
-                [p.participant_id, p.seed, p.timezone, p.enrolled_on.isoformat(), p.source, p.wear_profile]
+                [p.participant_id, p.seed, p.timezone, p.enrolled_on.isoformat(), p.source, p.wear_profile,
+                 p.takeout_timestamps]
             )
