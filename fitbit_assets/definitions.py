@@ -4,7 +4,10 @@ import os
 
 import dagster as dg
 
+from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
+from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
 from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
@@ -15,16 +18,25 @@ from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[raw_heart_rate_csv, validated_heart_rate, heart_rate_rows],
-    asset_checks=[validated_heart_rate_schema, heart_rate_rows_match_validated],
+    assets=[raw_heart_rate_csv, validated_heart_rate, heart_rate_rows, heart_rate_aggregates, daily_adherence],
+    asset_checks=[
+        validated_heart_rate_schema,
+        heart_rate_rows_match_validated,
+        heart_rate_aggregates_match_raw,
+        daily_adherence_valid_day,
+    ],
     jobs=[heart_rate_job],
     schedules=[daily_heart_rate_schedule],
-    sensors=[participant_roster_sensor],
+    sensors=[participant_roster_sensor, coordinator_alert_sensor],
     resources={
         # No DSN: the embedded PostgreSQL under the state folder.
         "warehouse": WarehouseResource(
             dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if os.environ.get("FITBIT_WAREHOUSE_DSN") else None
         ),
         "study_files": StudyFilesResource(),
+        # FITBIT_WORN_MINUTE_MIN_SAMPLES / FITBIT_VALID_DAY_MINUTES / FITBIT_IMPUTE_MAX_GAP_MINUTES
+        "adherence": AdherenceResource(),
+        # Off until FITBIT_ALERT_SMTP_HOST+FITBIT_ALERT_SMTP_TO or FITBIT_ALERT_WEBHOOK_URL are set.
+        "alert_channel": alert_channel_from_env(),
     },
 )

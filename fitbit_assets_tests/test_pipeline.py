@@ -55,6 +55,8 @@ def test_definitions_load():
         "raw_heart_rate_csv",
         "validated_heart_rate",
         "heart_rate_rows",
+        "heart_rate_aggregates",
+        "daily_adherence",
     }
     assert defs.resolve_job_def("heart_rate_job") is not None
     assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"

@@ -8,8 +8,9 @@ SELECT d.participant_id,
        sum(d.imputed_minutes)                                     AS imputed_minutes,
        r.trailing_7d_adherence_pct,
        r.consecutive_invalid_days,
-       CASE WHEN r.consecutive_invalid_days > 0 OR count(*) FILTER (WHERE NOT d.valid_day) > 0
-            THEN 'FLAGGED' ELSE 'ok' END                          AS status
+       CASE WHEN count(*) FILTER (WHERE NOT d.valid_day) > 0
+            THEN 'FLAGGED: ' || count(*) FILTER (WHERE NOT d.valid_day) || ' invalid day(s)'
+            ELSE 'ok' END                                         AS status
 FROM daily_adherence d
 JOIN participant_adherence r USING (participant_id)
 GROUP BY d.participant_id, r.trailing_7d_adherence_pct, r.consecutive_invalid_days
