@@ -1,0 +1,91 @@
+"""Hand-built participant-days with known wear (shared by the adherence, alert and TimescaleDB tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
+from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
+from fitbit_assets.assets.validated import validated_heart_rate
+from fitbit_assets.assets.warehouse_rows import heart_rate_rows
+from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.local_days import LocalDay
+from fitbit_assets.partitions import ParticipantDayKey
+
+FULL_GRAPH = [
+    raw_heart_rate_csv,
+    validated_heart_rate,
+    heart_rate_rows,
+    heart_rate_aggregates,
+    daily_adherence,
+    validated_heart_rate_schema,
+    heart_rate_rows_match_validated,
+    heart_rate_aggregates_match_raw,
+    daily_adherence_valid_day,
+]
+SAMPLE_OFFSETS_S = (0, 15, 30, 45)  # 4 samples in every worn minute
+
+
+def bpm_at(minute: int) -> int:
+    """Deterministic bpm per local minute index: a saw-tooth 60..99, so interpolation is easy to check."""
+    return 60 + minute % 40
+
+
+def all_worn(_: int) -> bool:
+    return True
+
+
+def worn_except(*ranges: tuple[int, int]) -> Callable[[int], bool]:
+    """Worn everywhere except the half-open minute ranges given."""
+    return lambda minute: not any(start <= minute < end for start, end in ranges)
+
+
+def worn_only(start: int, end: int) -> Callable[[int], bool]:
+    return lambda minute: start <= minute < end
+
+
+def day_frame(participant_id: str, day: LocalDay, worn: Callable[[int], bool]) -> pd.DataFrame:
+    """The warehouse frame (participant_id, ts UTC, bpm) of a hand-built day."""
+    start = day.start_utc
+    rows = [
+        (participant_id, start + pd.Timedelta(minutes=minute, seconds=offset), bpm_at(minute))
+        for minute in range(day.seconds // 60)
+        if worn(minute)
+        for offset in SAMPLE_OFFSETS_S
+    ]
+    frame = pd.DataFrame(rows, columns=["participant_id", "ts", "bpm"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def landing_csv(day: LocalDay, worn: Callable[[int], bool]) -> str:
+    """The same day as a raw Fitbit-style ``time,value`` CSV in local wall-clock time (DST folds in order)."""
+    frame = day_frame("x", day, worn)
+    local = frame["ts"].dt.tz_convert(day.timezone).dt.strftime("%H:%M:%S")
+    return "time,value\n" + "".join(f"{t},{b}\n" for t, b in zip(local, frame["bpm"]))
+
+
+def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool]) -> None:
+    path = study_files.raw_heart_rate_path(ParticipantDayKey(date, participant.participant_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(landing_csv(LocalDay(date, participant.timezone), worn))
+
+
+def materialize_days(instance, study_files, warehouse, *, partition_key=None, tags=None, adherence=None):
+    return dg.materialize(
+        FULL_GRAPH,
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        resources={
+            "study_files": study_files,
+            "warehouse": warehouse,
+            "adherence": adherence or AdherenceResource(),
+        },
+        raise_on_error=False,
+    )
