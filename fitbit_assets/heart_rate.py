@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -16,6 +17,7 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN
 
 RAW_COLUMNS = ["time", "value"]
+RAW_COLUMNS_WITH_CONFIDENCE = ["time", "value", "confidence"]  # Takeout exports keep Fitbit's 0-3 confidence
 MIN_BPM, MAX_BPM = 25, 250
 
 
@@ -31,7 +33,7 @@ def read_raw_heart_rate(path: Path) -> pd.DataFrame:
         raise RawFileError(f"{path}: empty file, expected a header line 'time,value'") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise RawFileError(f"{path}: not a valid CSV ({exc})") from None
-    if list(raw.columns) != RAW_COLUMNS:
+    if list(raw.columns) not in (RAW_COLUMNS, RAW_COLUMNS_WITH_CONFIDENCE):
         raise RawFileError(f"{path}: header is {list(raw.columns)}, expected {RAW_COLUMNS}")
     return raw
 
@@ -79,7 +81,7 @@ def to_utc_frame(raw: pd.DataFrame, participant_id: str, day: LocalDay) -> pd.Da
         ts = (local_time - offset).dt.tz_localize("UTC")
     else:
         ts = local_time.dt.tz_localize(zone, ambiguous=_fall_back_fold(local_time, zone), nonexistent="NaT")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "participant_id": pd.Series(participant_id, index=raw.index, dtype=str),
             "ts": ts.dt.tz_convert("UTC"),
@@ -87,6 +89,9 @@ def to_utc_frame(raw: pd.DataFrame, participant_id: str, day: LocalDay) -> pd.Da
             "local_time": local_time,
         }
     )
+    if "confidence" in raw:  # optional; empty cells are null
+        frame["confidence"] = pd.to_numeric(raw["confidence"].str.strip(), errors="coerce").astype("float64")
+    return frame
 
 
 class HeartRateFrame(pa.DataFrameModel):
@@ -96,6 +101,7 @@ class HeartRateFrame(pa.DataFrameModel):
     ts: Series[pd.DatetimeTZDtype] = pa.Field(nullable=False, unique=True, dtype_kwargs={"unit": "ns", "tz": "UTC"})
     bpm: Series[float] = pa.Field(nullable=False, ge=MIN_BPM, le=MAX_BPM)
     local_time: Series[pd.Timestamp] = pa.Field(nullable=True)
+    confidence: Optional[Series[float]] = pa.Field(nullable=True, isin=[0.0, 1.0, 2.0, 3.0])  # Takeout only
 
     @pa.check("bpm", name="bpm_is_integer")
     def bpm_is_integer(cls, bpm: Series[float]) -> Series[bool]:

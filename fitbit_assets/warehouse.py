@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -213,13 +213,32 @@ def _insert_rows(cur, frame: pd.DataFrame) -> int:
     return len(rows)
 
 
+def _copy_text_with_confidence(frame: pd.DataFrame) -> io.StringIO:
+    """COPY text with the optional Takeout ``confidence`` column (``\\N`` where a sample has none)."""
+    utc = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    ts_text = np.datetime_as_string(utc, unit="us")
+    confidence = ["\\N" if pd.isna(c) else str(int(c)) for c in frame["confidence"]]
+    lines = "\n".join(
+        f"{participant}\t{ts}Z\t{bpm}\t{conf}"
+        for participant, ts, bpm, conf in zip(frame["participant_id"], ts_text, frame["bpm"].astype("int64"), confidence)
+    )
+    return io.StringIO(lines + "\n" if lines else "")
+
+
 def replace_heart_rate_day(
-    conn, participant_id: str, day: LocalDay, frame: pd.DataFrame, method: Literal["copy", "insert"] = "copy"
+    conn,
+    participant_id: str,
+    day: LocalDay,
+    frame: pd.DataFrame,
+    method: Literal["copy", "insert"] = "copy",
+    lineage=None,
 ) -> tuple[int, int]:
     """Atomically replace one participant's local day: readers see the old rows until the commit.
 
     Returns (rows deleted, rows inserted). Any failure rolls back, leaving the previous rows in place.
     ``method`` picks COPY (default, fastest) or multi-row INSERTs for servers that cannot COPY FROM STDIN.
+    ``lineage`` (``sources.lineage.Lineage``) is upserted into heart_rate_lineage in the same transaction;
+    without it the day's lineage row is removed rather than left describing other rows.
     """
     window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
     try:
@@ -228,9 +247,21 @@ def replace_heart_rate_day(
             deleted = cur.rowcount
             if method == "insert":
                 inserted = _insert_rows(cur, frame)
+            elif "confidence" in frame and frame["confidence"].notna().any():
+                cur.copy_expert(sql_query("heart_rate_copy_with_confidence"), _copy_text_with_confidence(frame))
+                inserted = cur.rowcount
             else:
                 cur.copy_expert(sql_query("heart_rate_copy"), _copy_text(frame))
                 inserted = cur.rowcount
+            day_key = {"participant_id": participant_id, "local_date": day.local_date}
+            if lineage is None:
+                cur.execute(sql_query("heart_rate_lineage_delete"), day_key)
+            else:
+                cur.execute(
+                    sql_query("heart_rate_lineage_upsert"),
+                    {**day_key, "source_format": lineage.source_format, "source_files": list(lineage.source_files),
+                     "rows": inserted},
+                )
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -258,4 +289,103 @@ def count_heart_rate_day(conn, participant_id: str, day: LocalDay) -> int:
             sql_query("heart_rate_count_day"),
             {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc},
         )
+        return int(cur.fetchone()[0])
+
+
+def _copy_field(series: pd.Series) -> list[str]:
+    """One column as COPY text fields (``\\N`` for nulls) by dtype: UTC timestamps, dates, integers, floats, text."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        whole_seconds = bool((utc.astype("datetime64[s]") == utc).all())
+        text = np.char.add(np.datetime_as_string(utc, unit="s" if whole_seconds else "us"), "Z").astype(object)
+    elif pd.api.types.is_datetime64_dtype(series.dtype):  # naive: a local calendar date
+        text = series.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    elif pd.api.types.is_integer_dtype(series.dtype):
+        text = series.astype(object).to_numpy()
+    elif pd.api.types.is_float_dtype(series.dtype):
+        text = np.array([repr(float(v)) for v in series.to_numpy(dtype="float64")], dtype=object)
+    else:
+        text = series.astype(object).to_numpy()
+        if any("\t" in str(v) or "\n" in str(v) or "\\" in str(v) for v in text if v is not None):
+            raise ValueError(f"column {series.name!r} holds tab, newline or backslash characters")
+    nulls = series.isna().to_numpy()
+    return ["\\N" if null else str(value) for value, null in zip(text, nulls)]
+
+
+def _copy_rows_text(frame: pd.DataFrame, columns: Sequence[str]) -> io.StringIO:
+    fields = [_copy_field(frame[column]) for column in columns]
+    lines = "\n".join("\t".join(row) for row in zip(*fields))
+    return io.StringIO(lines + "\n" if lines else "")
+
+
+def replace_rows(
+    conn,
+    table: str,
+    columns: Sequence[str],
+    frame: pd.DataFrame,
+    participant_id: str,
+    day: LocalDay,
+    by: Literal["ts", "local_date"] = "local_date",
+    method: Literal["copy", "insert"] = "copy",
+    copy_payload: io.IOBase | None = None,
+    in_transaction: Callable | None = None,
+) -> tuple[int, int]:
+    """The one atomic participant-day replace: DELETE the day's rows of ``table`` and load ``frame[columns]`` in one
+    transaction, so readers see the old rows until the commit and any failure leaves them in place.
+
+    The day is the UTC window of the participant's local day (``by="ts"``) or a ``local_date`` column
+    (``by="local_date"``, e.g. SpO2 attached to the wake-up date). ``method`` is COPY (default; ``copy_payload``
+    overrides the generic text, e.g. heart rate's fixed-width fast path) or multi-row INSERTs for servers without
+    COPY FROM STDIN. ``in_transaction(cursor, inserted)`` runs extra statements before the commit.
+    Returns (rows deleted, rows inserted).
+    """
+    from psycopg2 import sql
+    import psycopg2.extras
+
+    if by == "ts":
+        condition = sql.SQL("ts >= %(start_utc)s AND ts < %(end_utc)s")
+        params = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
+    else:
+        condition = sql.SQL("local_date = %(local_date)s")
+        params = {"participant_id": participant_id, "local_date": day.local_date}
+    delete = sql.SQL("DELETE FROM {} WHERE participant_id = %(participant_id)s AND {}").format(
+        sql.Identifier(table), condition
+    )
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(delete, params)
+            deleted = cur.rowcount
+            if method == "insert":
+                rows = [tuple(None if pd.isna(v) else v for v in row) for row in frame[list(columns)].astype(object).itertuples(index=False)]
+                insert = sql.SQL("INSERT INTO {} ({}) VALUES %s").format(sql.Identifier(table), column_list)
+                psycopg2.extras.execute_values(cur, insert.as_string(cur), rows, page_size=5000)
+                inserted = len(rows)
+            else:
+                copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), column_list)
+                payload = copy_payload if copy_payload is not None else _copy_rows_text(frame, columns)
+                cur.copy_expert(copy.as_string(cur), payload)
+                inserted = cur.rowcount
+            if in_transaction is not None:
+                in_transaction(cur, inserted)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return deleted, inserted
+
+
+def count_rows(conn, table: str, participant_id: str, day: LocalDay, by: Literal["ts", "local_date"] = "local_date") -> int:
+    from psycopg2 import sql
+
+    if by == "ts":
+        condition = sql.SQL("ts >= %(start_utc)s AND ts < %(end_utc)s")
+    else:
+        condition = sql.SQL("local_date = %(local_date)s")
+    query = sql.SQL("SELECT count(*) FROM {} WHERE participant_id = %(participant_id)s AND {}").format(
+        sql.Identifier(table), condition
+    )
+    params = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc, "local_date": day.local_date}
+    with conn.cursor() as cur:
+        cur.execute(query, params)
         return int(cur.fetchone()[0])

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from fitbit_assets.assets.exports import stage_landing_exports
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
@@ -17,6 +18,8 @@ from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_byte
 )
 def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFilesResource) -> dg.MaterializeResult:
     roster = study_files.roster()
+    # Real exports (Fitabase CSV, Takeout, Web API JSON) dropped in landing/<participant>/ -> day CSVs.
+    split_from_exports = stage_landing_exports(context, study_files, roster, participant_days(context))
     generated, found, waiting, not_enrolled = 0, 0, [], []
     rows = 0
     for key in participant_days(context):
@@ -47,6 +50,7 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
         metadata={
             "days_generated": generated,
             "days_found_in_landing": found,
+            "days_split_from_exports": split_from_exports[:50],
             "synthetic_rows": rows,
             "days_waiting_for_data": waiting,
             "days_before_enrolment": len(not_enrolled),

@@ -5,6 +5,7 @@ import dagster as dg
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import participant_day_partitions, participant_days
+from fitbit_assets.sources.lineage import read_lineage
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource, replace_heart_rate_day, upsert_participant
 
@@ -34,7 +35,8 @@ def heart_rate_rows(
                 continue
             day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
             frame = study_files.read_validated(key)
-            deleted, inserted = replace_heart_rate_day(conn, key.participant_id, day, frame)
+            lineage = read_lineage(study_files.raw_heart_rate_path(key), roster.get(key.participant_id).source)
+            deleted, inserted = replace_heart_rate_day(conn, key.participant_id, day, frame, lineage=lineage)
             replaced_total += deleted
             inserted_total += inserted
             days_loaded += 1

@@ -1,0 +1,1 @@
+COPY heart_rate (participant_id, ts, bpm, confidence) FROM STDIN
