@@ -1,8 +1,9 @@
 """Coordinator alerts: failed asset checks and failed runs -> one message per participant and day.
 
 A failed non-blocking check does not fail its run (dagster-io/dagster#29896), so run-failure sensors never see
-it: ``coordinator_alert_sensor`` reads ASSET_CHECK_EVALUATION and RUN_FAILURE records from the event log with
-a cursor, turns them into alerts keyed (participant, local day, kind), drops keys already delivered (table
+it: ``coordinator_alert_sensor`` follows finished runs in the event log with a cursor (RUN_SUCCESS and
+RUN_FAILURE records), reads each run's ASSET_CHECK_EVALUATION events, turns failed evaluations and failed runs
+into alerts keyed (participant, local day, kind), drops keys already delivered (table
 ``alert_sent``), groups the rest into one message per participant-day and sends it by email (SMTP) and/or a
 JSON webhook. Both channels are off until configured; credentials come from environment variables only.
 
@@ -191,20 +192,20 @@ def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[
 
 @dataclass(frozen=True)
 class AlertCursor:
-    """Last processed event-log storage ids of check evaluations and of run failures."""
+    """Last processed run-status event-log storage ids: finished runs (their check evaluations) and failed runs."""
 
-    check_storage_id: int = 0
-    run_storage_id: int = 0
+    success_storage_id: int = 0
+    failure_storage_id: int = 0
 
     @classmethod
     def parse(cls, cursor: Optional[str]) -> "AlertCursor":
         if not cursor:
             return cls()
         data = json.loads(cursor)
-        return cls(int(data.get("check", 0)), int(data.get("run", 0)))
+        return cls(int(data.get("success", 0)), int(data.get("failure", 0)))
 
     def serialize(self) -> str:
-        return json.dumps({"check": self.check_storage_id, "run": self.run_storage_id})
+        return json.dumps({"success": self.success_storage_id, "failure": self.failure_storage_id})
 
 
 # -------------------------------------------------------------------------------------------------- channels
@@ -315,18 +316,10 @@ def _metadata_values(metadata: Mapping[str, object]) -> dict[str, object]:
     return {key: getattr(value, "value", value) for key, value in metadata.items()}
 
 
-def collect_alerts(instance: dg.DagsterInstance, cursor: AlertCursor) -> tuple[list[Alert], AlertCursor]:
-    """New alerts in the event log after ``cursor``, and the cursor after them."""
-    alerts: list[Alert] = []
-    check_records = instance.event_log_storage.get_event_records(
-        dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=cursor.check_storage_id),
-        limit=BATCH_LIMIT,
-        ascending=True,
-    )
-    check_id = cursor.check_storage_id
-    for record in check_records:
-        check_id = max(check_id, record.storage_id)
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
+def _check_alerts_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Alert]:
+    alerts = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
         alerts.extend(
             alerts_from_check_evaluation(
                 evaluation.check_name,
@@ -334,32 +327,63 @@ def collect_alerts(instance: dg.DagsterInstance, cursor: AlertCursor) -> tuple[l
                 evaluation.partition,
                 _metadata_values(evaluation.metadata),
                 evaluation.description,
-                dt.datetime.fromtimestamp(record.timestamp, dt.timezone.utc),
-                source=f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}, run {record.run_id}",
+                dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc),
+                source=f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}, run {run_id}",
             )
         )
+    return alerts
+
+
+def collect_alerts(instance: dg.DagsterInstance, cursor: AlertCursor) -> tuple[list[Alert], AlertCursor]:
+    """New alerts since ``cursor``, and the cursor after them.
+
+    Finished runs are found through run-status records (RUN_SUCCESS / RUN_FAILURE), which carry global storage
+    ids on every event-log storage (also the run-sharded SQLite one of ``make dev``); the check evaluations are
+    then read from each finished run's own event log.
+    """
     from dagster._core.event_api import RunStatusChangeRecordsFilter
 
-    run_records = instance.fetch_run_status_changes(
-        RunStatusChangeRecordsFilter(dg.DagsterEventType.RUN_FAILURE, after_storage_id=cursor.run_storage_id or None),
-        limit=BATCH_LIMIT,
-        ascending=True,
-    ).records
-    run_id_cursor = cursor.run_storage_id
-    for record in run_records:
-        run_id_cursor = max(run_id_cursor, record.storage_id)
-        run = instance.get_run_by_id(record.run_id)
-        event = record.event_log_entry.dagster_event
-        alerts.extend(
-            alerts_from_run_failure(
-                record.run_id,
-                run.job_name if run else "?",
-                run.tags if run else {},
-                (event.message if event else None) or record.event_log_entry.user_message or "",
-                dt.datetime.fromtimestamp(record.timestamp, dt.timezone.utc),
+    alerts: list[Alert] = []
+    success_id, failure_id = cursor.success_storage_id, cursor.failure_storage_id
+    for event_type, after in (
+        (dg.DagsterEventType.RUN_SUCCESS, cursor.success_storage_id),
+        (dg.DagsterEventType.RUN_FAILURE, cursor.failure_storage_id),
+    ):
+        records = instance.fetch_run_status_changes(
+            RunStatusChangeRecordsFilter(event_type, after_storage_id=after or None), limit=BATCH_LIMIT, ascending=True
+        ).records
+        for record in records:
+            alerts.extend(_check_alerts_of_run(instance, record.run_id))
+            if event_type == dg.DagsterEventType.RUN_SUCCESS:
+                success_id = max(success_id, record.storage_id)
+                continue
+            failure_id = max(failure_id, record.storage_id)
+            run = instance.get_run_by_id(record.run_id)
+            event = record.event_log_entry.dagster_event
+            alerts.extend(
+                alerts_from_run_failure(
+                    record.run_id,
+                    run.job_name if run else "?",
+                    run.tags if run else {},
+                    " ".join(
+                        filter(None, [(event.message if event else None) or record.event_log_entry.user_message]
+                               + _step_failures(instance, record.run_id))
+                    ),
+                    dt.datetime.fromtimestamp(record.timestamp, dt.timezone.utc),
+                )
             )
-        )
-    return alerts, AlertCursor(check_id, run_id_cursor)
+    return alerts, AlertCursor(success_id, failure_id)
+
+
+def _step_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """What failed inside the run, for the coordinator (e.g. "no data yet for ...")."""
+    reasons = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        user = data.user_failure_data
+        detail = (user.description if user and user.description else None) or (data.error.message.strip() if data.error else "")
+        reasons.append(f"Step {entry.step_key}: {detail[:500]}")
+    return reasons
 
 
 def already_sent(conn, alerts: Iterable[Alert]) -> set[AlertKey]:

@@ -1,0 +1,236 @@
+"""Coordinator alerts: pure attribution/de-dup, then the sensor against a real SMTP server and a real HTTP
+server on loopback after real materializations."""
+
+import datetime as dt
+import json
+import threading
+import email.policy
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+
+from fitbit_assets.alerts import (
+    NON_ADHERENT,
+    RUN_FAILED,
+    Alert,
+    AlertChannelResource,
+    AlertCursor,
+    alert_channel_from_env,
+    alerts_from_check_evaluation,
+    alerts_from_run_failure,
+    coordinator_alert_sensor,
+    plan_messages,
+)
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
+from fitbit_assets_tests.conftest import LANDING
+from fitbit_assets_tests.timescale_server import free_loopback_port
+
+D1 = dt.date(2025, 6, 10)
+NOW = dt.datetime(2025, 6, 20, 13, 0, tzinfo=dt.timezone.utc)
+
+
+# ------------------------------------------------------------------------------------------------ pure
+
+
+def test_plan_messages_groups_per_participant_day_and_skips_sent_keys():
+    alerts = [
+        Alert("p1", D1, NON_ADHERENT, "low"),
+        Alert("p1", D1, NON_ADHERENT, "low again"),  # same key in one batch: latest wins
+        Alert("p1", D1, RUN_FAILED, "boom"),  # same participant-day: same message
+        Alert("p1", D1 + dt.timedelta(days=1), NON_ADHERENT, "low"),
+        Alert("p2", D1, NON_ADHERENT, "low"),
+    ]
+    messages = plan_messages(alerts, already_sent={("p2", D1, NON_ADHERENT)})
+    assert [(m.participant_id, m.local_date, m.kinds) for m in messages] == [
+        ("p1", D1, [NON_ADHERENT, RUN_FAILED]),
+        ("p1", D1 + dt.timedelta(days=1), [NON_ADHERENT]),
+    ]
+    assert "low again" in messages[0].text and messages[0].subject == "[fitbit-assets] p1 2025-06-10: 2 issues"
+    assert plan_messages(alerts, already_sent={a.key for a in alerts}) == []
+
+
+def test_check_evaluation_attribution():
+    per_day = {"participant_id": "p1", "local_date": "2025-06-10", "reason": "worn 10 min"}
+    assert alerts_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", per_day, None, NOW) == [
+        Alert("p1", D1, NON_ADHERENT, "worn 10 min", "daily_adherence_valid_day")
+    ]
+    ranged = {"non_adherent": [per_day, {**per_day, "local_date": "2025-06-11"}]}
+    assert [a.key for a in alerts_from_check_evaluation("daily_adherence_valid_day", False, None, ranged, None, NOW)] == [
+        ("p1", D1, NON_ADHERENT),
+        ("p1", D1 + dt.timedelta(days=1), NON_ADHERENT),
+    ]
+    failed_days = {"failed_days": ["p1/2025-06-10", "p1/2025-06-10"]}
+    assert [a.key for a in alerts_from_check_evaluation("validated_heart_rate_schema", False, None, failed_days, "x", NOW)] == [
+        ("p1", D1, "check:validated_heart_rate_schema")
+    ]
+    assert alerts_from_check_evaluation("some_check", True, "2025-06-10|p1", {}, None, NOW) == []
+    [orphan] = alerts_from_check_evaluation("some_check", False, None, {}, None, NOW)
+    assert orphan.key == ("*", NOW.date(), "check:some_check")
+
+
+def test_run_failure_attribution():
+    tags = range_tags("p1", D1, D1 + dt.timedelta(days=3))
+    [alert] = alerts_from_run_failure("r1", "heart_rate_job", tags, "step failed", NOW)
+    assert alert.key == ("p1", D1 + dt.timedelta(days=3), RUN_FAILED) and "step failed" in alert.text
+    [alert] = alerts_from_run_failure("r2", "other_job", {}, "x", NOW)
+    assert alert.key == ("*", NOW.date(), RUN_FAILED)
+
+
+def test_cursor_round_trip():
+    assert AlertCursor.parse(None) == AlertCursor(0, 0)
+    assert AlertCursor.parse(AlertCursor(12, 7).serialize()) == AlertCursor(12, 7)
+
+
+def test_channels_are_off_until_configured(monkeypatch):
+    for name in ("FITBIT_ALERT_SMTP_HOST", "FITBIT_ALERT_SMTP_TO", "FITBIT_ALERT_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert alert_channel_from_env().channels() == []
+    monkeypatch.setenv("FITBIT_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("FITBIT_ALERT_SMTP_PASSWORD", "s3cret")
+    resource = alert_channel_from_env()
+    # The secret stays an EnvVar reference in the definitions, resolved only at run time.
+    assert isinstance(resource._get_non_default_public_field_values()["smtp_password"], dg.EnvVar)  # noqa: SLF001
+
+
+# ------------------------------------------------------------------------------------ real servers
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    port = free_loopback_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook_server():
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers.get("Authorization"), json.loads(body)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_sensor(instance, warehouse, channel, cursor):
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"warehouse": warehouse, "alert_channel": channel}
+    )
+    result = coordinator_alert_sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_sends_one_message_per_participant_day_and_never_twice(
+    instance, study_files, roster, warehouse, query, smtp_server, webhook_server, monkeypatch
+):
+    smtp_port, inbox = smtp_server
+    webhook_url, received = webhook_server
+    monkeypatch.setenv("TEST_ALERT_TOKEN", "tok-123")
+    channel = AlertChannelResource(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_tls="none",
+        smtp_from="pipeline@study.test",
+        smtp_to="coordinator@study.test, backup@study.test",
+        webhook_url=webhook_url,
+        webhook_token=dg.EnvVar("TEST_ALERT_TOKEN"),
+    )
+    # Three Berlin days: valid, 8 h worn (invalid), nothing at all (invalid).
+    drop_day(study_files, LANDING, D1, all_worn)
+    drop_day(study_files, LANDING, D1 + dt.timedelta(days=1), worn_only(480, 960))
+    tags = range_tags(LANDING.participant_id, D1, D1 + dt.timedelta(days=2))
+    assert materialize_days(instance, study_files, warehouse, tags=tags).success
+
+    result, cursor = run_sensor(instance, warehouse, channel, None)
+    assert isinstance(result, dg.SkipReason) and "2 message(s) sent" in result.skip_message
+    subjects = sorted(m["Subject"] for _, _, m in inbox.messages)
+    assert subjects == [
+        "[fitbit-assets] land-01 2025-06-11: not a valid wear day",
+        "[fitbit-assets] land-01 2025-06-12: not a valid wear day",
+    ]
+    assert all(to == ["coordinator@study.test", "backup@study.test"] for _, to, _ in inbox.messages)
+    body = {m["Subject"]: m.get_content() for _, _, m in inbox.messages}
+    assert "worn 480 of 1440 min" in body["[fitbit-assets] land-01 2025-06-11: not a valid wear day"]
+    assert "no heart-rate data" in body["[fitbit-assets] land-01 2025-06-12: not a valid wear day"]
+    assert sorted((auth, p["participant_id"], p["local_date"], [a["kind"] for a in p["alerts"]]) for auth, p in received) == [
+        ("Bearer tok-123", "land-01", "2025-06-11", [NON_ADHERENT]),
+        ("Bearer tok-123", "land-01", "2025-06-12", [NON_ADHERENT]),
+    ]
+    assert query("SELECT participant_id, local_date, kind, channels FROM alert_sent ORDER BY 2") == [
+        ("land-01", D1 + dt.timedelta(days=1), NON_ADHERENT, "email,webhook"),
+        ("land-01", D1 + dt.timedelta(days=2), NON_ADHERENT, "email,webhook"),
+    ]
+
+    # Nothing new in the event log: nothing sent.
+    result, cursor = run_sensor(instance, warehouse, channel, cursor)
+    assert "0 alert(s)" in result.skip_message
+    # A re-run of the same days fails the same checks again: read, but not re-sent.
+    assert materialize_days(instance, study_files, warehouse, tags=tags).success
+    result, cursor = run_sensor(instance, warehouse, channel, cursor)
+    assert "0 message(s) sent" in result.skip_message
+    # Even from an empty cursor (e.g. a sensor reset), the alert_sent table keeps it quiet.
+    result, _ = run_sensor(instance, warehouse, channel, None)
+    assert "0 message(s) sent" in result.skip_message
+    assert len(inbox.messages) == 2 and len(received) == 2
+
+    # A failed run (no export landed for that day) is one more message, once.
+    missing = D1 + dt.timedelta(days=5)
+    failed = materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(missing, LANDING.participant_id).key)
+    assert not failed.success
+    result, cursor = run_sensor(instance, warehouse, channel, cursor)
+    assert "1 message(s) sent" in result.skip_message
+    assert inbox.messages[-1][2]["Subject"] == "[fitbit-assets] land-01 2025-06-15: pipeline run failed"
+    assert received[-1][1]["alerts"][0]["kind"] == RUN_FAILED and "no data yet" in received[-1][1]["text"]
+    result, cursor = run_sensor(instance, warehouse, channel, cursor)
+    assert len(inbox.messages) == 3 and len(received) == 3
+
+
+def test_sensor_without_channels_advances_without_sending(instance, study_files, roster, warehouse):
+    drop_day(study_files, LANDING, D1, worn_only(0, 60))
+    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(D1, LANDING.participant_id).key).success
+    result, cursor = run_sensor(instance, warehouse, AlertChannelResource(), None)
+    assert "not sent: no channel configured" in result.skip_message
+    assert AlertCursor.parse(cursor).success_storage_id > 0
+
+
+def test_unreachable_channel_keeps_the_cursor_for_a_retry(instance, study_files, roster, warehouse, query):
+    drop_day(study_files, LANDING, D1, worn_only(0, 60))
+    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(D1, LANDING.participant_id).key).success
+    dead = AlertChannelResource(webhook_url="http://127.0.0.1:9/nothing-listens", timeout_seconds=2)
+    context = dg.build_sensor_context(instance=instance, cursor=None, resources={"warehouse": warehouse, "alert_channel": dead})
+    with pytest.raises(Exception, match="not delivered"):
+        coordinator_alert_sensor(context)
+    assert context.cursor is None
+    assert query("SELECT count(*) FROM alert_sent") == [(0,)]
