@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(STATE)/dagster_home
 INSTALLED := $(VENV)/.installed
 PGLITE := fitbit_assets_tests/pglite
 
-.PHONY: install demo dev test register clean
+.PHONY: install demo dev test register clean bench bench-quick
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ $(PGLITE)/node_modules/.package-lock.json: $(PGLITE)/package-lock.json
 ## make test: build everything, then the whole suite (unit + integration on real PostgreSQL and TimescaleDB)
 test: install $(PGLITE)/node_modules/.package-lock.json
 	$(PY) -m pytest
+
+## make bench: load/backfill/query/storage/scale benchmarks on a dedicated embedded PostgreSQL (.state/bench), < 10 min;
+## writes benchmarks/RESULTS.md. make bench-quick: the same code at tiny sizes (< 1 min), for CI.
+bench: install $(PGLITE)/node_modules/.package-lock.json
+	$(PY) -m benchmarks.run
+
+bench-quick: install $(PGLITE)/node_modules/.package-lock.json
+	$(PY) -m benchmarks.run --quick
 
 clean:
 	rm -rf $(STATE)

@@ -1,0 +1,1 @@
+"""Load, backfill, query and storage benchmarks (``python -m benchmarks.run``; see benchmarks/run.py)."""

@@ -1,0 +1,71 @@
+"""The benchmark script still runs end to end (``--quick``: tiny sizes, one repetition; no timing asserts)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECTIONS = [
+    "## 1. Load one participant-day",
+    "## 2. Backfill",
+    "## 3. Dashboard queries",
+    "## 4. Storage",
+    "## 5. Scale",
+    "## Extra: plain-PostgreSQL layout",
+]
+ROWS = [
+    # 1. loaders and the profile of the full path
+    "(a) lower bound: plain `COPY`",
+    "**project full path**",
+    "project full path, reload",
+    "project load step only",
+    "(b) `psycopg2.extras.execute_values`",
+    "(c) `executemany` of one-row INSERTs",
+    "(d) `pandas.DataFrame.to_sql`",
+    "| read CSV |",
+    "| local time -> UTC |",
+    "| validate (Pandera) |",
+    "| serialize COPY text |",
+    "| server: DELETE window + COPY + commit |",
+    # 2. backfill strategies
+    "**one run** over the whole rectangle",
+    "one ranged run each",
+    "one run per partition",
+    # 3. dashboard spans
+    "| 1 day |",
+    "| 30 days",
+    "| 1 year",
+    # 4. storage
+    "PostgreSQL (embedded), table `heart_rate`",
+    "heart_rate_1m/1h/1d` together",
+    "TimescaleDB",
+    # extra: layouts
+    "| PK btree only |",
+    "| PK + BRIN(ts)",
+    "| declarative partitioning by UTC day",
+]
+
+
+@pytest.mark.integration
+def test_quick_benchmark_writes_every_section_and_row(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out), "--state-dir", str(tmp_path / "state")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = out.read_text()
+    assert report in proc.stdout  # printed as well as written
+    assert "Machine: " in report and "PostgreSQL " in report and "mode **quick**" in report
+    for heading in SECTIONS:
+        assert heading in report, heading
+    for row in ROWS:
+        assert row in report, row
+    scale_rows = [line for line in report.split("## 5. Scale")[1].split("##")[0].splitlines() if line.startswith("| ")]
+    assert len(scale_rows) == 1 + 3  # header + three sizes
+    assert "nan" not in report.lower().replace("nanoseconds", "")
