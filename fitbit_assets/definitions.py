@@ -6,6 +6,7 @@ import dagster as dg
 
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
 from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
+from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
 from fitbit_assets.assets.validated import validated_heart_rate
@@ -18,7 +19,14 @@ from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[raw_heart_rate_csv, validated_heart_rate, heart_rate_rows, heart_rate_aggregates, daily_adherence],
+    assets=[
+        raw_heart_rate_csv,
+        validated_heart_rate,
+        heart_rate_rows,
+        heart_rate_aggregates,
+        daily_adherence,
+        device_sync_events,
+    ],
     asset_checks=[
         validated_heart_rate_schema,
         heart_rate_rows_match_validated,

@@ -57,6 +57,7 @@ def test_definitions_load():
         "heart_rate_rows",
         "heart_rate_aggregates",
         "daily_adherence",
+        "device_sync_events",
     }
     assert defs.resolve_job_def("heart_rate_job") is not None
     assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"

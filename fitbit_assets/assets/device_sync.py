@@ -1,0 +1,52 @@
+"""Device sync events -> the device_sync table (the "not syncing" vs "not wearing" signal)."""
+
+import dagster as dg
+
+from fitbit_assets.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
+from fitbit_assets.local_days import LocalDay
+from fitbit_assets.partitions import participant_day_partitions, participant_days
+from fitbit_assets.sources import ExportFormatError, export_dir, read_sync_events
+from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.warehouse import WarehouseResource, upsert_participant
+
+
+@dg.asset(
+    partitions_def=participant_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="warehouse",
+    kinds={"postgres"},
+    pool="warehouse",
+    description="Rows of device_sync: generated per day for synthetic participants; for source=landing, every "
+    "Fitabase syncEvents CSV and saved /devices.json response in landing/<participant>/ (replaced per file). "
+    "Feeds the participant_day_status view (ok / not_wearing / not_syncing).",
+)
+def device_sync_events(
+    context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    roster = study_files.roster()
+    keys = participant_days(context)
+    loaded, files = 0, []
+    with warehouse.connection() as conn:
+        for participant_id in sorted({key.participant_id for key in keys}):
+            participant = roster.get(participant_id)
+            upsert_participant(conn, participant)
+            if participant.source == "synthetic":
+                for key in keys:
+                    if key.participant_id != participant_id or key.local_date < participant.enrolled_on:
+                        continue
+                    day = LocalDay(key.local_date, participant.timezone)
+                    events = generate_sync_events(participant, key.local_date)
+                    loaded += replace_sync_events(conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=day)
+                continue
+            try:
+                parsed = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
+            except ExportFormatError as exc:
+                raise dg.Failure(
+                    description=f"sync file for participant {participant_id} cannot be loaded, nothing was loaded: {exc}",
+                    metadata={"file": exc.path, "reason": exc.reason, "rows": [str(r) for r in exc.rows[:50]]},
+                    allow_retries=False,
+                ) from exc
+            for source_format, path, events in parsed:
+                loaded += replace_sync_events(conn, participant_id, source_format, path.name, events)
+                files.append(f"{participant_id}/{path.name}")
+    return dg.MaterializeResult(metadata={"sync_events_loaded": loaded, "sync_files": files[:50]})

@@ -1,0 +1,50 @@
+-- Why a participant-day has too little heart rate (README "Device sync"), for adherence reports and alerts:
+--   ok           at least 600 worn minutes (daily_adherence.valid_day when computed, else counted here)
+--   not_wearing  the device synced after the local day ended, yet the day is not valid: ask to wear it
+--   not_syncing  no sync since the local day ended: the data may still be on the device, ask to sync
+-- One row per participant and local day from enrolment to the participant's local yesterday. Same rule as
+-- fitbit_assets.device_sync.classify_day. sync_data_available = false means no sync record was ever
+-- ingested for the participant (e.g. no syncEvents file dropped): "not_syncing" is then only a presumption.
+CREATE OR REPLACE VIEW participant_day_status AS
+WITH days AS (
+    SELECT p.participant_id,
+           p.timezone,
+           d::date                                          AS local_date,
+           (d::date)::timestamp AT TIME ZONE p.timezone     AS day_start_utc,
+           (d::date + 1)::timestamp AT TIME ZONE p.timezone AS day_end_utc
+    FROM participant p
+    CROSS JOIN LATERAL generate_series(
+        p.enrolled_on::timestamp, ((now() AT TIME ZONE p.timezone)::date - 1)::timestamp, INTERVAL '1 day') AS d
+)
+SELECT d.participant_id,
+       d.local_date,
+       d.timezone,
+       d.day_end_utc,
+       COALESCE(a.wear_minutes, hr.worn_minutes, 0)                       AS wear_minutes,
+       COALESCE(a.valid_day, COALESCE(hr.worn_minutes, 0) >= 600)         AS valid_day,
+       a.participant_id IS NOT NULL                                       AS adherence_computed,
+       s.first_sync_after_day_end,
+       s.last_sync_at,
+       s.last_sync_at IS NOT NULL                                         AS sync_data_available,
+       CASE
+           WHEN COALESCE(a.valid_day, COALESCE(hr.worn_minutes, 0) >= 600) THEN 'ok'
+           WHEN s.first_sync_after_day_end IS NOT NULL THEN 'not_wearing'
+           ELSE 'not_syncing'
+       END                                                                AS status
+FROM days d
+LEFT JOIN daily_adherence a ON a.participant_id = d.participant_id AND a.local_date = d.local_date
+LEFT JOIN LATERAL (
+    -- Only for days daily_adherence has not computed: worn minute = at least one sample.
+    SELECT count(DISTINCT date_trunc('minute', h.ts))::integer AS worn_minutes
+    FROM heart_rate h
+    WHERE a.participant_id IS NULL
+      AND h.participant_id = d.participant_id AND h.ts >= d.day_start_utc AND h.ts < d.day_end_utc
+) hr ON TRUE
+LEFT JOIN LATERAL (
+    SELECT min(ds.synced_at) FILTER (WHERE ds.synced_at >= d.day_end_utc) AS first_sync_after_day_end,
+           max(ds.synced_at)                                              AS last_sync_at
+    FROM device_sync ds
+    WHERE ds.participant_id = d.participant_id
+) s ON TRUE;
+
+COMMENT ON VIEW participant_day_status IS 'ok / not_wearing / not_syncing per participant local day (device_sync + heart rate)';
