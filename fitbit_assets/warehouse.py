@@ -198,19 +198,7 @@ def _copy_text(frame: pd.DataFrame) -> io.StringIO | io.BytesIO:
     return io.StringIO(lines + "\n" if lines else "")
 
 
-def _insert_rows(cur, frame: pd.DataFrame) -> int:
-    """Multi-row INSERTs (``method="insert"``): for servers without COPY FROM STDIN, e.g. the PGlite test server."""
-    import psycopg2.extras
-
-    rows = list(
-        zip(
-            frame["participant_id"].astype(str),
-            frame["ts"].dt.tz_convert("UTC").dt.to_pydatetime(),
-            frame["bpm"].astype("int64").tolist(),
-        )
-    )
-    psycopg2.extras.execute_values(cur, sql_query("heart_rate_insert"), rows, page_size=5000)
-    return len(rows)
+HEART_RATE_COLUMNS = ("participant_id", "ts", "bpm")
 
 
 def _copy_text_with_confidence(frame: pd.DataFrame) -> io.StringIO:
@@ -240,33 +228,30 @@ def replace_heart_rate_day(
     ``lineage`` (``sources.lineage.Lineage``) is upserted into heart_rate_lineage in the same transaction;
     without it the day's lineage row is removed rather than left describing other rows.
     """
-    window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql_query("heart_rate_delete_day"), window)
-            deleted = cur.rowcount
-            if method == "insert":
-                inserted = _insert_rows(cur, frame)
-            elif "confidence" in frame and frame["confidence"].notna().any():
-                cur.copy_expert(sql_query("heart_rate_copy_with_confidence"), _copy_text_with_confidence(frame))
-                inserted = cur.rowcount
-            else:
-                cur.copy_expert(sql_query("heart_rate_copy"), _copy_text(frame))
-                inserted = cur.rowcount
-            day_key = {"participant_id": participant_id, "local_date": day.local_date}
-            if lineage is None:
-                cur.execute(sql_query("heart_rate_lineage_delete"), day_key)
-            else:
-                cur.execute(
-                    sql_query("heart_rate_lineage_upsert"),
-                    {**day_key, "source_format": lineage.source_format, "source_files": list(lineage.source_files),
-                     "rows": inserted},
-                )
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    return deleted, inserted
+    columns: tuple[str, ...] = HEART_RATE_COLUMNS
+    payload = None
+    if method == "copy":
+        if "confidence" in frame and frame["confidence"].notna().any():
+            columns = (*HEART_RATE_COLUMNS, "confidence")
+            payload = _copy_text_with_confidence(frame)
+        else:
+            payload = _copy_text(frame)
+
+    def write_lineage(cur, inserted: int) -> None:
+        day_key = {"participant_id": participant_id, "local_date": day.local_date}
+        if lineage is None:
+            cur.execute(sql_query("heart_rate_lineage_delete"), day_key)
+        else:
+            cur.execute(
+                sql_query("heart_rate_lineage_upsert"),
+                {**day_key, "source_format": lineage.source_format, "source_files": list(lineage.source_files),
+                 "rows": inserted},
+            )
+
+    return replace_rows(
+        conn, "heart_rate", columns, frame, participant_id, day, by="ts", method=method, copy_payload=payload,
+        in_transaction=write_lineage,
+    )
 
 
 def upsert_participant(conn, participant: Participant) -> None:
@@ -284,12 +269,7 @@ def upsert_participant(conn, participant: Participant) -> None:
 
 
 def count_heart_rate_day(conn, participant_id: str, day: LocalDay) -> int:
-    with conn.cursor() as cur:
-        cur.execute(
-            sql_query("heart_rate_count_day"),
-            {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc},
-        )
-        return int(cur.fetchone()[0])
+    return count_rows(conn, "heart_rate", participant_id, day, by="ts")
 
 
 def _copy_field(series: pd.Series) -> list[str]:

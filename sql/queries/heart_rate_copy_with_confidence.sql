@@ -1,1 +1,0 @@
-COPY heart_rate (participant_id, ts, bpm, confidence) FROM STDIN
