@@ -1,0 +1,59 @@
+"""heart_rate_1m/1h/1d through Dagster on plain PostgreSQL: equal to a recomputation from raw rows."""
+
+import datetime as dt
+
+import dagster as dg
+
+from fitbit_assets.adherence_checks import heart_rate_aggregates_match_raw
+from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
+from fitbit_assets_tests.conftest import SYNTHETIC
+
+FIRST = dt.date(2025, 11, 1)  # New York: 2025-11-02 is a 25-hour day
+
+RAW = """
+SELECT participant_id, date_bin(%s::interval, ts, TIMESTAMPTZ '2000-01-01+00') AS bucket, count(*), sum(bpm),
+       min(bpm), max(bpm), avg(bpm)::double precision
+FROM heart_rate GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def test_aggregates_equal_raw_recomputation(instance, study_files, roster, warehouse, query):
+    tags = range_tags(SYNTHETIC.participant_id, FIRST, FIRST + dt.timedelta(days=2))
+    result = materialize_days(instance, study_files, warehouse, tags=tags)
+    assert result.success
+    for level, width in (("heart_rate_1m", "1 minute"), ("heart_rate_1h", "1 hour"), ("heart_rate_1d", "1 day")):
+        stored = query(f"SELECT participant_id, bucket, samples, bpm_sum, min_bpm, max_bpm, mean_bpm FROM {level} ORDER BY 1, 2")
+        raw = query(RAW, (width,))
+        assert stored and len(stored) == len(raw), level
+        for s, r in zip(stored, raw):  # counts, sums, min, max exact; means (avg() here) within 1e-9
+            assert s[:6] == r[:6] and abs(s[6] - r[6]) < 1e-9, (level, s, r)
+    [(total,)] = query("SELECT count(*) FROM heart_rate")
+    assert query("SELECT sum(samples)::bigint FROM heart_rate_1d") == [(total,)]
+    passed = [e.passed for e in result.get_asset_check_evaluations() if e.check_name == "heart_rate_aggregates_match_raw"]
+    assert passed and all(passed)
+
+
+def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, warehouse, query):
+    key = ParticipantDayKey(FIRST, SYNTHETIC.participant_id).key
+    assert materialize_days(instance, study_files, warehouse, partition_key=key).success
+    import psycopg2
+
+    conn = psycopg2.connect(warehouse.dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE heart_rate_1h SET samples = samples + 1 WHERE bucket = (SELECT min(bucket) FROM heart_rate_1h)")
+    conn.close()
+    # Re-run only daily_adherence (does not touch the rollups) plus the aggregates check.
+    result = dg.materialize(
+        FULL_GRAPH,
+        instance=instance,
+        partition_key=key,
+        resources={"study_files": study_files, "warehouse": warehouse, "adherence": AdherenceResource()},
+        raise_on_error=False,
+        selection=dg.AssetSelection.assets(daily_adherence) | dg.AssetSelection.checks(heart_rate_aggregates_match_raw),
+    )
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "heart_rate_aggregates_match_raw"]
+    assert not evaluation.passed
+    [mismatch] = evaluation.metadata["mismatches"].value
+    assert mismatch["level"] == "heart_rate_1h"
