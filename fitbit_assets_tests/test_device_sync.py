@@ -1,0 +1,143 @@
+"""Device sync: synthetic events, classification (pure and SQL view), sync files through Dagster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from fitbit_assets.assets.device_sync import device_sync_events
+from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.validated import validated_heart_rate
+from fitbit_assets.assets.warehouse_rows import heart_rate_rows
+from fitbit_assets.device_sync import DayStatus, classify_day, first_sync_after, generate_sync_events
+from fitbit_assets.local_days import LocalDay
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.roster import Participant
+from fitbit_assets.warehouse import sql_query
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+
+DAY = dt.date(2025, 6, 10)
+
+
+def test_classify_day():
+    end = pd.Timestamp("2025-06-10T22:00:00Z")
+    assert classify_day(700, None) is DayStatus.OK  # the data is here, whenever it synced
+    assert classify_day(120, end + pd.Timedelta(hours=3)) is DayStatus.NOT_WEARING
+    assert classify_day(0, end) is DayStatus.NOT_WEARING  # a sync exactly at the end of the day counts
+    assert classify_day(120, None) is DayStatus.NOT_SYNCING
+    assert classify_day(None, None) is DayStatus.NOT_SYNCING
+    assert classify_day(500, end, valid_day_minutes=480) is DayStatus.OK
+    day = LocalDay(DAY, "Europe/Berlin")
+    assert first_sync_after([day.end_utc - pd.Timedelta(seconds=1)], day) is None
+    assert first_sync_after([day.end_utc + pd.Timedelta(hours=5), day.end_utc + pd.Timedelta(hours=1)], day) == (
+        day.end_utc + pd.Timedelta(hours=1)
+    )
+
+
+def test_synthetic_sync_events_are_deterministic_with_no_sync_stretches():
+    participant = Participant("s", 42, "America/New_York", dt.date(2025, 1, 1), "synthetic")
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    counts = [len(generate_sync_events(participant, d)) for d in days]
+    assert counts == [len(generate_sync_events(participant, d)) for d in days]
+    pd.testing.assert_frame_equal(generate_sync_events(participant, days[3]), generate_sync_events(participant, days[3]))
+    synced = [c > 0 for c in counts]
+    assert 0.8 < sum(synced) / len(synced) < 0.97  # mostly syncing ...
+    runs, run = [], 0
+    for s in synced:
+        run = 0 if s else run + 1
+        runs.append(run)
+    assert max(runs) >= 2  # ... with multi-day no-sync stretches
+    day = LocalDay(days[0], participant.timezone)
+    for d in days[:30]:
+        events = generate_sync_events(participant, d)
+        window = LocalDay(d, participant.timezone)
+        assert ((events["synced_at"] >= window.start_utc) & (events["synced_at"] < window.end_utc)).all()
+        assert events["synced_at"].is_monotonic_increasing
+    assert day.seconds == 86400
+
+
+def test_participant_day_status_view(instance, study_files, warehouse, query, roster):
+    """land-01: day 1 well worn; day 2 barely worn but synced after (not wearing); day 3 barely worn and no
+    sync since it ended (not syncing)."""
+    folder = Path(study_files.landing_dir) / LANDING.participant_id
+    d1, d2, d3 = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    full_day = "".join(f"{h:02d}:{m:02d}:00,70\n" for h in range(12) for m in range(60))  # 720 worn minutes
+    for date, body in ((d1, full_day), (d2, "08:00:00,70\n08:01:00,71\n"), (d3, "09:00:00,70\n")):
+        path = study_files.raw_heart_rate_path(ParticipantDayKey(date, LANDING.participant_id))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("time,value\n" + body)
+    # Berlin CEST: d2 ends 2025-06-11 22:00 UTC; the last sync is 2025-06-12 09:00 UTC, during d3.
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "land-01_syncEvents.csv").write_text(
+        "DateTime,SyncDateUTC,Provider,DeviceName\n"
+        "6/10/2025 9:00:00 AM,6/10/2025 7:00:00 AM,Fitbit,Charge 6\n"
+        "6/12/2025 11:00:00 AM,6/12/2025 9:00:00 AM,Fitbit,Charge 6\n"
+    )
+    result = dg.materialize(
+        [raw_heart_rate_csv, validated_heart_rate, heart_rate_rows, device_sync_events],
+        instance=instance,
+        tags=range_tags(LANDING.participant_id, d1, d3),
+        resources={"study_files": study_files, "warehouse": warehouse},
+        raise_on_error=False,
+    )
+    assert result.success
+    assert query("SELECT count(*), min(source_format), min(source_file) FROM device_sync") == [
+        (2, "fitabase_sync_csv", "land-01_syncEvents.csv")
+    ]
+    rows = query(sql_query("participant_day_status"), {"participant_id": LANDING.participant_id, "first": d1, "last": d3})
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (d1, "ok", 720),
+        (d2, "not_wearing", 2),
+        (d3, "not_syncing", 1),
+    ]
+    assert rows[2][6] == pd.Timestamp("2025-06-12T09:00:00Z") and rows[2][7] is True  # last_sync_at, sync data
+    # The pure function agrees with the view.
+    for _, local_date, status, wear, _, first_after, _, _ in rows:
+        assert classify_day(wear, first_after).value == status
+
+    # Re-running replaces the file's events (a corrected export leaves no stale events).
+    (folder / "land-01_syncEvents.csv").write_text(
+        "DateTime,SyncDateUTC,Provider,DeviceName\n6/13/2025 11:00:00 AM,6/13/2025 9:00:00 AM,Fitbit,Charge 6\n"
+    )
+    assert dg.materialize(
+        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(d3, LANDING.participant_id).key,
+        resources={"study_files": study_files, "warehouse": warehouse},
+    ).success
+    assert query("SELECT synced_at FROM device_sync") == [(pd.Timestamp("2025-06-13T09:00:00Z"),)]
+    rows = query(sql_query("participant_day_status"), {"participant_id": LANDING.participant_id, "first": d3, "last": d3})
+    assert rows[0][2] == "not_wearing"
+
+
+def test_synthetic_participant_gets_sync_events(instance, study_files, warehouse, query, roster):
+    result = dg.materialize(
+        [device_sync_events], instance=instance, tags=range_tags(SYNTHETIC.participant_id, DAY, DAY + dt.timedelta(days=2)),
+        resources={"study_files": study_files, "warehouse": warehouse},
+    )
+    assert result.success
+    expected = sum(len(generate_sync_events(SYNTHETIC, DAY + dt.timedelta(days=i))) for i in range(3))
+    assert query("SELECT count(*) FROM device_sync WHERE source_format = 'synthetic'") == [(expected,)]
+    # Idempotent per day.
+    dg.materialize(
+        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(DAY, SYNTHETIC.participant_id).key,
+        resources={"study_files": study_files, "warehouse": warehouse},
+    )
+    assert query("SELECT count(*) FROM device_sync") == [(expected,)]
+
+
+def test_malformed_sync_file_loads_nothing(instance, study_files, warehouse, query, roster):
+    folder = Path(study_files.landing_dir) / LANDING.participant_id
+    folder.mkdir(parents=True)
+    (folder / "a_syncEvents.csv").write_text("DateTime,SyncDateUTC,Provider,DeviceName\n1/1/2025 1:00:00 AM,1/1/2025 6:00:00 AM,Fitbit,X\n")
+    (folder / "devices.json").write_text('[{"lastSyncTime": "not a time"}]')
+    result = dg.materialize(
+        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(DAY, LANDING.participant_id).key,
+        resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "devices.json" in description and "lastSyncTime" in description and "[0]" in description
+    assert query("SELECT count(*) FROM device_sync") == [(0,)]
