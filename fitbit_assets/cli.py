@@ -12,6 +12,7 @@ import dagster as dg
 
 from fitbit_assets import settings
 from fitbit_assets.adherence_report import print_adherence_summary
+from fitbit_assets.metrics.summary import print_metrics_summary
 from fitbit_assets.partitions import participant_partitions, range_tags
 from fitbit_assets.roster import Participant, read_roster, write_roster
 from fitbit_assets.sensors import participants_to_register
@@ -100,6 +101,7 @@ def demo(days: int) -> int:
         print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
     print_summary()
     print_adherence_summary()
+    print_metrics_summary()
     print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
     print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
     return 1 if failed else 0

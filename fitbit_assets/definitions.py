@@ -8,11 +8,13 @@ from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate
 from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
 from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.metrics import METRIC_ASSETS
 from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
 from fitbit_assets.jobs import heart_rate_job
+from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.schedules import daily_heart_rate_schedule
 from fitbit_assets.sensors import participant_roster_sensor
 from fitbit_assets.study_files import StudyFilesResource
@@ -26,12 +28,14 @@ defs = dg.Definitions(
         heart_rate_aggregates,
         daily_adherence,
         device_sync_events,
+        *METRIC_ASSETS,
     ],
     asset_checks=[
         validated_heart_rate_schema,
         heart_rate_rows_match_validated,
         heart_rate_aggregates_match_raw,
         daily_adherence_valid_day,
+        *METRIC_CHECKS,
     ],
     jobs=[heart_rate_job],
     schedules=[daily_heart_rate_schedule],
