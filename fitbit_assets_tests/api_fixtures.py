@@ -1,0 +1,106 @@
+"""A small synthetic cohort loaded once per test module through the real asset graph (all of
+``definitions.defs``: heart rate, rollups, adherence, device syncs), for the API and dashboard tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+
+from fitbit_assets.partitions import range_tags
+from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.warehouse import WarehouseResource
+
+FIRST_DAY = dt.date(2025, 6, 9)
+LAST_DAY = dt.date(2025, 6, 11)
+COHORT = [
+    Participant("api-typical", 101, "America/New_York", FIRST_DAY, "synthetic", "typical"),
+    Participant("api-lowwear", 303, "Europe/Berlin", FIRST_DAY, "synthetic", "low_wear"),
+]
+# One hand-built landing day: worn 06:00-22:00 local, 4 samples a minute, a 3-minute gap at 10:00 (imputed by
+# adherence) and a 2-hour gap at 14:00 (not imputed).
+LANDING = Participant("api-landing", 0, "Europe/London", LAST_DAY, "landing")
+LANDING_SHORT_GAP = (10 * 60, 10 * 60 + 3)
+LANDING_LONG_GAP = (14 * 60, 16 * 60)
+NOT_LOADED = Participant("api-new", 7, "Asia/Tokyo", LAST_DAY, "synthetic", "typical")  # registered, no runs
+
+
+@dataclass(frozen=True)
+class LoadedCohort:
+    dsn: str
+    participants: list[Participant]
+    first_day: dt.date = FIRST_DAY
+    last_day: dt.date = LAST_DAY
+
+
+def create_database(embedded_pg) -> tuple[str, str]:
+    name = f"api_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(embedded_pg.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return name, embedded_pg.dsn(name)
+
+
+_loaded: dict[tuple, LoadedCohort] = {}
+
+
+def loaded_cohort(embedded_pg, tmp_path_factory) -> LoadedCohort:
+    """The cohort, loaded once per test session and embedded server (shared by test_api*.py and the browser
+    test); the database goes away with the session's embedded server."""
+    key = (embedded_pg.host, embedded_pg.port)
+    if key not in _loaded:
+        _, dsn = create_database(embedded_pg)
+        _loaded[key] = load_cohort(dsn, tmp_path_factory.mktemp("api_cohort"))
+    return _loaded[key]
+
+
+def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
+    from fitbit_assets.definitions import defs
+    from fitbit_assets.warehouse import upsert_participant
+
+    study_files = StudyFilesResource(
+        roster_path=str(folder / "roster.csv"),
+        landing_dir=str(folder / "landing"),
+        parquet_dir=str(folder / "parquet"),
+    )
+    write_roster(Path(study_files.roster_path), COHORT + [LANDING, NOT_LOADED])
+    drop_landing_day(study_files)
+    warehouse = WarehouseResource(dsn=dsn)
+    resources = {**defs.resources, "warehouse": warehouse, "study_files": study_files}
+    assets = list(defs.assets or [])
+    checks = list(defs.asset_checks or [])
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("participant", [p.participant_id for p in COHORT + [LANDING, NOT_LOADED]])
+        for participant in COHORT + [LANDING]:
+            result = dg.materialize(
+                assets + checks,
+                instance=instance,
+                tags=range_tags(participant.participant_id, max(FIRST_DAY, participant.enrolled_on), LAST_DAY),
+                resources=resources,
+                raise_on_error=False,
+            )
+            assert result.success, [e.message for e in result.all_events if e.is_failure]
+    with warehouse.connection() as conn:
+        upsert_participant(conn, NOT_LOADED)
+    return LoadedCohort(dsn, COHORT + [LANDING, NOT_LOADED])
+
+
+def drop_landing_day(study_files: StudyFilesResource) -> None:
+    from fitbit_assets.partitions import ParticipantDayKey
+
+    lines = ["time,value"]
+    for minute in range(6 * 60, 22 * 60):
+        if LANDING_SHORT_GAP[0] <= minute < LANDING_SHORT_GAP[1] or LANDING_LONG_GAP[0] <= minute < LANDING_LONG_GAP[1]:
+            continue
+        for second in (0, 15, 30, 45):
+            lines.append(f"{minute // 60:02d}:{minute % 60:02d}:{second:02d},{60 + minute % 40}")
+    path = study_files.raw_heart_rate_path(ParticipantDayKey(LAST_DAY, LANDING.participant_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

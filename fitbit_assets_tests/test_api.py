@@ -1,0 +1,350 @@
+"""Read flow: the query layer's resolution logic (pure), then the HTTP API against the real embedded PostgreSQL
+with a synthetic cohort loaded through the asset graph (api_fixtures)."""
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import psycopg2
+import psycopg2.errors
+import pytest
+from fastapi.testclient import TestClient
+
+from fitbit_assets import query as q
+from fitbit_assets.alerts import AlertChannelResource
+from fitbit_assets.api import ApiConfig, create_app
+from fitbit_assets_tests.api_fixtures import loaded_cohort
+
+UTC = dt.timezone.utc
+
+
+def t(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------------------------------- pure
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        (dt.timedelta(minutes=20), ["raw", "1m", "1h", "1d"]),
+        (dt.timedelta(hours=30), ["raw", "1m", "1h", "1d"]),
+        (dt.timedelta(hours=34), ["1h", "1d"]),  # 2040 minutes > 2000: raw and 1m are never tried
+        (dt.timedelta(days=7), ["1h", "1d"]),
+        (dt.timedelta(days=83), ["1h", "1d"]),
+        (dt.timedelta(days=84), ["1d"]),
+        (dt.timedelta(days=1999), ["1d"]),
+    ],
+)
+def test_auto_resolution_candidates(span, expected):
+    start = t("2025-06-10T00:00:00")
+    assert q.candidate_resolutions(start, start + span, 2000) == expected
+
+
+def test_bucket_count_includes_the_partial_first_and_last_bucket():
+    assert q.bucket_count(t("2025-06-10T00:30:00"), t("2025-06-10T02:00:00"), "1h") == 2
+    assert q.bucket_count(t("2025-06-10T00:30:00"), t("2025-06-10T02:00:01"), "1h") == 3
+    assert q.bucket_count(t("2025-06-10T00:00:00"), t("2025-06-11T00:00:00"), "1m") == 1440
+
+
+def test_resolution_errors():
+    start = t("2025-06-10T00:00:00")
+    with pytest.raises(q.QueryError, match="after start"):
+        q.candidate_resolutions(start, start, 2000)
+    with pytest.raises(q.QueryError, match="1d buckets exceed max_points=2000"):
+        q.candidate_resolutions(start, start + dt.timedelta(days=2001), 2000)
+    with pytest.raises(q.QueryError, match="1m buckets exceed"):
+        q.check_explicit_resolution(start, start + dt.timedelta(days=2), "1m", 2000)
+    with pytest.raises(q.QueryError, match="not available"):
+        q.check_explicit_resolution(start, start + dt.timedelta(days=2), "5m", 2000)
+    with pytest.raises(q.QueryError, match="unknown metric"):
+        q.metric("steps")
+
+
+def test_naive_times_are_utc():
+    assert q.as_utc(dt.datetime(2025, 1, 1, 12)) == t("2025-01-01T12:00:00")
+    berlin = dt.datetime(2025, 1, 1, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert q.as_utc(berlin) == t("2025-01-01T12:00:00")
+
+
+@pytest.mark.parametrize(
+    ("row", "flag"),
+    [
+        ({}, "no_data"),
+        ({"last_data": t("2025-06-11T00:00:00"), "last_sync": None, "latest_day_status": "not_syncing"}, "not_syncing"),
+        ({"last_data": t("2025-06-11T00:00:00"), "last_sync": t("2025-06-01T00:00:00")}, "not_syncing"),
+        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 3, "trailing_7d_adherence_pct": 90.0}, "non_adherent"),
+        ({"last_data": t("2025-06-11T00:00:00"), "latest_day_status": "not_wearing"}, "non_adherent"),
+        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 0, "trailing_7d_adherence_pct": 55.0}, "at_risk"),
+        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 0, "trailing_7d_adherence_pct": 95.0}, "ok"),
+    ],
+)
+def test_flags(row, flag):
+    assert q.flag_participant(row, t("2025-06-12T00:00:00"))[0] == flag
+
+
+def test_risk_order():
+    rows = [
+        {"participant_id": "a", "flag": "ok", "trailing_7d_adherence_pct": 99.0},
+        {"participant_id": "b", "flag": "at_risk", "trailing_7d_adherence_pct": 60.0},
+        {"participant_id": "c", "flag": "non_adherent", "trailing_7d_adherence_pct": 80.0},
+        {"participant_id": "d", "flag": "at_risk", "trailing_7d_adherence_pct": 40.0},
+    ]
+    assert [r["participant_id"] for r in sorted(rows, key=q.risk_key)] == ["c", "d", "b", "a"]
+
+
+# ------------------------------------------------------------------------------------------ integration
+
+
+@pytest.fixture(scope="module")
+def cohort(embedded_pg, tmp_path_factory):
+    return loaded_cohort(embedded_pg, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def app(cohort):
+    app = create_app(ApiConfig(dsn=cohort.dsn, alert_channel=AlertChannelResource))
+    yield app
+    if app.state.db is not None:
+        app.state.db.close()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def admin_rows(cohort, sql, params=None):
+    conn = psycopg2.connect(cohort.dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+
+
+@pytest.mark.integration
+def test_participants(client):
+    response = client.get("/api/participants")
+    assert response.status_code == 200
+    by_id = {p["participant_id"]: p for p in response.json()}
+    assert set(by_id) == {"api-typical", "api-lowwear", "api-landing", "api-new"}
+    assert by_id["api-typical"]["last_local_date"] == "2025-06-11"
+    assert by_id["api-new"]["last_local_date"] is None
+    assert client.get("/api/participants/api-lowwear").json()["timezone"] == "Europe/Berlin"
+
+
+@pytest.mark.integration
+def test_auto_resolution_end_to_end(client, cohort):
+    base = "/api/participants/api-typical/series"
+    day = client.get(base, params={"start": "2025-06-10T00:00:00Z", "end": "2025-06-11T00:00:00Z"}).json()
+    assert day["resolution"] == "1m" and 1000 < day["points"] <= 1440
+    week = client.get(base, params={"start": "2025-06-06T00:00:00Z", "end": "2025-06-13T00:00:00Z"}).json()
+    assert week["resolution"] == "1h" and week["points"] <= 7 * 24
+    years = client.get(base, params={"start": "2021-01-01T00:00:00Z", "end": "2025-12-31T00:00:00Z"}).json()
+    assert years["resolution"] == "1d" and years["points"] in (3, 4)
+    # The hour level holds every sample of the raw table: no point lost or double counted.
+    (raw_count,) = admin_rows(cohort, "SELECT count(*) FROM heart_rate WHERE participant_id = 'api-typical'")[0]
+    assert sum(week["samples"]) == raw_count == sum(years["samples"])
+    # Default window: the 7 days up to the participant's last data.
+    default = client.get(base).json()
+    assert default["resolution"] == "1h" and default["end"].startswith("2025-06-12T04:")
+
+
+@pytest.mark.integration
+def test_short_ranges_return_raw_samples_and_fall_back_when_too_many(client, cohort):
+    (first_ts,) = admin_rows(
+        cohort,
+        "SELECT min(ts) FROM heart_rate WHERE participant_id = 'api-typical' AND ts >= '2025-06-10 16:00+00'",
+    )[0]
+    start, end = first_ts, first_ts + dt.timedelta(minutes=20)
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    raw = client.get("/api/participants/api-typical/series", params=params).json()
+    expected = admin_rows(
+        cohort,
+        "SELECT ts, bpm FROM heart_rate WHERE participant_id = 'api-typical' AND ts >= %s AND ts < %s ORDER BY ts",
+        (start, end),
+    )
+    assert raw["resolution"] == "raw" and raw["points"] == len(expected) > 20
+    assert raw["t"] == [ts.timestamp() for ts, _ in expected]
+    assert raw["value"] == [float(bpm) for _, bpm in expected]
+    # 20 minutes from an unaligned start overlap 21 one-minute buckets.
+    fewer = client.get("/api/participants/api-typical/series", params={**params, "max_points": 25}).json()
+    assert fewer["resolution"] == "1m" and fewer["points"] <= 21
+    assert fewer["samples"][0] + sum(fewer["samples"][1:]) >= len(expected)
+    explicit = client.get("/api/participants/api-typical/series", params={**params, "max_points": 25, "resolution": "raw"})
+    assert explicit.status_code == 422 and "coarser" in explicit.json()["detail"]
+
+
+@pytest.mark.integration
+def test_max_points_is_capped_by_the_server(cohort):
+    app = create_app(ApiConfig(dsn=cohort.dsn, max_points=100))
+    with TestClient(app) as client:
+        body = client.get(
+            "/api/participants/api-typical/series",
+            params={"start": "2025-06-10T00:00:00Z", "end": "2025-06-11T00:00:00Z", "max_points": 5000},
+        ).json()
+    assert body["max_points"] == 100 and body["resolution"] == "1h" and body["points"] <= 100
+
+
+@pytest.mark.integration
+def test_imputed_minutes_are_flagged(client, cohort):
+    rows = admin_rows(
+        cohort,
+        "SELECT bucket, mean_bpm FROM heart_rate_1m_imputed WHERE participant_id = 'api-landing' AND imputed "
+        "ORDER BY bucket",
+    )
+    assert len(rows) == 3, "the landing day's 3-minute gap is imputed"
+    bucket = rows[0][0]
+    start = bucket.replace(hour=0, minute=0)
+    params = {"start": start.isoformat(), "end": (start + dt.timedelta(days=1)).isoformat(), "imputed": "true"}
+    body = client.get("/api/participants/api-landing/series", params=params).json()
+    assert body["resolution"] == "1m"
+    flagged = {ts for ts, flag in zip(body["t"], body["imputed"]) if flag}
+    expected = {b.timestamp() for b, _ in rows if start <= b < start + dt.timedelta(days=1)}
+    assert flagged == expected
+    index = body["t"].index(bucket.timestamp())
+    assert body["value"][index] == pytest.approx(rows[0][1]) and body["samples"][index] == 0
+    plain = client.get("/api/participants/api-landing/series", params={**params, "imputed": "false"}).json()
+    assert plain["imputed"] is None and plain["points"] == body["points"] - len(expected)
+    hourly = client.get("/api/participants/api-landing/series", params={**params, "resolution": "1h"}).json()
+    assert sum(hourly["imputed_minutes"]) == len(expected)
+
+
+@pytest.mark.integration
+def test_adherence_by_participant_and_by_range(client, cohort):
+    one = client.get("/api/participants/api-lowwear/adherence").json()
+    assert [d["local_date"] for d in one["days"]] == ["2025-06-09", "2025-06-10", "2025-06-11"]
+    stored = admin_rows(
+        cohort, "SELECT wear_minutes FROM daily_adherence WHERE participant_id = 'api-lowwear' ORDER BY local_date"
+    )
+    assert [d["wear_minutes"] for d in one["days"]] == [w for (w,) in stored]
+    ranged = client.get("/api/adherence", params={"start": "2025-06-10", "end": "2025-06-10"}).json()
+    assert sorted(d["participant_id"] for d in ranged["days"]) == ["api-lowwear", "api-typical"]
+    assert client.get("/api/participants/api-new/adherence").json()["days"] == []
+
+
+@pytest.mark.integration
+def test_cohort_overview_sorted_by_risk(client):
+    body = client.get("/api/cohort", params={"as_of": "2025-06-12T12:00:00Z"}).json()
+    rows = body["participants"]
+    order = [r["participant_id"] for r in rows]
+    assert order[0] == "api-new" and rows[0]["flag"] == "no_data"
+    by_id = {r["participant_id"]: r for r in rows}
+    low, typical = by_id["api-lowwear"], by_id["api-typical"]
+    assert order.index("api-lowwear") < order.index("api-typical")
+    assert low["trailing_7d_adherence_pct"] < typical["trailing_7d_adherence_pct"]
+    assert low["flag"] in ("not_syncing", "non_adherent", "at_risk")
+    assert typical["last_data"].startswith("2025-06-12T0")  # New York's 2025-06-11 ends 04:00 UTC
+    assert typical["last_sync"] is not None
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/participants/nobody", 404),
+        ("/api/participants/nobody/series", 404),
+        ("/api/participants/nobody/adherence", 404),
+        ("/api/participants/bad%20id/series", 422),
+        ("/api/participants/api-typical/series?start=2025-06-10T00:00:00Z&end=2025-06-09T00:00:00Z", 422),
+        ("/api/participants/api-typical/series?start=2015-01-01T00:00:00Z&end=2025-06-09T00:00:00Z", 422),
+        ("/api/participants/api-typical/series?start=1500-01-01T00:00:00Z", 422),
+        ("/api/participants/api-typical/series?start=2025-06-01T00:00:00Z&end=2025-06-09T00:00:00Z&resolution=1m", 422),
+        ("/api/participants/api-typical/series?metric=steps", 422),
+        ("/api/participants/api-typical/series?start=yesterday", 422),
+        ("/api/participants/api-typical/adherence?start=2025-06-10&end=2025-06-01", 422),
+        ("/api/adherence?start=2000-01-01&end=2025-06-01", 422),
+    ],
+)
+def test_input_validation(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.integration
+def test_parameters_are_bound_not_spliced(client, cohort):
+    response = client.get("/api/participants/x'%3B--/series")
+    assert response.status_code == 422
+    response = client.get("/api/participants/api-typical/series", params={"start": "2025-06-10T00:00:00Z'; DROP TABLE x"})
+    assert response.status_code == 422
+    assert admin_rows(cohort, "SELECT count(*) FROM participant")[0][0] == 4
+
+
+@pytest.mark.integration
+def test_the_api_connection_cannot_write(app, client, cohort):
+    assert client.get("/api/health").json() == {"status": "ok"}
+    with app.state.db.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user, current_setting('default_transaction_read_only')")
+        assert cur.fetchone() == ("fitbit_api_reader", "on")
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+            cur.execute("DELETE FROM heart_rate")
+        # Even with read-only transactions switched off, the reader role has SELECT only.
+        cur.execute("SET default_transaction_read_only = off")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("DELETE FROM heart_rate")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("INSERT INTO participant VALUES ('evil', 'UTC', '2025-01-01', 'synthetic')")
+        cur.execute("SET default_transaction_read_only = on")
+    assert admin_rows(cohort, "SELECT count(*) FROM heart_rate")[0][0] > 10_000
+
+
+@pytest.mark.integration
+def test_bearer_token(cohort):
+    app = create_app(ApiConfig(dsn=cohort.dsn, token="s3cret"))
+    with TestClient(app) as client:
+        assert client.get("/api/participants").status_code == 401
+        wrong = client.get("/api/participants", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert client.get("/api/participants", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert client.get("/api/health").status_code == 200  # liveness needs no token
+        assert client.get("/docs").status_code == 200
+        assert "bearer" in json.dumps(client.get("/openapi.json").json()["components"]["securitySchemes"]).lower()
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Webhook.received.append((self.headers.get("Authorization"), json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.integration
+def test_contact_participant_uses_the_alert_channel(cohort, client):
+    assert client.post("/api/participants/api-lowwear/contact", json={"message": "hi"}).status_code == 503
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        channel = lambda: AlertChannelResource(webhook_url=url, webhook_token="tok", timeout_seconds=5)  # noqa: E731
+        app = create_app(ApiConfig(dsn=cohort.dsn, alert_channel=channel))
+        with TestClient(app) as webhook_client:
+            response = webhook_client.post(
+                "/api/participants/api-lowwear/contact",
+                json={"message": "Please wear your tracker and sync it.", "local_date": "2025-06-11"},
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["channels"] == ["webhook"]
+            assert webhook_client.post("/api/participants/nobody/contact", json={"message": "x"}).status_code == 404
+            assert webhook_client.post("/api/participants/api-lowwear/contact", json={"message": ""}).status_code == 422
+    finally:
+        server.shutdown()
+        server.server_close()
+    (auth, payload), = _Webhook.received
+    assert auth == "Bearer tok"
+    assert payload["participant_id"] == "api-lowwear" and payload["local_date"] == "2025-06-11"
+    assert payload["alerts"][0]["kind"] == "contact participant"
+    assert "Please wear your tracker" in payload["text"]

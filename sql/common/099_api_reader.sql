@@ -1,0 +1,29 @@
+-- Read-only role of the HTTP API (fitbit_assets.api). NOLOGIN: the API logs in with FITBIT_API_DSN and runs
+-- SET ROLE fitbit_api_reader, so every statement it sends has SELECT only. For a hard boundary, give the role
+-- a login of its own (ALTER ROLE fitbit_api_reader LOGIN PASSWORD '...') and point FITBIT_API_DSN at it.
+-- Roles are cluster-wide; grants are per database, so this file is re-applied to each database idempotently.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fitbit_api_reader') THEN
+        BEGIN
+            CREATE ROLE fitbit_api_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;  -- created concurrently by another database's schema apply
+        END;
+    END IF;
+    -- The schema owner must be able to SET ROLE to it (superusers always can).
+    IF NOT pg_has_role(current_user, 'fitbit_api_reader', 'MEMBER') THEN
+        BEGIN
+            EXECUTE format('GRANT fitbit_api_reader TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'cannot grant fitbit_api_reader to %: the API must log in as a reader role itself', current_user;
+        END;
+    END IF;
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO fitbit_api_reader', current_database());
+END
+$$;
+
+GRANT USAGE ON SCHEMA public TO fitbit_api_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO fitbit_api_reader;
+-- Tables, views and continuous aggregates created later by the schema owner (sql/<backend>/, after this file).
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO fitbit_api_reader;
