@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.metrics import METRIC_ASSETS
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
@@ -58,7 +59,7 @@ def test_definitions_load():
         "heart_rate_aggregates",
         "daily_adherence",
         "device_sync_events",
-    }
+    } | {asset.key.to_user_string() for asset in METRIC_ASSETS}
     assert defs.resolve_job_def("heart_rate_job") is not None
     assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"
 
