@@ -1,5 +1,5 @@
-"""A small synthetic cohort loaded once per test module through the real asset graph (all of
-``definitions.defs``: heart rate, rollups, adherence, device syncs), for the API and dashboard tests."""
+"""A small cohort loaded once per test session through the real asset graph (heart rate, rollups, adherence,
+device syncs, with their checks), for the API and dashboard tests."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from fitbit_assets.roster import Participant, write_roster
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
+# The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
+HEART_RATE_ASSETS = (
+    "raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows", "heart_rate_aggregates", "daily_adherence",
+    "device_sync_events",
+)
 FIRST_DAY = dt.date(2025, 6, 9)
 LAST_DAY = dt.date(2025, 6, 11)
 COHORT = [
@@ -76,11 +81,14 @@ def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
     resources = {**defs.resources, "warehouse": warehouse, "study_files": study_files}
     assets = list(defs.assets or [])
     checks = list(defs.asset_checks or [])
+    present = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    selection = dg.AssetSelection.assets(*[name for name in HEART_RATE_ASSETS if name in present])
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("participant", [p.participant_id for p in COHORT + [LANDING, NOT_LOADED]])
         for participant in COHORT + [LANDING]:
             result = dg.materialize(
                 assets + checks,
+                selection=selection,
                 instance=instance,
                 tags=range_tags(participant.participant_id, max(FIRST_DAY, participant.enrolled_on), LAST_DAY),
                 resources=resources,
