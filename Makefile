@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(STATE)/dagster_home
 INSTALLED := $(VENV)/.installed
 PGLITE := fitbit_assets_tests/pglite
 
-.PHONY: install demo dev test register clean bench bench-quick
+.PHONY: install demo dev test register clean bench bench-quick serve browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,20 @@ $(PGLITE)/node_modules/.package-lock.json: $(PGLITE)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(PGLITE) --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the TimescaleDB conformance tests will be skipped (they fail when CI is set)"; fi
 
+## make serve: the HTTP API + coordinator dashboard (http://127.0.0.1:8000, docs at /docs) on the embedded database
+serve: install
+	$(VENV)/bin/fitbit-assets serve --host 127.0.0.1 --port 8000
+
+# Headless Chromium for the dashboard browser test: Debian's package, installed when missing and running as root
+# (CI machines). Otherwise the test skips with a reason locally and fails when CI is set.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get install -y --no-install-recommends chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)); \
+	else echo "chromium not found and not root: the dashboard browser test will be skipped (it fails when CI is set)"; fi
+
 ## make test: build everything, then the whole suite (unit + integration on real PostgreSQL and TimescaleDB)
-test: install $(PGLITE)/node_modules/.package-lock.json
+test: install $(PGLITE)/node_modules/.package-lock.json browser
 	$(PY) -m pytest
 
 ## make bench: load/backfill/query/storage/scale benchmarks on a dedicated embedded PostgreSQL (.state/bench), < 10 min;

@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser = commands.add_parser("demo", help="synthetic cohort end to end through Dagster, then a summary")
     demo_parser.add_argument("--days", type=int, default=7)
     commands.add_parser("summary", help="rows per participant-day in the warehouse")
+    serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     if args.command == "register":
         new = register(dg.DagsterInstance.get())
@@ -125,6 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         return demo(args.days)
+    if args.command == "serve":
+        import uvicorn
+
+        from fitbit_assets.api import ApiConfig, create_app
+
+        config = ApiConfig.from_env()
+        config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
+        print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")
+        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+        return 0
     print_summary()
     print_adherence_summary()
     return 0
