@@ -90,7 +90,8 @@ BEGIN
     EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
   END LOOP;
   -- relations, routines and types in public that no extension owns
-  FOR r IN SELECT c.oid::regclass AS obj, c.relkind FROM pg_class c
+  -- by name, not regclass: a view dropped by an earlier CASCADE would print as its bare oid
+  FOR r IN SELECT format('public.%I', c.relname) AS obj, c.relkind FROM pg_class c
            WHERE c.relnamespace = 'public'::regnamespace
              AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d
