@@ -165,11 +165,17 @@ def validate_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, max_samples:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        cases = cases.assign(rule=cases["column"].fillna("frame").astype(str) + "." + cases["check"].astype(str))
-        failures = cases.groupby("rule", sort=True).size().astype(int).to_dict()
-        samples = []
+        # Frame-wide checks come back once per column: report them once, as "frame.<check>".
+        frame_wide = (cases["schema_context"] == "DataFrameSchema") & (cases["check"] != "column_in_dataframe")
+        column = cases["column"].where(~frame_wide, None).fillna("frame").astype(str)
+        cases = cases.assign(rule=column + "." + cases["check"].astype(str))
+        failures = {}
         for rule, group in cases.groupby("rule", sort=True):
             indexes = group["index"].dropna()
+            failures[rule] = int(indexes.nunique()) if len(indexes) else len(group)
+        samples = []
+        for rule, group in cases.groupby("rule", sort=True):
+            indexes = group["index"].dropna().drop_duplicates()
             if indexes.empty:
                 samples.append({"rule": rule, "failure": str(group["failure_case"].iloc[0])})
             for index in indexes.head(max_samples).astype(int):

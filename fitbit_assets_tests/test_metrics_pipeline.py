@@ -1,0 +1,146 @@
+"""The metric families through Dagster on the real embedded PostgreSQL, and their TimescaleDB layer."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import psycopg2
+
+from fitbit_assets.assets.metrics import FAMILY_ASSETS, METRIC_ASSETS
+from fitbit_assets.definitions import defs
+from fitbit_assets.local_days import LocalDay
+from fitbit_assets.metric_checks import METRIC_CHECKS
+from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
+from fitbit_assets.metrics import files as metric_files
+from fitbit_assets.metrics.summary import metrics_summary_rows
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
+
+DAY = dt.date(2025, 6, 10)
+GRAPH = [*METRIC_ASSETS, *METRIC_CHECKS]
+
+
+def materialize(instance, study_files, warehouse, *, partition_key=None, tags=None, selection=GRAPH):
+    return dg.materialize(
+        selection,
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        resources={"study_files": study_files, "warehouse": warehouse},
+        raise_on_error=False,
+    )
+
+
+def expected_rows(study_files, family, participant, date):
+    key = ParticipantDayKey(date, participant.participant_id)
+    day = LocalDay(date, participant.timezone)
+    return len(read_metric_file(family, metric_files.raw_path(study_files, family, key), participant.participant_id, day))
+
+
+def table_count(query, table, participant_id):
+    return query(f"SELECT count(*) FROM {table} WHERE participant_id = %s", (participant_id,))[0][0]
+
+
+def test_metric_families_are_in_the_daily_job():
+    job_assets = defs.resolve_job_def("heart_rate_job").asset_layer.executable_asset_keys
+    assert {a.key for a in METRIC_ASSETS} <= set(job_assets)
+    assert len(METRIC_ASSETS) == 3 * len(FAMILIES) == 18
+
+
+def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance, study_files, warehouse, query):
+    first, last = DAY, DAY + dt.timedelta(days=2)
+    result = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
+    assert result.success
+    assert len(instance.get_runs()) == 1
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 2 * len(FAMILIES) and all(e.passed for e in evaluations)
+    counts = {}
+    for family in FAMILIES:
+        expected = sum(expected_rows(study_files, family, SYNTHETIC, first + dt.timedelta(days=i)) for i in range(3))
+        counts[family.table] = table_count(query, family.table, SYNTHETIC.participant_id)
+        assert counts[family.table] == expected, family.name
+    # Daily tables: one row per day; intraday tables: realistic volumes (SpO2/HRV ~12/h of sleep).
+    for table in ("heart_rate_daily_summary", "activity_daily_summary"):
+        assert counts[table] == 3
+    assert 150 <= counts["spo2"] <= 400 and 150 <= counts["hrv"] <= 400 and counts["active_zone_minutes"] > 0
+    assert counts["breathing_rate_daily"] >= 2
+    [(spo2_dates,)] = query("SELECT array_agg(DISTINCT local_date ORDER BY local_date) FROM spo2")
+    assert set(spo2_dates) <= {first + dt.timedelta(days=i) for i in range(3)}
+
+    [row] = metrics_summary_rows(psycopg2.connect(warehouse.dsn))
+    assert row[0] == SYNTHETIC.participant_id and row[1] == 3 and "-" not in row
+
+    again = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
+    assert again.success
+    assert {f.table: table_count(query, f.table, SYNTHETIC.participant_id) for f in FAMILIES} == counts
+
+
+def drop(study_files, family_name, participant, date, text):
+    family = FAMILIES_BY_NAME[family_name]
+    path = metric_files.raw_path(study_files, family, ParticipantDayKey(date, participant.participant_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothing(instance, study_files, warehouse, query):
+    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    good = {"dateTime": DAY.isoformat(), "minutes": [{"value": 95.5, "minute": f"{DAY}T03:00:12"},
+                                                     {"value": 96.0, "minute": f"{DAY}T03:05:40"}]}
+    drop(study_files, "spo2", LANDING, DAY, json.dumps(good))
+    spo2_graph = [*FAMILY_ASSETS["spo2"], *(c for c in METRIC_CHECKS if "spo2" in c.node_def.name)]
+    assert materialize(instance, study_files, warehouse, partition_key=key, selection=spo2_graph).success
+    assert table_count(query, "spo2", LANDING.participant_id) == 2
+
+    path = drop(study_files, "spo2", LANDING, DAY, '{"dateTime": "2025-06-10", "minutes": [{"value": 95}')
+    hrv_path = drop(study_files, "hrv", LANDING, DAY, json.dumps({"hrv": [{"dateTime": str(DAY), "minutes": [
+        {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 30, "coverage": 0.9, "hf": 100, "lf": 200}},
+        {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 31, "coverage": 1.5, "hf": 100, "lf": 200}}]}]}))
+    result = materialize(instance, study_files, warehouse, partition_key=key)
+    assert not result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    spo2_check = checks["validated_spo2_schema"]
+    assert not spo2_check.passed
+    assert str(path) in spo2_check.description and "not valid JSON" in spo2_check.description
+    hrv_check = checks["validated_hrv_schema"]
+    assert not hrv_check.passed
+    assert hrv_check.metadata["failed_rules"].value == {"coverage.less_than_or_equal_to(1)": 1, "ts.field_uniqueness": 2}
+    assert str(hrv_path) not in str(hrv_check.metadata["sample_rows"].value)  # row-level: rows, not the file
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "spo2_rows" not in materialized and "hrv_rows" not in materialized
+    # The previous good load stays; nothing of the malformed files reached the tables or the Parquet store.
+    assert table_count(query, "spo2", LANDING.participant_id) == 2
+    assert table_count(query, "hrv", LANDING.participant_id) == 0
+    assert not metric_files.validated_path(study_files, FAMILIES_BY_NAME["spo2"], ParticipantDayKey(DAY, LANDING.participant_id)).exists()
+    # The other landing families had no file: "no data yet", skipped without failing their steps.
+    assert "activity_summary_rows" in materialized
+
+
+def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_timescale_dsn):  # noqa: F811
+    conn = psycopg2.connect(clean_timescale_dsn, connect_timeout=10)
+    try:
+        assert apply_schema(conn, "require") == "timescaledb"
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT h.hypertable_name, h.compression_enabled, d.time_interval"
+                " FROM timescaledb_information.hypertables h JOIN timescaledb_information.dimensions d USING"
+                " (hypertable_schema, hypertable_name)"
+                " WHERE h.hypertable_name IN ('spo2', 'hrv', 'active_zone_minutes', 'activity_daily_summary')"
+                " ORDER BY 1"
+            )
+            assert cur.fetchall() == [
+                ("active_zone_minutes", True, dt.timedelta(days=7)),
+                ("hrv", True, dt.timedelta(days=7)),
+                ("spo2", True, dt.timedelta(days=7)),
+            ]
+        # The one loader on a hypertable (the test server has no COPY FROM STDIN: INSERT method).
+        family = FAMILIES_BY_NAME["spo2"]
+        day = LocalDay(DAY, SYNTHETIC.timezone)
+        frame = family.to_warehouse_frame(family.parse(family.generate(SYNTHETIC, DAY), SYNTHETIC.participant_id, day))
+        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day, method="insert") == (0, len(frame))
+        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day, method="insert") == (len(frame), len(frame))
+        assert count_rows(conn, "spo2", SYNTHETIC.participant_id, day) == len(frame) > 50
+    finally:
+        conn.close()
