@@ -8,6 +8,7 @@ read from ``DevToolsActivePort`` in that profile.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -57,6 +58,7 @@ class Chromium:
         self.profile = Path(tempfile.mkdtemp(prefix="fitbit-chromium-"))
         self.timeout = timeout
         self.exceptions: list[str] = []  # uncaught page errors seen while waiting for replies
+        self._stack = contextlib.ExitStack()
         self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
              f"--window-size={width},{height}", "about:blank"],
@@ -66,7 +68,9 @@ class Chromium:
         self._id = 0
         try:
             port = self._devtools_port()
-            self._ws = connect(self._page_websocket(port), max_size=64 * 1024 * 1024, open_timeout=timeout)
+            self._ws = self._stack.enter_context(
+                connect(self._page_websocket(port), max_size=64 * 1024 * 1024, open_timeout=timeout)
+            )
             self.send("Page.enable")
             self.send("Runtime.enable")
             self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
@@ -158,12 +162,10 @@ class Chromium:
         return path
 
     def close(self) -> None:
-        ws = getattr(self, "_ws", None)
-        if ws is not None:
-            try:
-                ws.close()
-            except Exception:  # noqa: BLE001 - best effort on shutdown
-                pass
+        try:
+            self._stack.close()
+        except Exception:  # noqa: BLE001 - best effort on shutdown
+            pass
         if self.process.poll() is None:
             self.process.terminate()
             try:

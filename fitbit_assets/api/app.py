@@ -21,7 +21,7 @@ import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Callable, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional, Union
 
 from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -183,8 +183,15 @@ class Problem(BaseModel):
     detail: str
 
 
+class ValidationProblem(BaseModel):
+    """422: a message from the API's own range checks, or FastAPI's list of parameter validation errors."""
+
+    detail: Union[str, list[dict[str, Any]]]
+
+
 ERRORS = {
     401: {"model": Problem, "description": "missing or wrong bearer token (when FITBIT_API_TOKEN is set)"},
+    422: {"model": ValidationProblem, "description": "invalid parameters"},
     503: {"model": Problem, "description": "database unreachable"},
 }
 NOT_FOUND = {404: {"model": Problem, "description": "unknown participant"}}
@@ -275,7 +282,7 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
 
     @app.get(
         "/api/participants/{participant_id}/series", tags=["series"], dependencies=secured,
-        responses={**ERRORS, **NOT_FOUND, 422: {"model": Problem, "description": "bad range or too many points"}},
+        responses={**ERRORS, **NOT_FOUND, 422: {"model": ValidationProblem, "description": "bad range or too many points"}},
     )
     def get_series(
         participant_id: ParticipantId,
@@ -317,7 +324,7 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
 
     @app.get(
         "/api/participants/{participant_id}/adherence", tags=["adherence"], dependencies=secured,
-        responses={**ERRORS, **NOT_FOUND, 422: {"model": Problem, "description": "bad range"}},
+        responses={**ERRORS, **NOT_FOUND, 422: {"model": ValidationProblem, "description": "bad range"}},
     )
     def get_participant_adherence(
         participant_id: ParticipantId, start: DateQuery = None, end: DateQuery = None
@@ -332,7 +339,7 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
 
     @app.get(
         "/api/adherence", tags=["adherence"], dependencies=secured,
-        responses={**ERRORS, 422: {"model": Problem, "description": "bad range"}},
+        responses={**ERRORS, 422: {"model": ValidationProblem, "description": "bad range"}},
     )
     def get_cohort_adherence(start: DateQuery = None, end: DateQuery = None) -> AdherenceResponse:
         """Daily adherence of every participant for a date range (default: the last 90 days with data)."""
@@ -357,6 +364,7 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
         responses={
             **ERRORS,
             **NOT_FOUND,
+            400: {"model": Problem, "description": "the body is not valid JSON"},
             502: {"model": Problem, "description": "a configured channel did not accept the message"},
             503: {"model": Problem, "description": "no alert channel configured, or database unreachable"},
         },
