@@ -6,10 +6,13 @@ the UI then shows the result of every participant-day, and the alert sensor read
 """
 
 
+from collections import defaultdict
+
 import dagster as dg
 
 from fitbit_assets.adherence import DayAdherence, non_adherence_reason
 from fitbit_assets.assets.rollups import daily_adherence, heart_rate_aggregates
+from fitbit_assets.device_sync import status_explanation
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.rollups import aggregate_mismatches, utc_day_window
@@ -88,11 +91,35 @@ def _day_from_row(row: dict) -> DayAdherence:
     )
 
 
+def _add_day_status(cur, non_adherent: list[dict]) -> None:
+    """Tell "not wearing" from "not syncing" (view participant_day_status, fed by device_sync) in each invalid
+    day's metadata and reason, so the alert asks the participant for the right thing."""
+    days_by_participant: dict[str, list[dict]] = defaultdict(list)
+    for metadata in non_adherent:
+        days_by_participant[metadata["participant_id"]].append(metadata)
+    for participant_id, entries in days_by_participant.items():
+        dates = [entry["local_date"] for entry in entries]
+        cur.execute(sql_query("participant_day_status"), {"participant_id": participant_id, "first": min(dates), "last": max(dates)})
+        columns = [c.name for c in cur.description]
+        statuses = {row["local_date"].isoformat(): row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
+        for entry in entries:
+            status = statuses.get(entry["local_date"])
+            if status is None or status["status"] == "ok":  # the view classifies days up to local yesterday only
+                continue
+            entry["day_status"] = status["status"] if status["sync_data_available"] else "unknown"
+            entry["last_sync_at"] = status["last_sync_at"].isoformat() if status["last_sync_at"] else None
+            explanation = status_explanation(
+                status["status"], status["first_sync_after_day_end"], status["last_sync_at"], status["sync_data_available"]
+            )
+            entry["reason"] = f"{explanation}; {entry['reason']}"
+
+
 @dg.asset_check(
     asset=daily_adherence,
     partitions_def=participant_day_partitions,
     description="WARN when a participant-day is not a valid wear day (worn minutes below the valid-day threshold); "
-    "the reason, the day's numbers and the participant's trailing 7-day rollup are in the metadata. "
+    "the reason (not wearing vs not syncing, from device sync events), the day's numbers and the participant's "
+    "trailing 7-day rollup are in the metadata. "
     "The coordinator alert sensor turns failures into one message per participant and day.",
 )
 def daily_adherence_valid_day(
@@ -126,6 +153,7 @@ def daily_adherence_valid_day(
                 )
                 non_adherent.append(metadata)
             results[key] = (day.valid_day, metadata)
+        _add_day_status(cur, non_adherent)
     _per_partition(context, daily_adherence.key, VALID_DAY_CHECK, results, dg.AssetCheckSeverity.WARN)
     description = None
     if non_adherent:

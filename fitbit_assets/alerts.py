@@ -25,12 +25,21 @@ from typing import Literal, Optional
 import dagster as dg
 from pydantic import Field
 
+from fitbit_assets.device_sync import DayStatus
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.warehouse import WarehouseResource, sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"  # same name as fitbit_assets.adherence_checks
-NON_ADHERENT = "non_adherent"
 RUN_FAILED = "run_failed"
+NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
+NOT_WEARING = DayStatus.NOT_WEARING.value
+NOT_SYNCING = DayStatus.NOT_SYNCING.value
+SUBJECTS = {
+    NON_ADHERENT: "not a valid wear day",
+    NOT_WEARING: "not wearing the device (synced, too little heart rate)",
+    NOT_SYNCING: "device not syncing (the day's data may still be on it)",
+    RUN_FAILED: "pipeline run failed",
+}
 ANY_PARTICIPANT = "*"
 BATCH_LIMIT = 500
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -70,9 +79,7 @@ class Message:
     def subject(self) -> str:
         who = "pipeline" if self.participant_id == ANY_PARTICIPANT else self.participant_id
         if len(self.alerts) == 1:
-            what = {NON_ADHERENT: "not a valid wear day", RUN_FAILED: "pipeline run failed"}.get(
-                self.alerts[0].kind, self.alerts[0].kind.replace("check:", "check failed: ")
-            )
+            what = SUBJECTS.get(self.alerts[0].kind, self.alerts[0].kind.replace("check:", "check failed: "))
         else:
             what = f"{len(self.alerts)} issues"
         return f"[fitbit-assets] {who} {self.local_date.isoformat()}: {what}"
@@ -116,7 +123,8 @@ def alerts_from_check_evaluation(
 ) -> list[Alert]:
     """Alerts for one check evaluation (none when it passed), attributed to participant-days.
 
-    Attribution, first that applies: the valid-day check's per-day metadata (participant_id/local_date/reason)
+    Attribution, first that applies: the valid-day check's per-day metadata (participant_id/local_date/reason,
+    kind ``not_wearing`` / ``not_syncing`` from its ``day_status`` when sync records tell, else ``non_adherent``)
     or its ``non_adherent`` list; ``failed_days`` / ``mismatches[].day`` of the other checks; the evaluation's
     partition; otherwise the whole pipeline (participant ``*``) on the UTC day of the evaluation.
     """
@@ -132,7 +140,8 @@ def alerts_from_check_evaluation(
         Alert(
             str(e["participant_id"]),
             dt.date.fromisoformat(str(e["local_date"])),
-            kind,
+            # A day first "not syncing" and later "not wearing" (it synced, nothing came) is a new message.
+            str(e["day_status"]) if kind == NON_ADHERENT and e.get("day_status") in (NOT_WEARING, NOT_SYNCING) else kind,
             str(e.get("reason") or description or f"check {check_name} failed"),
             source,
         )

@@ -52,6 +52,32 @@ def classify_day(
     return DayStatus.NOT_SYNCING
 
 
+def status_explanation(
+    status: str,
+    first_sync_after_day_end: dt.datetime | None,
+    last_sync_at: dt.datetime | None,
+    sync_data_available: bool,
+) -> str:
+    """What a coordinator should chase for an invalid day (pure): the alert text after the wear numbers."""
+    if not sync_data_available:
+        return "no device sync records for this participant, so not wearing and not syncing cannot be told apart"
+    if status == DayStatus.NOT_WEARING.value:
+        return (
+            f"not wearing: the device synced after the day ended ({_utc_text(first_sync_after_day_end)}), so the "
+            "missing heart rate was never recorded; ask the participant to wear the device"
+        )
+    if status == DayStatus.NOT_SYNCING.value:
+        return (
+            f"not syncing: no device sync since the day ended (last sync {_utc_text(last_sync_at)}), so the data "
+            "may still be on the device; ask the participant to open the Fitbit app and sync"
+        )
+    return status
+
+
+def _utc_text(moment: dt.datetime | None) -> str:
+    return "never" if moment is None else pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
 def first_sync_after(sync_times: list[pd.Timestamp] | pd.Series, day: LocalDay) -> pd.Timestamp | None:
     later = [t for t in pd.to_datetime(pd.Series(sync_times), utc=True) if t >= day.end_utc]
     return min(later) if later else None

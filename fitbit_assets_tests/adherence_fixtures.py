@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
+from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
 from fitbit_assets.assets.validated import validated_heart_rate
@@ -23,6 +24,7 @@ FULL_GRAPH = [
     heart_rate_rows,
     heart_rate_aggregates,
     daily_adherence,
+    device_sync_events,
     validated_heart_rate_schema,
     heart_rate_rows_match_validated,
     heart_rate_aggregates_match_raw,

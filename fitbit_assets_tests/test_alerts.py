@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import threading
 import email.policy
+from pathlib import Path
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +15,8 @@ from aiosmtpd.controller import Controller
 
 from fitbit_assets.alerts import (
     NON_ADHERENT,
+    NOT_SYNCING,
+    NOT_WEARING,
     RUN_FAILED,
     Alert,
     AlertChannelResource,
@@ -215,6 +218,43 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
     assert received[-1][1]["alerts"][0]["kind"] == RUN_FAILED and "no data yet" in received[-1][1]["text"]
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
     assert len(inbox.messages) == 3 and len(received) == 3
+
+
+def test_alerts_tell_not_wearing_from_not_syncing(instance, study_files, roster, warehouse, query, webhook_server):
+    """Berlin (CEST): day 2 ends 2025-06-11 22:00 UTC and the phone syncs on 2025-06-12 09:00 UTC, so day 2's
+    missing heart rate was never recorded (not wearing); day 3 has had no sync since it ended (not syncing)."""
+    webhook_url, received = webhook_server
+    channel = AlertChannelResource(webhook_url=webhook_url)
+    d2, d3 = D1 + dt.timedelta(days=1), D1 + dt.timedelta(days=2)
+    drop_day(study_files, LANDING, D1, all_worn)
+    drop_day(study_files, LANDING, d2, worn_only(480, 960))
+    drop_day(study_files, LANDING, d3, worn_only(600, 700))
+    sync_file = Path(study_files.landing_dir) / LANDING.participant_id / "land-01_syncEvents.csv"
+    sync_file.parent.mkdir(parents=True, exist_ok=True)
+    header = "DateTime,SyncDateUTC,Provider,DeviceName\n"
+    sync_file.write_text(header + "6/12/2025 11:00:00 AM,6/12/2025 9:00:00 AM,Fitbit,Charge 6\n")
+    assert materialize_days(instance, study_files, warehouse, tags=range_tags(LANDING.participant_id, D1, d3)).success
+
+    result, cursor = run_sensor(instance, warehouse, channel, None)
+    assert "2 message(s) sent" in result.skip_message
+    by_day = {p["local_date"]: p for _, p in received}
+    assert [a["kind"] for a in by_day["2025-06-11"]["alerts"]] == [NOT_WEARING]
+    assert by_day["2025-06-11"]["subject"] == "[fitbit-assets] land-01 2025-06-11: not wearing the device (synced, too little heart rate)"
+    assert "synced after the day ended (2025-06-12 09:00 UTC)" in by_day["2025-06-11"]["text"]
+    assert "worn 480 of 1440 min" in by_day["2025-06-11"]["text"]
+    assert [a["kind"] for a in by_day["2025-06-12"]["alerts"]] == [NOT_SYNCING]
+    assert "last sync 2025-06-12 09:00 UTC" in by_day["2025-06-12"]["text"] and "ask the participant to open" in by_day["2025-06-12"]["text"]
+
+    # The phone syncs the next morning and nothing more arrives for day 3: it is now "not wearing", one new
+    # message; day 2 is not re-sent.
+    sync_file.write_text(sync_file.read_text() + "6/13/2025 10:00:00 AM,6/13/2025 8:00:00 AM,Fitbit,Charge 6\n")
+    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(d3, LANDING.participant_id).key).success
+    result, cursor = run_sensor(instance, warehouse, channel, cursor)
+    assert "1 message(s) sent" in result.skip_message
+    assert (received[-1][1]["local_date"], [a["kind"] for a in received[-1][1]["alerts"]]) == ("2025-06-12", [NOT_WEARING])
+    assert query("SELECT local_date, kind FROM alert_sent ORDER BY 1, 2") == [
+        (d2, NOT_WEARING), (d3, NOT_SYNCING), (d3, NOT_WEARING)
+    ]
 
 
 def test_sensor_without_channels_advances_without_sending(instance, study_files, roster, warehouse):

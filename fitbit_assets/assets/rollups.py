@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from fitbit_assets.adherence import AdherenceParams
+from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import participant_day_partitions, participant_days
@@ -71,7 +72,8 @@ def heart_rate_aggregates(
 
 
 @dg.asset(
-    deps=[heart_rate_aggregates],
+    # device_sync_events: the valid-day check tells "not wearing" from "not syncing" with the day's sync events.
+    deps=[heart_rate_aggregates, device_sync_events],
     partitions_def=participant_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="rollups",
