@@ -70,11 +70,10 @@ def print_summary() -> None:
         print_table(["participant", "local_date", "samples", "min", "mean", "max"], rows)
 
 
-def demo(days: int) -> int:
+def demo(days: int, last: dt.date | None = None) -> int:
     from fitbit_assets.definitions import defs
 
-    today = dt.datetime.now(dt.timezone.utc).date()
-    last = today - dt.timedelta(days=1)
+    last = last or dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
     first = last - dt.timedelta(days=days - 1)
     write_demo_roster(enrolled_on=first)
     instance = dg.DagsterInstance.get()
@@ -117,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("register", help="register every roster row as a participant partition")
     demo_parser = commands.add_parser("demo", help="synthetic cohort end to end through Dagster, then a summary")
     demo_parser.add_argument("--days", type=int, default=7)
+    demo_parser.add_argument(
+        "--last", type=dt.date.fromisoformat, default=None, help="last local day (default: yesterday, UTC)"
+    )
     commands.add_parser("summary", help="rows per participant-day in the warehouse")
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
     serve_parser.add_argument("--host", default="127.0.0.1")
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"registered {len(new)} new participant(s): {', '.join(new) or '-'}")
         return 0
     if args.command == "demo":
-        return demo(args.days)
+        return demo(args.days, args.last)
     if args.command == "serve":
         import uvicorn
 

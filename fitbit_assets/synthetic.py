@@ -31,7 +31,7 @@ class WearBehaviour:
 
 WEAR_BEHAVIOURS = {
     "typical": WearBehaviour(0.03, 0.7, (30, 90), 0.08, (120, 360)),
-    # Designed to fall below a 10-hour valid-day threshold on most days.
+    # Designed to fall below a 10-hour valid-day threshold on about half of the days (every 7-day window).
     "low_wear": WearBehaviour(0.25, 0.9, (60, 150), 0.9, (600, 900)),
 }
 
