@@ -11,9 +11,8 @@ import warnings
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.adherence_report import print_adherence_summary
-from fitbit_assets.metrics.summary import print_metrics_summary
 from fitbit_assets.partitions import participant_partitions, range_tags
+from fitbit_assets.reports import print_warehouse_summary
 from fitbit_assets.roster import Participant, read_roster, write_roster
 from fitbit_assets.sensors import participants_to_register
 
@@ -49,27 +48,6 @@ def write_demo_roster(enrolled_on: dt.date) -> None:
     print(f"wrote a demo roster of {len(participants)} synthetic participants to {path}")
 
 
-def print_table(headers: list[str], rows: list[tuple]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)] if rows else map(len, headers)
-    widths = list(widths)
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-
-
-def print_summary() -> None:
-    from fitbit_assets.definitions import defs
-    from fitbit_assets.warehouse import sql_query
-
-    warehouse = defs.resources["warehouse"]
-    with warehouse.connection() as conn, conn.cursor() as cur:
-        cur.execute(sql_query("heart_rate_rows_per_local_day"))
-        rows = cur.fetchall()
-        print(f"\nheart_rate rows per participant-day ({warehouse.backend} backend):")
-        print_table(["participant", "local_date", "samples", "min", "mean", "max"], rows)
-
-
 def demo(days: int, last: dt.date | None = None) -> int:
     from fitbit_assets.definitions import defs
 
@@ -98,9 +76,7 @@ def demo(days: int, last: dt.date | None = None) -> int:
         status = "ok" if result.success else "FAILED"
         failed += not result.success
         print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
-    print_summary()
-    print_adherence_summary()
-    print_metrics_summary()
+    print_warehouse_summary(defs.resources)
     print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
     print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
     return 1 if failed else 0
@@ -119,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument(
         "--last", type=dt.date.fromisoformat, default=None, help="last local day (default: yesterday, UTC)"
     )
-    commands.add_parser("summary", help="rows per participant-day in the warehouse")
+    commands.add_parser("summary", help="rows per participant-day, adherence and metric families in the warehouse")
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
@@ -140,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")
         uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
         return 0
-    print_summary()
-    print_adherence_summary()
+    from fitbit_assets.definitions import defs
+
+    print_warehouse_summary(defs.resources)
     return 0
 
 

@@ -12,7 +12,7 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
 from fitbit_assets.metrics import files as metric_files
-from fitbit_assets.metrics.summary import metrics_summary_rows
+from fitbit_assets.reports import metrics_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
