@@ -8,6 +8,7 @@ first time each process connects.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from fitbit_assets.roster import Participant
 EMBEDDED_DATABASE = "fitbit"
 SCHEMA_LOCK_ID = 7_303_001  # pg_advisory_xact_lock key: one schema writer at a time across processes
 
+log = logging.getLogger(__name__)
 _embedded_servers: dict[Path, object] = {}
 _schema_applied: dict[str, str] = {}
 _lock = threading.Lock()
@@ -85,9 +87,12 @@ def timescaledb_available(conn) -> bool:
 
 
 def schema_files(backend: str) -> list[Path]:
-    """Common tables first, then the backend's layer (hypertables/caggs or their plain equivalents)."""
+    """``sql/common/`` and the backend's layer merged in file-number order, common first on equal numbers: a backend
+    file creates heart_rate in its own layout (010) before the common files that alter it or read it in views."""
     root = settings.sql_dir()
-    return sorted((root / "common").glob("*.sql")) + sorted((root / backend).glob("*.sql"))
+    layers = [sorted((root / "common").glob("*.sql")), sorted((root / backend).glob("*.sql"))]
+    ordered = [(path.name.split("_", 1)[0], layer, path.name, path) for layer, paths in enumerate(layers) for path in paths]
+    return [path for *_, path in sorted(ordered)]
 
 
 def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") -> str:
@@ -110,6 +115,12 @@ def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") 
     except BaseException:
         conn.rollback()
         raise
+    # What the schema files RAISE NOTICE about (e.g. converting an old plain heart_rate table), without
+    # PostgreSQL's own "already exists, skipping" notices of every idempotent re-apply.
+    for notice in conn.notices:
+        if not notice.rstrip().endswith(", skipping"):
+            log.warning("schema: %s", notice.strip())
+    del conn.notices[:]
     return backend
 
 
@@ -248,10 +259,31 @@ def replace_heart_rate_day(
                  "rows": inserted},
             )
 
+    if len(frame):
+        create_heart_rate_partitions(conn, day.start_utc, day.end_utc)
     return replace_rows(
         conn, "heart_rate", columns, frame, participant_id, day, by="ts", method=method, copy_payload=payload,
         in_transaction=write_lineage,
     )
+
+
+def create_heart_rate_partitions(conn, start_utc, end_utc) -> list[str]:
+    """On plain PostgreSQL, create the monthly partitions of heart_rate that the window [start_utc, end_utc) needs
+    (a day can straddle two UTC months) and return their names. Runs and commits in a transaction of its own, before
+    the load's: the day's DELETE + COPY never holds a DDL lock, and a failed load leaves at most an empty partition.
+    Nothing to do on TimescaleDB, whose hypertable creates chunks on insert."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql_query("heart_rate_partitioned"))
+            created: list[str] = []
+            if cur.fetchone()[0]:
+                cur.execute(sql_query("heart_rate_partitions_create"), {"start_utc": start_utc, "end_utc": end_utc})
+                created = list(cur.fetchone()[0])
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return created
 
 
 def upsert_participant(conn, participant: Participant) -> None:

@@ -25,5 +25,6 @@ $$;
 
 GRANT USAGE ON SCHEMA public TO fitbit_api_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO fitbit_api_reader;
--- Tables, views and continuous aggregates created later by the schema owner (sql/<backend>/, after this file).
+-- Tables, views and continuous aggregates the schema owner creates later (files numbered after this one,
+-- heart_rate's monthly partitions created by loads).
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO fitbit_api_reader;

@@ -1,3 +1,15 @@
+-- Raw heart rate, one row per device sample. (participant_id, ts) is the natural key: a participant-day
+-- is replaced as a whole (DELETE window + COPY in one transaction), so the key only guards against bugs.
+-- Same columns as on plain PostgreSQL (sql/postgres/010_heart_rate.sql, monthly partitions); the layouts differ.
+CREATE TABLE IF NOT EXISTS heart_rate (
+    participant_id text        NOT NULL,
+    ts             timestamptz NOT NULL,
+    bpm            smallint    NOT NULL CHECK (bpm BETWEEN 25 AND 250),
+    PRIMARY KEY (participant_id, ts)
+);
+
+COMMENT ON TABLE heart_rate IS 'Fitbit heart-rate samples (UTC), loaded per participant local day by Dagster asset heart_rate_rows';
+
 -- TimescaleDB: 1-day chunks (one day of ~hundreds of participants per chunk keeps the ingest-time index in
 -- memory), compression segmented by participant so each participant-day compresses into full batches.
 SELECT create_hypertable('heart_rate', by_range('ts', INTERVAL '1 day'), if_not_exists => TRUE, migrate_data => TRUE);
