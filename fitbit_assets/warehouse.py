@@ -7,6 +7,7 @@ first time each process connects.
 
 from __future__ import annotations
 
+import collections
 import io
 import logging
 import re
@@ -101,6 +102,8 @@ def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") 
     if timescaledb == "require" and not available:
         raise SchemaError("timescaledb='require' but the server has no timescaledb extension")
     backend = "timescaledb" if available and timescaledb != "off" else "postgres"
+    # The schema's own notices, collected apart (a deque: psycopg2 keeps only the last 50 of a plain list).
+    caller_notices, conn.notices = conn.notices, collections.deque()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
@@ -115,12 +118,13 @@ def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") 
     except BaseException:
         conn.rollback()
         raise
+    finally:
+        schema_notices, conn.notices = conn.notices, caller_notices
     # What the schema files RAISE NOTICE about (e.g. converting an old plain heart_rate table), without
     # PostgreSQL's own "already exists, skipping" notices of every idempotent re-apply.
-    for notice in conn.notices:
+    for notice in schema_notices:
         if not notice.rstrip().endswith(", skipping"):
             log.warning("schema: %s", notice.strip())
-    del conn.notices[:]
     return backend
 
 

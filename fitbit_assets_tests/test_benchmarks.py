@@ -44,9 +44,11 @@ ROWS = [
     "heart_rate_1m/1h/1d` together",
     "TimescaleDB",
     # extra: layouts
-    "| PK btree only |",
+    "| PK btree only (plain table) |",
     "| PK + BRIN(ts)",
-    "| declarative partitioning by UTC day",
+    "| partitioned by UTC day",
+    "| **partitioned by UTC month",
+    "planning, cohort daily summary over every partition",
 ]
 
 

@@ -59,9 +59,10 @@ $$;
 
 -- Creates the UTC-month partitions the window [window_start, window_end) needs and returns their names; called by
 -- the loader (warehouse.replace_heart_rate_day) in a short transaction of its own before each participant-day.
--- Usually nothing is missing and no lock is taken. Otherwise, under the schema's advisory lock (so concurrent
--- loaders and schema applies never race), each month is created as a table and ATTACHed: ATTACH takes only
--- SHARE UPDATE EXCLUSIVE on heart_rate, where CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE and
+-- A part of the window that existing partitions already cover (a month created earlier, heart_rate_legacy) needs
+-- nothing, so usually nothing is created and no lock is taken. Otherwise, under the schema's advisory lock (so
+-- concurrent loaders and schema applies never race), each month is created as a table and ATTACHed: ATTACH takes
+-- only SHARE UPDATE EXCLUSIVE on heart_rate, where CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE and
 -- stall every reader and loader of heart_rate while it waits.
 CREATE OR REPLACE FUNCTION heart_rate_create_partitions(window_start timestamptz, window_end timestamptz)
 RETURNS text[]
@@ -70,6 +71,7 @@ SET timezone = 'UTC'  -- months are UTC months whatever the session's time zone
 AS $$
 DECLARE
     month_start timestamptz;
+    needed tstzrange;
     partition_name text;
     created text[] := '{}';
     locked boolean := false;
@@ -78,11 +80,13 @@ BEGIN
         SELECT m FROM generate_series(date_trunc('month', window_start), window_end, INTERVAL '1 month') AS m
         WHERE m < window_end
     LOOP
-        CONTINUE WHEN EXISTS (SELECT 1 FROM heart_rate_partitions() p WHERE p.ts_range @> month_start);
+        needed := tstzrange(greatest(month_start, window_start), least(month_start + INTERVAL '1 month', window_end));
+        CONTINUE WHEN (SELECT coalesce(range_agg(ts_range) @> needed, false) FROM heart_rate_partitions());
         IF NOT locked THEN
             PERFORM pg_advisory_xact_lock(7303001);  -- = warehouse.SCHEMA_LOCK_ID
             locked := true;
-            CONTINUE WHEN EXISTS (SELECT 1 FROM heart_rate_partitions() p WHERE p.ts_range @> month_start);
+            -- Another loader may have created it while this one waited for the lock.
+            CONTINUE WHEN (SELECT coalesce(range_agg(ts_range) @> needed, false) FROM heart_rate_partitions());
         END IF;
         partition_name := format('heart_rate_%s', to_char(month_start, 'YYYY_MM'));
         EXECUTE format('CREATE TABLE %I (LIKE heart_rate INCLUDING ALL)', partition_name);
