@@ -121,10 +121,11 @@ def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") 
     finally:
         schema_notices, conn.notices = conn.notices, caller_notices
     # What the schema files RAISE NOTICE about (e.g. converting an old plain heart_rate table), without
-    # PostgreSQL's own "already exists, skipping" notices of every idempotent re-apply.
+    # PostgreSQL's own "already exists, skipping" notices of every idempotent re-apply; INFO (e.g. "timescaledb
+    # loaded") stays at info.
     for notice in schema_notices:
         if not notice.rstrip().endswith(", skipping"):
-            log.warning("schema: %s", notice.strip())
+            log.log(logging.INFO if notice.startswith("INFO") else logging.WARNING, "schema: %s", notice.strip())
     return backend
 
 
