@@ -185,9 +185,11 @@ def create_legacy_database(conn, samples: list[tuple[str, dt.datetime, int]]) ->
 
 def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, query, caplog):
     who = Participant("p1", 1, "Europe/Berlin", dt.date(2025, 5, 1), "landing")
-    may, june, august = (LocalDay(dt.date(2025, m, d), who.timezone) for m, d in ((5, 20), (6, 10), (8, 5)))
-    old_rows = [("p1", (day.start_utc + pd.Timedelta(minutes=i)).to_pydatetime(), 70) for day in (may, june) for i in range(30)]
-    conn = psycopg2.connect(warehouse_dsn)
+    may, july, july_31, august = (
+        LocalDay(dt.date(2025, m, d), who.timezone) for m, d in ((5, 20), (7, 10), (7, 31), (8, 5)))
+    old_rows = [("p1", (day.start_utc + pd.Timedelta(minutes=i)).to_pydatetime(), 70) for day in (may, july) for i in range(30)]
+    # A session west of UTC: there the UTC start of July is June 30, and June 30 + 1 month is July 30, not August 1.
+    conn = psycopg2.connect(warehouse_dsn, options="-c timezone=America/Los_Angeles")
     try:
         create_legacy_database(conn, old_rows)
         with caplog.at_level("WARNING", logger="fitbit_assets.warehouse"):
@@ -195,8 +197,8 @@ def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, quer
         assert [r.getMessage() for r in caplog.records] == [
             "schema: NOTICE:  heart_rate: converting the plain table into monthly partitions "
             "(old rows kept in heart_rate_legacy)"]
-        # Every old row stays where it was: the old table is now the partition heart_rate_legacy, up to July.
-        assert partitions(query) == {"heart_rate_legacy": ("-infinity", "2025-07-01 00:00:00+00")}
+        # Every old row stays where it was: the old table is now the partition heart_rate_legacy, to the end of July.
+        assert partitions(query) == {"heart_rate_legacy": ("-infinity", "2025-08-01 00:00:00+00")}
         assert rows_per_partition(query) == {"heart_rate_legacy": 60}
         indexes = query("SELECT tablename, indexname FROM pg_indexes "
                         "WHERE tablename IN ('heart_rate', 'heart_rate_legacy') ORDER BY 1")
@@ -207,20 +209,21 @@ def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, quer
         assert set(partitions(query)) == {"heart_rate_legacy"}
 
         upsert_participant(conn, who)
-        assert replace_heart_rate_day(conn, "p1", june, day_frame("p1", [61] * 10, june)) == (30, 10)
-        assert set(partitions(query)) == {"heart_rate_legacy"}  # June is in the legacy range: no new partition
+        assert replace_heart_rate_day(conn, "p1", july, day_frame("p1", [61] * 10, july)) == (30, 10)
+        replace_heart_rate_day(conn, "p1", july_31, day_frame("p1", [63] * 5, july_31, step_s=60))
+        assert set(partitions(query)) == {"heart_rate_legacy"}  # July is in the legacy range: no new partition
         replace_heart_rate_day(conn, "p1", august, day_frame("p1", [62] * 20, august, step_s=60))
     finally:
         conn.close()
     assert partitions(query) == {
-        "heart_rate_legacy": ("-infinity", "2025-07-01 00:00:00+00"),
+        "heart_rate_legacy": ("-infinity", "2025-08-01 00:00:00+00"),
         "heart_rate_2025_08": ("2025-08-01 00:00:00+00", "2025-09-01 00:00:00+00"),
     }
-    assert rows_per_partition(query) == {"heart_rate_legacy": 40, "heart_rate_2025_08": 20}
+    assert rows_per_partition(query) == {"heart_rate_legacy": 30 + 10 + 5, "heart_rate_2025_08": 20}
     # The view re-created by the schema reads the partitioned table, old months and new ones.
     status = "SELECT local_date, wear_minutes FROM participant_day_status WHERE local_date IN %s ORDER BY 1"
-    assert query(status, ((may.local_date, june.local_date, august.local_date),)) == [
-        (may.local_date, 30), (june.local_date, 1), (august.local_date, 20)]
+    assert query(status, ((may.local_date, july.local_date, july_31.local_date, august.local_date),)) == [
+        (may.local_date, 30), (july.local_date, 1), (july_31.local_date, 5), (august.local_date, 20)]
 
 
 def test_an_old_empty_heart_rate_table_leaves_every_month_to_new_partitions(warehouse_dsn, query):

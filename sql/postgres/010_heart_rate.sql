@@ -24,7 +24,9 @@ BEGIN
         ALTER INDEX IF EXISTS heart_rate_pkey RENAME TO heart_rate_legacy_pkey;  -- frees the name for the new PK
         DROP INDEX IF EXISTS heart_rate_ts_brin;
         CREATE TABLE heart_rate (LIKE heart_rate_legacy INCLUDING ALL) PARTITION BY RANGE (ts);
-        SELECT date_trunc('month', max(ts), 'UTC') + INTERVAL '1 month' INTO legacy_end FROM heart_rate_legacy;
+        -- In UTC wall time: a month added to a timestamptz would count in the session's time zone.
+        SELECT (date_trunc('month', max(ts) AT TIME ZONE 'UTC') + INTERVAL '1 month') AT TIME ZONE 'UTC'
+        INTO legacy_end FROM heart_rate_legacy;
         -- An empty old table gets an empty range (nothing before -infinity): every month is then a partition.
         EXECUTE format('ALTER TABLE heart_rate ATTACH PARTITION heart_rate_legacy FOR VALUES FROM (MINVALUE) TO (%L)',
                        coalesce(legacy_end, '-infinity'));
