@@ -15,6 +15,8 @@ from fitbit_assets.heart_rate import ValidationReport
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
 
+HEART_RATE = "heart_rate"  # the folder of raw and validated heart rate; each metric family has its own
+
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Write to a temp file then rename, so readers never see a partial file."""
@@ -32,27 +34,32 @@ class StudyFilesResource(dg.ConfigurableResource):
     def roster(self) -> Roster:
         return read_roster(Path(self.roster_path))
 
+    def raw_path(self, dataset: str, key: ParticipantDayKey, suffix: str) -> Path:
+        """Where a day's raw file of ``dataset`` (heart_rate or a metric family) is dropped or generated."""
+        return Path(self.landing_dir) / dataset / key.participant_id / f"{key.local_date.isoformat()}{suffix}"
+
     def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
-        """Where a day's raw CSV is dropped (landing) or generated (synthetic)."""
-        return Path(self.landing_dir) / "heart_rate" / key.participant_id / f"{key.local_date.isoformat()}.csv"
+        return self.raw_path(HEART_RATE, key, ".csv")
 
-    def _validated_base(self, key: ParticipantDayKey) -> Path:
-        return Path(self.parquet_dir) / "heart_rate" / f"participant_id={key.participant_id}" / key.local_date.isoformat()
+    def _validated_base(self, dataset: str, key: ParticipantDayKey) -> Path:
+        return Path(self.parquet_dir) / dataset / f"participant_id={key.participant_id}" / key.local_date.isoformat()
 
-    def validated_heart_rate_path(self, key: ParticipantDayKey) -> Path:
-        return self._validated_base(key).with_suffix(".parquet")
+    def validated_path(self, dataset: str, key: ParticipantDayKey) -> Path:
+        return self._validated_base(dataset, key).with_suffix(".parquet")
 
-    def validation_report_path(self, key: ParticipantDayKey) -> Path:
-        return self._validated_base(key).with_suffix(".validation.json")
+    def validation_report_path(self, dataset: str, key: ParticipantDayKey) -> Path:
+        return self._validated_base(dataset, key).with_suffix(".validation.json")
 
     def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
         path = self.raw_heart_rate_path(key)
         _atomic_write_bytes(path, payload)
         return path
 
-    def write_validated(self, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport) -> None:
+    def write_validated(
+        self, dataset: str, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport
+    ) -> None:
         """Store the report, and the frame only if it passed: the store never holds data that failed rules."""
-        parquet = self.validated_heart_rate_path(key)
+        parquet = self.validated_path(dataset, key)
         if frame is not None and report.passed:
             parquet.parent.mkdir(parents=True, exist_ok=True)
             tmp = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
@@ -60,16 +67,16 @@ class StudyFilesResource(dg.ConfigurableResource):
             os.replace(tmp, parquet)
         else:
             parquet.unlink(missing_ok=True)
-        _atomic_write_bytes(self.validation_report_path(key), json.dumps(report.to_dict(), indent=1).encode())
+        _atomic_write_bytes(self.validation_report_path(dataset, key), json.dumps(report.to_dict(), indent=1).encode())
 
-    def read_report(self, key: ParticipantDayKey) -> ValidationReport | None:
-        path = self.validation_report_path(key)
+    def read_report(self, dataset: str, key: ParticipantDayKey) -> ValidationReport | None:
+        path = self.validation_report_path(dataset, key)
         return ValidationReport.from_dict(json.loads(path.read_text())) if path.exists() else None
 
-    def read_validated(self, key: ParticipantDayKey) -> pd.DataFrame:
-        path = self.validated_heart_rate_path(key)
+    def read_validated(self, dataset: str, key: ParticipantDayKey) -> pd.DataFrame:
+        path = self.validated_path(dataset, key)
         if not path.exists():
-            report = self.read_report(key)
-            reason = f"validation failed: {report.summary()}" if report else "validated_heart_rate not materialized"
-            raise FileNotFoundError(f"no validated heart rate for {key} at {path} ({reason})")
+            report = self.read_report(dataset, key)
+            reason = f"validation failed: {report.summary()}" if report else f"validated_{dataset} not materialized"
+            raise FileNotFoundError(f"no validated {dataset} for {key} at {path} ({reason})")
         return pd.read_parquet(path)

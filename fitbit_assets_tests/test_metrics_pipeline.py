@@ -113,7 +113,7 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothin
     # The previous good load stays; nothing of the malformed files reached the tables or the Parquet store.
     assert table_count(query, "spo2", LANDING.participant_id) == 2
     assert table_count(query, "hrv", LANDING.participant_id) == 0
-    assert not metric_files.validated_path(study_files, FAMILIES_BY_NAME["spo2"], ParticipantDayKey(DAY, LANDING.participant_id)).exists()
+    assert not study_files.validated_path("spo2", ParticipantDayKey(DAY, LANDING.participant_id)).exists()
     # The other landing families had no file: "no data yet", skipped without failing their steps.
     assert "activity_summary_rows" in materialized
 

@@ -13,6 +13,7 @@ from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
 from fitbit_assets.definitions import defs
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.study_files import HEART_RATE
 from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
 
@@ -115,7 +116,7 @@ def test_failing_blocking_check_leaves_the_table_untouched(instance, study_files
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "heart_rate_rows" not in materialized
     assert rows_for(query, LANDING.participant_id) == before
-    assert not study_files.validated_heart_rate_path(ParticipantDayKey(DAY, LANDING.participant_id)).exists()
+    assert not study_files.validated_path(HEART_RATE, ParticipantDayKey(DAY, LANDING.participant_id)).exists()
 
 
 def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, warehouse):

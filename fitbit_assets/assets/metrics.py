@@ -5,15 +5,19 @@ exports) -> ``validated_<family>`` (parser + Pandera model -> Parquet) -> ``<fam
 participant-day replace into the family's table). All partitioned by participant-day, single-run backfills.
 """
 
-import dagster as dg
+from functools import partial
 
+import dagster as dg
+import pandas as pd
+
+from fitbit_assets.assets.warehouse_rows import load_validated_days
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frame
 from fitbit_assets.metrics import files as metric_files
 from fitbit_assets.metrics.common import file_error_report
-from fitbit_assets.partitions import participant_day_partitions, participant_days
+from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource, replace_rows, upsert_participant
+from fitbit_assets.warehouse import WarehouseResource, replace_rows
 
 
 def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
@@ -82,8 +86,8 @@ def validated_asset(family: MetricFamily, landing: dg.AssetsDefinition) -> dg.As
                 frame, report = None, file_error_report(exc)
             else:
                 report = validate_frame(family.schema(day), frame)
-            metric_files.write_validated(
-                study_files, family, key, family.to_warehouse_frame(frame) if report.passed else None, report
+            study_files.write_validated(
+                family.name, key, family.to_warehouse_frame(frame) if report.passed else None, report
             )
             if report.passed:
                 passed += 1
@@ -115,28 +119,12 @@ def rows_asset(family: MetricFamily, validated: dg.AssetsDefinition) -> dg.Asset
     def _rows(
         context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        roster = study_files.roster()
-        inserted_total, replaced_total, days_loaded, no_data = 0, 0, 0, 0
-        keys = participant_days(context)
-        with warehouse.connection() as conn:
-            for participant_id in sorted({key.participant_id for key in keys}):
-                upsert_participant(conn, roster.get(participant_id))
-            for key in keys:
-                if not metric_files.raw_path(study_files, family, key).exists():
-                    no_data += 1
-                    continue
-                day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
-                frame = metric_files.read_validated(study_files, family, key)
-                deleted, inserted = replace_rows(
-                    conn, family.table, family.columns, frame, key.participant_id, day, by="local_date"
-                )
-                replaced_total += deleted
-                inserted_total += inserted
-                days_loaded += 1
-        context.log.info(f"{family.table}: loaded {inserted_total} rows over {days_loaded} participant-day(s)")
-        return dg.MaterializeResult(
-            metadata={"rows_inserted": inserted_total, "rows_replaced": replaced_total, "days_loaded": days_loaded,
-                      "days_without_data": no_data}
+        def replace_day(conn, key: ParticipantDayKey, day: LocalDay, frame: pd.DataFrame) -> tuple[int, int]:
+            return replace_rows(conn, family.table, family.columns, frame, key.participant_id, day, by="local_date")
+
+        return load_validated_days(
+            context, study_files, warehouse, family.name, family.table,
+            partial(metric_files.raw_path, study_files, family), replace_day,
         )
 
     return _rows

@@ -14,7 +14,7 @@ from fitbit_assets.heart_rate import (
 )
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import participant_day_partitions, participant_days
-from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.study_files import HEART_RATE, StudyFilesResource
 
 
 @dg.asset(
@@ -43,7 +43,7 @@ def validated_heart_rate(context: dg.AssetExecutionContext, study_files: StudyFi
             frame = None
         else:
             report = validate_heart_rate(frame, day)
-        study_files.write_validated(key, to_warehouse_frame(frame) if report.passed else None, report)
+        study_files.write_validated(HEART_RATE, key, to_warehouse_frame(frame) if report.passed else None, report)
         if report.passed:
             passed += 1
             rows += report.rows
