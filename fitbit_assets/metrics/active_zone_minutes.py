@@ -18,15 +18,11 @@ from pandera.typing import Series
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics.common import (
     MetricFamily,
-    MetricFileError,
-    entries,
-    field,
-    local_dates,
+    intraday_frame,
+    intraday_minutes,
     local_day_window,
-    local_to_utc,
     number,
     optional_number,
-    parse_local_times,
 )
 from fitbit_assets.metrics.physiology import local_iso, synthetic_day
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN, Participant
@@ -51,28 +47,16 @@ def generate(participant: Participant, local_date: dt.date) -> dict:
 
 def parse(document: object, participant_id: str, day: LocalDay) -> pd.DataFrame:
     stamps, dates, rows = [], [], []
-    for index, entry in enumerate(entries(document, KEY)):
-        where = f'"{KEY}"[{index}]'
-        date = field(entry, "dateTime", where, str)
-        for m, minute in enumerate(field(entry, "minutes", where, list)):
-            if not isinstance(minute, dict) or "minute" not in minute or not isinstance(minute.get("value"), dict):
-                raise MetricFileError(f'{where}.minutes[{m}] must be an object with "minute" and a "value" object')
-            value = minute["value"]
-            row = {zone: optional_number(value.get(key), f"{where}.minutes[{m}].value.{key}") for zone, key in API_ZONES.items()}
-            row = {zone: 0.0 if np.isnan(v) else v for zone, v in row.items()}  # omitted when zero
-            row["active_zone_minutes"] = number(value.get("activeZoneMinutes"))
-            rows.append(row)
-            stamps.append(minute["minute"])
-            dates.append(date)
+    for where, date, minute in intraday_minutes(document, KEY):
+        value = minute["value"]
+        row = {zone: optional_number(value.get(key), f"{where}.value.{key}") for zone, key in API_ZONES.items()}
+        row = {zone: 0.0 if np.isnan(v) else v for zone, v in row.items()}  # omitted when zero
+        row["active_zone_minutes"] = number(value.get("activeZoneMinutes"))
+        rows.append(row)
+        stamps.append(minute["minute"])
+        dates.append(date)
     values = pd.DataFrame(rows, columns=list(COLUMNS[3:]), dtype="float64")
-    return pd.DataFrame(
-        {
-            "participant_id": pd.Series([participant_id] * len(rows), dtype=str),
-            "ts": local_to_utc(parse_local_times(stamps, dates), day.timezone),
-            "local_date": local_dates(dates),
-            **{c: values[c] for c in COLUMNS[3:]},
-        }
-    )
+    return intraday_frame(participant_id, stamps, dates, day, {c: values[c] for c in COLUMNS[3:]})
 
 
 class ActiveZoneMinutesFrame(pa.DataFrameModel):

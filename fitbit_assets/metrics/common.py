@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -93,6 +93,18 @@ def entries(document: object, key: str) -> list[dict]:
     return items
 
 
+def intraday_minutes(document: object, key: str) -> Iterator[tuple[str, str, dict]]:
+    """Each minute of ``{"<key>": [{"dateTime", "minutes": [{"minute", "value": {...}}]}]}`` as (where, its
+    entry's dateTime, the minute object)."""
+    for index, entry in enumerate(entries(document, key)):
+        where = f'"{key}"[{index}]'
+        date = field(entry, "dateTime", where, str)
+        for m, minute in enumerate(field(entry, "minutes", where, list)):
+            if not isinstance(minute, dict) or "minute" not in minute or not isinstance(minute.get("value"), dict):
+                raise MetricFileError(f'{where}.minutes[{m}] must be an object with "minute" and a "value" object')
+            yield f"{where}.minutes[{m}]", date, minute
+
+
 def field(obj: dict, name: str, where: str, kind: type | tuple = dict):
     if name not in obj:
         raise MetricFileError(f'{where} lacks "{name}"')
@@ -143,6 +155,20 @@ def parse_local_times(values: list, date_strings: list) -> pd.Series:
     if short.any():
         out[short] = pd.to_datetime(text[short], format="%Y-%m-%dT%H:%M", errors="coerce")
     return out.astype("datetime64[ns]")
+
+
+def intraday_frame(
+    participant_id: str, stamps: list, dates: list, day: LocalDay, values: dict[str, pd.Series]
+) -> pd.DataFrame:
+    """An intraday family's frame: participant_id, ts (UTC from the local minute stamps), local_date, values."""
+    return pd.DataFrame(
+        {
+            "participant_id": pd.Series([participant_id] * len(stamps), dtype=str),
+            "ts": local_to_utc(parse_local_times(stamps, dates), day.timezone),
+            "local_date": local_dates(dates),
+            **values,
+        }
+    )
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:

@@ -15,17 +15,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics.common import (
-    MetricFamily,
-    MetricFileError,
-    entries,
-    field,
-    local_dates,
-    local_to_utc,
-    number,
-    parse_local_times,
-    sleep_window,
-)
+from fitbit_assets.metrics.common import MetricFamily, intraday_frame, intraday_minutes, number, sleep_window
 from fitbit_assets.metrics.physiology import local_iso, synthetic_day
 from fitbit_assets.metrics.spo2 import sleep_windows
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN, Participant
@@ -59,24 +49,12 @@ def generate(participant: Participant, local_date: dt.date) -> dict:
 
 def parse(document: object, participant_id: str, day: LocalDay) -> pd.DataFrame:
     stamps, dates, values = [], [], {v: [] for v in VALUES}
-    for index, entry in enumerate(entries(document, KEY)):
-        where = f'"{KEY}"[{index}]'
-        date = field(entry, "dateTime", where, str)
-        for m, minute in enumerate(field(entry, "minutes", where, list)):
-            if not isinstance(minute, dict) or "minute" not in minute or not isinstance(minute.get("value"), dict):
-                raise MetricFileError(f'{where}.minutes[{m}] must be an object with "minute" and a "value" object')
-            stamps.append(minute["minute"])
-            dates.append(date)
-            for v in VALUES:
-                values[v].append(number(minute["value"].get(v)))
-    return pd.DataFrame(
-        {
-            "participant_id": pd.Series([participant_id] * len(stamps), dtype=str),
-            "ts": local_to_utc(parse_local_times(stamps, dates), day.timezone),
-            "local_date": local_dates(dates),
-            **{v: pd.Series(values[v], dtype="float64") for v in VALUES},
-        }
-    )
+    for _, date, minute in intraday_minutes(document, KEY):
+        stamps.append(minute["minute"])
+        dates.append(date)
+        for v in VALUES:
+            values[v].append(number(minute["value"].get(v)))
+    return intraday_frame(participant_id, stamps, dates, day, {v: pd.Series(values[v], dtype="float64") for v in VALUES})
 
 
 class HrvFrame(pa.DataFrameModel):

@@ -14,16 +14,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics.common import (
-    MetricFamily,
-    MetricFileError,
-    field,
-    local_dates,
-    local_to_utc,
-    number,
-    parse_local_times,
-    sleep_window,
-)
+from fitbit_assets.metrics.common import MetricFamily, MetricFileError, field, intraday_frame, number, sleep_window
 from fitbit_assets.metrics.physiology import local_iso, synthetic_day
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN, Participant
 
@@ -65,15 +56,7 @@ def parse(document: object, participant_id: str, day: LocalDay) -> pd.DataFrame:
             values.append(number(minute["value"]))
             stamps.append(minute["minute"])
             dates.append(date)
-    local_time = parse_local_times(stamps, dates)
-    return pd.DataFrame(
-        {
-            "participant_id": pd.Series([participant_id] * len(values), dtype=str),
-            "ts": local_to_utc(local_time, day.timezone),
-            "local_date": local_dates(dates),
-            "spo2": pd.Series(values, dtype="float64"),
-        }
-    )
+    return intraday_frame(participant_id, stamps, dates, day, {"spo2": pd.Series(values, dtype="float64")})
 
 
 class Spo2Frame(pa.DataFrameModel):
