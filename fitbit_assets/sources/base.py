@@ -10,11 +10,14 @@ An adapter reads one export file and returns a ``Samples`` frame with columns
 ``split_local_days`` turns that into the per-day ``time,value[,confidence]`` CSVs that the one existing
 validation (``heart_rate.to_utc_frame`` + Pandera) and the one COPY loader already consume. Chronological
 order is kept, so a fall-back day lists its repeated hour twice, in order, as the fold handling expects.
+Adapters (the sync-event readers too) read files with ``read_export_csv``/``read_export_json`` and refuse a
+file with ``ExportFormatError``, ``reject_rows`` naming the offending rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,52 @@ def describe_rows(rows: Sequence[int | str], limit: int = 8) -> str:
     return f" ({len(rows)} row(s): {shown}{more})"
 
 
+def reject_rows(path: Path | str, bad: pd.Series, values: pd.Series, rows: pd.Series, expected: str) -> None:
+    """Refuse the file if any row is ``bad``: ``expected`` plus the first bad value, then the bad rows."""
+    if bad.any():
+        raise ExportFormatError(path, f"{expected}, e.g. {values[bad].iloc[0]!r}", rows[bad].tolist())
+
+
+def read_export_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(path, f"not valid JSON ({exc})") from None
+
+
+def read_export_csv(path: Path, header: list[str], csv_name: str, file_name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """A Fitabase CSV with exactly ``header``, as text without its blank lines, and each row's line in the file.
+
+    ``csv_name`` (e.g. "Fitabase syncEvents") names the format when the file does not parse, ``file_name`` the
+    expected file when the header is wrong.
+    """
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ExportFormatError(path, f"empty file, expected a header line {','.join(header)}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(path, f"not a valid {csv_name} CSV ({str(exc).strip()})") from None
+    if [c.strip() for c in raw.columns] != header:
+        raise ExportFormatError(path, f"header is {list(raw.columns)}, expected {header} ({file_name})")
+    raw.columns = header
+    raw = raw[(raw != "").any(axis=1)]  # blank lines (the real exports end with one)
+    return raw, raw.index.to_series() + 2  # header is line 1; the index counts every data line, blank or not
+
+
+def samples_frame(local_time: pd.Series, bpm: pd.Series, line: pd.Series, confidence: pd.Series | None = None) -> pd.DataFrame:
+    """The ``Samples`` frame, in the given order; ``confidence`` only where the format has it."""
+    return pd.DataFrame(
+        {
+            "local_time": local_time.to_numpy(),
+            "bpm": bpm.astype("int64").to_numpy(),
+            "confidence": (
+                pd.array([pd.NA] * len(bpm), dtype="Int16") if confidence is None else confidence.astype("Int16").to_numpy()
+            ),
+            "line": line.to_numpy(),
+        }
+    )
+
+
 def empty_samples() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -54,7 +103,9 @@ def empty_samples() -> pd.DataFrame:
 
 
 def integer_values(values: pd.Series) -> pd.Series:
-    """Strings/numbers -> nullable Int64; anything not a whole number becomes <NA> (reported by the caller)."""
+    """Strings/numbers -> nullable Int64; anything not a whole number (JSON null and booleans too) becomes <NA>
+    (reported by the caller)."""
+    values = values.map(lambda v: "" if v is None or isinstance(v, bool) else v)
     numeric = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
     whole = numeric.notna() & (numeric == numeric.round())
     return numeric.where(whole).astype("Float64").astype("Int64")

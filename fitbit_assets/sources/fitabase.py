@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import ExportFormatError, integer_values
+from fitbit_assets.sources.base import ExportFormatError, integer_values, read_export_csv, reject_rows, samples_frame
 
 FORMAT = "fitabase_csv"
 HEADER = ["Id", "Time", "Value"]
@@ -26,18 +26,7 @@ def claims(path: Path, first_line: str) -> bool:
 
 def read(path: Path, participant_id: str, timezone: str) -> pd.DataFrame:
     """Samples of the file (see ``base``); any bad row fails the whole file, naming the rows."""
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise ExportFormatError(path, f"empty file, expected a header line {','.join(HEADER)}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ExportFormatError(path, f"not a valid Fitabase CSV ({str(exc).strip()})") from None
-    if [c.strip() for c in raw.columns] != HEADER:
-        raise ExportFormatError(path, f"header is {list(raw.columns)}, expected {HEADER} (Fitabase heartrate_seconds)")
-    raw.columns = HEADER
-    raw = raw[(raw != "").any(axis=1)]  # blank lines (the real exports end with one)
-    line = raw.index.to_series() + 2  # header is line 1; the index counts every data line, blank or not
-
+    raw, line = read_export_csv(path, HEADER, "Fitabase", "Fitabase heartrate_seconds")
     ids = raw["Id"].str.strip()
     wrong_id = ids != participant_id
     if wrong_id.any():
@@ -49,22 +38,7 @@ def read(path: Path, participant_id: str, timezone: str) -> pd.DataFrame:
             line[wrong_id].tolist(),
         )
     local_time = pd.to_datetime(raw["Time"].str.strip(), format=TIME_FORMAT, errors="coerce")
-    if local_time.isna().any():
-        bad = local_time.isna()
-        raise ExportFormatError(
-            path,
-            f"Time is not M/D/YYYY h:mm:ss AM/PM, e.g. {raw['Time'][bad].iloc[0]!r}",
-            line[bad].tolist(),
-        )
+    reject_rows(path, local_time.isna(), raw["Time"], line, "Time is not M/D/YYYY h:mm:ss AM/PM")
     bpm = integer_values(raw["Value"])
-    if bpm.isna().any():
-        bad = bpm.isna()
-        raise ExportFormatError(path, f"Value is not an integer bpm, e.g. {raw['Value'][bad].iloc[0]!r}", line[bad].tolist())
-    return pd.DataFrame(
-        {
-            "local_time": local_time.to_numpy(),
-            "bpm": bpm.astype("int64").to_numpy(),
-            "confidence": pd.array([pd.NA] * len(raw), dtype="Int16"),
-            "line": line.to_numpy(),
-        }
-    )
+    reject_rows(path, bpm.isna(), raw["Value"], line, "Value is not an integer bpm")
+    return samples_frame(local_time, bpm, line)

@@ -11,12 +11,11 @@ Both become a frame ``synced_at`` (UTC), ``device``, ``line`` that the ``device_
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import ExportFormatError
+from fitbit_assets.sources.base import ExportFormatError, read_export_csv, read_export_json, reject_rows
 
 FITABASE_FORMAT = "fitabase_sync_csv"
 DEVICES_FORMAT = "webapi_devices_json"
@@ -45,23 +44,9 @@ def claims_devices(path: Path, first_line: str) -> bool:
 
 
 def read_fitabase(path: Path, timezone: str) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise ExportFormatError(path, f"empty file, expected a header line {','.join(FITABASE_HEADER)}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ExportFormatError(path, f"not a valid Fitabase syncEvents CSV ({str(exc).strip()})") from None
-    if [c.strip() for c in raw.columns] != FITABASE_HEADER:
-        raise ExportFormatError(path, f"header is {list(raw.columns)}, expected {FITABASE_HEADER} (Fitabase syncEvents)")
-    raw.columns = FITABASE_HEADER
-    raw = raw[(raw != "").any(axis=1)]
-    line = raw.index.to_series() + 2
+    raw, line = read_export_csv(path, FITABASE_HEADER, "Fitabase syncEvents", "Fitabase syncEvents")
     synced_at = pd.to_datetime(raw["SyncDateUTC"].str.strip(), format=FITABASE_TIME, errors="coerce")
-    if synced_at.isna().any():
-        bad = synced_at.isna()
-        raise ExportFormatError(
-            path, f"SyncDateUTC is not M/D/YYYY h:mm:ss AM/PM, e.g. {raw['SyncDateUTC'][bad].iloc[0]!r}", line[bad].tolist()
-        )
+    reject_rows(path, synced_at.isna(), raw["SyncDateUTC"], line, "SyncDateUTC is not M/D/YYYY h:mm:ss AM/PM")
     return pd.DataFrame(
         {
             "synced_at": synced_at.dt.tz_localize("UTC").to_numpy(),
@@ -72,10 +57,7 @@ def read_fitabase(path: Path, timezone: str) -> pd.DataFrame:
 
 
 def read_devices(path: Path, timezone: str) -> pd.DataFrame:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportFormatError(path, f"not valid JSON ({exc})") from None
+    payload = read_export_json(path)
     if not isinstance(payload, list):
         raise ExportFormatError(path, f"expected the JSON array of GET /devices.json, got {type(payload).__name__}")
     bad_shape = [f"[{i}]" for i, d in enumerate(payload) if not (isinstance(d, dict) and isinstance(d.get("lastSyncTime"), str))]
@@ -84,13 +66,10 @@ def read_devices(path: Path, timezone: str) -> pd.DataFrame:
     if not payload:
         return empty_events()
     stamps = pd.Series([d["lastSyncTime"].strip() for d in payload])
+    where = pd.Series([f"[{i}]" for i in range(len(payload))])
     local = pd.to_datetime(stamps, format="ISO8601", errors="coerce")
     bad = local.isna() | local.map(lambda t: t is not pd.NaT and t.tzinfo is not None)
-    if bad.any():
-        raise ExportFormatError(
-            path, f"lastSyncTime is not a local YYYY-MM-DDTHH:MM:SS[.fff], e.g. {stamps[bad].iloc[0]!r}",
-            [f"[{i}]" for i in bad[bad].index],
-        )
+    reject_rows(path, bad, stamps, where, "lastSyncTime is not a local YYYY-MM-DDTHH:MM:SS[.fff]")
     synced_at = local.dt.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").dt.tz_convert("UTC")
     device = [str(d.get("deviceVersion") or d.get("type") or "unknown") for d in payload]
-    return pd.DataFrame({"synced_at": synced_at, "device": device, "line": [f"[{i}]" for i in range(len(payload))]})
+    return pd.DataFrame({"synced_at": synced_at, "device": device, "line": where.tolist()})

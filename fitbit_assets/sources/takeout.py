@@ -8,13 +8,19 @@ says it per participant (``takeout_timestamps`` = ``local`` (default) | ``utc``,
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import ExportFormatError, empty_samples, integer_values
+from fitbit_assets.sources.base import (
+    ExportFormatError,
+    empty_samples,
+    integer_values,
+    read_export_json,
+    reject_rows,
+    samples_frame,
+)
 
 FORMAT = "takeout_json"
 NAME = re.compile(r"^heart_rate-(\d{4}-\d{2}-\d{2})\.json$")
@@ -26,10 +32,7 @@ def claims(path: Path, first_line: str) -> bool:
 
 
 def read(path: Path, participant_id: str, timezone: str, timestamps: str = "local") -> pd.DataFrame:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportFormatError(path, f"not valid JSON ({exc})") from None
+    payload = read_export_json(path)
     if not isinstance(payload, list):
         raise ExportFormatError(path, f"expected a JSON array of {{dateTime, value: {{bpm, confidence}}}}, got {type(payload).__name__}")
     if not payload:
@@ -49,17 +52,12 @@ def read(path: Path, participant_id: str, timezone: str, timestamps: str = "loca
     )
     where = pd.Series([f"[{i}]" for i in range(len(frame))])
     stamp = pd.to_datetime(frame["dateTime"], format=TIME_FORMAT, errors="coerce")
-    if stamp.isna().any():
-        bad = stamp.isna()
-        raise ExportFormatError(path, f"dateTime is not MM/DD/YY HH:MM:SS, e.g. {frame['dateTime'][bad].iloc[0]!r}", where[bad].tolist())
-    bpm = integer_values(frame["bpm"].map(lambda v: "" if v is None or isinstance(v, bool) else v))
-    if bpm.isna().any():
-        bad = bpm.isna()
-        raise ExportFormatError(path, f"value.bpm is not an integer, e.g. {frame['bpm'][bad].iloc[0]!r}", where[bad].tolist())
-    confidence = integer_values(frame["confidence"].map(lambda v: "" if v is None or isinstance(v, bool) else v))
+    reject_rows(path, stamp.isna(), frame["dateTime"], where, "dateTime is not MM/DD/YY HH:MM:SS")
+    bpm = integer_values(frame["bpm"])
+    reject_rows(path, bpm.isna(), frame["bpm"], where, "value.bpm is not an integer")
+    confidence = integer_values(frame["confidence"])
     bad = confidence.isna() | (confidence < 0) | (confidence > 3)
-    if bad.any():
-        raise ExportFormatError(path, f"value.confidence is not an integer 0-3, e.g. {frame['confidence'][bad].iloc[0]!r}", where[bad].tolist())
+    reject_rows(path, bad, frame["confidence"], where, "value.confidence is not an integer 0-3")
     if timestamps == "utc":
         # UTC instants -> the participant's wall clock; chronological order keeps fall-back folds in order.
         order = stamp.sort_values(kind="stable").index
@@ -69,11 +67,4 @@ def read(path: Path, participant_id: str, timezone: str, timestamps: str = "loca
         local_time = stamp
     else:
         raise ValueError(f"takeout_timestamps must be 'local' or 'utc', got {timestamps!r}")
-    return pd.DataFrame(
-        {
-            "local_time": local_time.to_numpy(),
-            "bpm": bpm.astype("int64").to_numpy(),
-            "confidence": confidence.astype("Int16").to_numpy(),
-            "line": where.to_numpy(),
-        }
-    )
+    return samples_frame(local_time, bpm, where, confidence)

@@ -10,12 +10,18 @@ the same ``Samples`` frame from this module's ``parse_response``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import ExportFormatError, empty_samples, integer_values
+from fitbit_assets.sources.base import (
+    ExportFormatError,
+    empty_samples,
+    integer_values,
+    read_export_json,
+    reject_rows,
+    samples_frame,
+)
 
 FORMAT = "webapi_json"
 TAKEOUT_SIBLINGS = ("resting_heart_rate-", "time_in_heart_rate_zones-")  # other Takeout files, not intraday HR
@@ -29,11 +35,7 @@ def claims(path: Path, first_line: str) -> bool:
 
 
 def read(path: Path, participant_id: str, timezone: str) -> pd.DataFrame:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportFormatError(path, f"not valid JSON ({exc})") from None
-    return parse_response(payload, path)
+    return parse_response(read_export_json(path), path)
 
 
 def parse_response(payload: object, path: Path | str = "<response>") -> pd.DataFrame:
@@ -60,19 +62,8 @@ def parse_response(payload: object, path: Path | str = "<response>") -> pd.DataF
     where = pd.Series([f"dataset[{i}]" for i in range(len(dataset))])
     times = pd.Series([item["time"].strip() for item in dataset])
     local_time = pd.to_datetime(date.isoformat() + " " + times, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    if local_time.isna().any():
-        bad = local_time.isna()
-        raise ExportFormatError(path, f"time is not HH:MM:SS, e.g. {times[bad].iloc[0]!r}", where[bad].tolist())
+    reject_rows(path, local_time.isna(), times, where, "time is not HH:MM:SS")
     values = pd.Series([item.get("value") for item in dataset])
-    bpm = integer_values(values.map(lambda v: "" if v is None or isinstance(v, bool) else v))
-    if bpm.isna().any():
-        bad = bpm.isna()
-        raise ExportFormatError(path, f"value is not an integer bpm, e.g. {values[bad].iloc[0]!r}", where[bad].tolist())
-    return pd.DataFrame(
-        {
-            "local_time": local_time.to_numpy(),
-            "bpm": bpm.astype("int64").to_numpy(),
-            "confidence": pd.array([pd.NA] * len(dataset), dtype="Int16"),
-            "line": where.to_numpy(),
-        }
-    )
+    bpm = integer_values(values)
+    reject_rows(path, bpm.isna(), values, where, "value is not an integer bpm")
+    return samples_frame(local_time, bpm, where)
