@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import dagster as dg
 import pandas as pd
 
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
@@ -17,6 +16,7 @@ from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey
+from fitbit_assets_tests.conftest import materialize_graph
 
 FULL_GRAPH = [
     raw_heart_rate_csv,
@@ -79,15 +79,7 @@ def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool
 
 
 def materialize_days(instance, study_files, warehouse, *, partition_key=None, tags=None, adherence=None):
-    return dg.materialize(
-        FULL_GRAPH,
-        instance=instance,
-        partition_key=partition_key,
-        tags=tags,
-        resources={
-            "study_files": study_files,
-            "warehouse": warehouse,
-            "adherence": adherence or AdherenceResource(),
-        },
-        raise_on_error=False,
+    return materialize_graph(
+        FULL_GRAPH, instance, study_files, warehouse, partition_key=partition_key, tags=tags,
+        adherence=adherence or AdherenceResource(),
     )

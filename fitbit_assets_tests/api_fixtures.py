@@ -4,17 +4,16 @@ device syncs, with their checks), for the API and dashboard tests."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 
 from fitbit_assets.partitions import range_tags
 from fitbit_assets.roster import Participant, write_roster
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
+from fitbit_assets_tests.conftest import create_database, study_files_in
 
 # The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
 HEART_RATE_ASSETS = (
@@ -43,16 +42,6 @@ class LoadedCohort:
     last_day: dt.date = LAST_DAY
 
 
-def create_database(embedded_pg) -> tuple[str, str]:
-    name = f"api_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(embedded_pg.dsn())
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return name, embedded_pg.dsn(name)
-
-
 _loaded: dict[tuple, LoadedCohort] = {}
 
 
@@ -61,7 +50,7 @@ def loaded_cohort(embedded_pg, tmp_path_factory) -> LoadedCohort:
     test); the database goes away with the session's embedded server."""
     key = (embedded_pg.host, embedded_pg.port)
     if key not in _loaded:
-        _, dsn = create_database(embedded_pg)
+        dsn = embedded_pg.dsn(create_database(embedded_pg, "api"))
         _loaded[key] = load_cohort(dsn, tmp_path_factory.mktemp("api_cohort"))
     return _loaded[key]
 
@@ -70,11 +59,7 @@ def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
     from fitbit_assets.definitions import defs
     from fitbit_assets.warehouse import upsert_participant
 
-    study_files = StudyFilesResource(
-        roster_path=str(folder / "roster.csv"),
-        landing_dir=str(folder / "landing"),
-        parquet_dir=str(folder / "parquet"),
-    )
+    study_files = study_files_in(folder)
     write_roster(Path(study_files.roster_path), COHORT + [LANDING, NOT_LOADED])
     drop_landing_day(study_files)
     warehouse = WarehouseResource(dsn=dsn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -38,14 +39,52 @@ def embedded_pg(tmp_path_factory) -> EmbeddedPostgres:
     server.cleanup()
 
 
-@pytest.fixture
-def fresh_database(embedded_pg) -> str:
-    name = f"test_{uuid.uuid4().hex[:12]}"
+def create_database(embedded_pg: EmbeddedPostgres, prefix: str) -> str:
+    """A new empty database on the embedded server; its name starts with ``prefix``."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = psycopg2.connect(embedded_pg.dsn())
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+    return name
+
+
+def fetch_all(dsn: str, sql: str, params=None) -> list[tuple]:
+    """Run a read query on a connection of its own and return all rows."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def study_files_in(folder: Path) -> StudyFilesResource:
+    """The roster, landing folder and Parquet store of a study kept in ``folder``."""
+    return StudyFilesResource(
+        roster_path=str(folder / "roster.csv"),
+        landing_dir=str(folder / "landing"),
+        parquet_dir=str(folder / "parquet"),
+    )
+
+
+def materialize_graph(selection, instance, study_files, warehouse, *, partition_key=None, tags=None, **resources):
+    """Run ``selection`` in the test instance on the study's files and warehouse; failures are in the result."""
+    return dg.materialize(
+        selection,
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        resources={"study_files": study_files, "warehouse": warehouse, **resources},
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture
+def fresh_database(embedded_pg) -> str:
+    name = create_database(embedded_pg, "test")
     yield name
     conn = psycopg2.connect(embedded_pg.dsn())
     conn.autocommit = True
@@ -67,26 +106,12 @@ def warehouse(warehouse_dsn) -> WarehouseResource:
 @pytest.fixture
 def query(warehouse_dsn):
     """Run a read query on the test database and return all rows."""
-
-    def run(sql: str, params=None) -> list[tuple]:
-        conn = psycopg2.connect(warehouse_dsn)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                return cur.fetchall()
-        finally:
-            conn.close()
-
-    return run
+    return partial(fetch_all, warehouse_dsn)
 
 
 @pytest.fixture
 def study_files(tmp_path) -> StudyFilesResource:
-    return StudyFilesResource(
-        roster_path=str(tmp_path / "roster.csv"),
-        landing_dir=str(tmp_path / "landing"),
-        parquet_dir=str(tmp_path / "parquet"),
-    )
+    return study_files_in(tmp_path)
 
 
 SYNTHETIC = Participant("syn-01", 11, "America/New_York", dt.date(2025, 1, 1), "synthetic")

@@ -15,6 +15,7 @@ from fitbit_assets import query as q
 from fitbit_assets.alerts import AlertChannelResource
 from fitbit_assets.api import ApiConfig, create_app
 from fitbit_assets_tests.api_fixtures import loaded_cohort
+from fitbit_assets_tests.conftest import fetch_all
 
 UTC = dt.timezone.utc
 
@@ -117,18 +118,6 @@ def client(app):
         yield client
 
 
-def admin_rows(cohort, sql, params=None):
-    conn = psycopg2.connect(cohort.dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-
-
 @pytest.mark.integration
 def test_participants(client):
     response = client.get("/api/participants")
@@ -150,7 +139,7 @@ def test_auto_resolution_end_to_end(client, cohort):
     years = client.get(base, params={"start": "2021-01-01T00:00:00Z", "end": "2025-12-31T00:00:00Z"}).json()
     assert years["resolution"] == "1d" and years["points"] in (3, 4)
     # The hour level holds every sample of the raw table: no point lost or double counted.
-    (raw_count,) = admin_rows(cohort, "SELECT count(*) FROM heart_rate WHERE participant_id = 'api-typical'")[0]
+    (raw_count,) = fetch_all(cohort.dsn, "SELECT count(*) FROM heart_rate WHERE participant_id = 'api-typical'")[0]
     assert sum(week["samples"]) == raw_count == sum(years["samples"])
     # Default window: the 7 days up to the participant's last data.
     default = client.get(base).json()
@@ -159,15 +148,15 @@ def test_auto_resolution_end_to_end(client, cohort):
 
 @pytest.mark.integration
 def test_short_ranges_return_raw_samples_and_fall_back_when_too_many(client, cohort):
-    (first_ts,) = admin_rows(
-        cohort,
+    (first_ts,) = fetch_all(
+        cohort.dsn,
         "SELECT min(ts) FROM heart_rate WHERE participant_id = 'api-typical' AND ts >= '2025-06-10 16:00+00'",
     )[0]
     start, end = first_ts, first_ts + dt.timedelta(minutes=20)
     params = {"start": start.isoformat(), "end": end.isoformat()}
     raw = client.get("/api/participants/api-typical/series", params=params).json()
-    expected = admin_rows(
-        cohort,
+    expected = fetch_all(
+        cohort.dsn,
         "SELECT ts, bpm FROM heart_rate WHERE participant_id = 'api-typical' AND ts >= %s AND ts < %s ORDER BY ts",
         (start, end),
     )
@@ -195,8 +184,8 @@ def test_max_points_is_capped_by_the_server(cohort):
 
 @pytest.mark.integration
 def test_imputed_minutes_are_flagged(client, cohort):
-    rows = admin_rows(
-        cohort,
+    rows = fetch_all(
+        cohort.dsn,
         "SELECT bucket, mean_bpm FROM heart_rate_1m_imputed WHERE participant_id = 'api-landing' AND imputed "
         "ORDER BY bucket",
     )
@@ -221,8 +210,8 @@ def test_imputed_minutes_are_flagged(client, cohort):
 def test_adherence_by_participant_and_by_range(client, cohort):
     one = client.get("/api/participants/api-lowwear/adherence").json()
     assert [d["local_date"] for d in one["days"]] == ["2025-06-09", "2025-06-10", "2025-06-11"]
-    stored = admin_rows(
-        cohort, "SELECT wear_minutes FROM daily_adherence WHERE participant_id = 'api-lowwear' ORDER BY local_date"
+    stored = fetch_all(
+        cohort.dsn, "SELECT wear_minutes FROM daily_adherence WHERE participant_id = 'api-lowwear' ORDER BY local_date"
     )
     assert [d["wear_minutes"] for d in one["days"]] == [w for (w,) in stored]
     ranged = client.get("/api/adherence", params={"start": "2025-06-10", "end": "2025-06-10"}).json()
@@ -274,7 +263,7 @@ def test_parameters_are_bound_not_spliced(client, cohort):
     assert response.status_code == 422
     response = client.get("/api/participants/api-typical/series", params={"start": "2025-06-10T00:00:00Z'; DROP TABLE x"})
     assert response.status_code == 422
-    assert admin_rows(cohort, "SELECT count(*) FROM participant")[0][0] == 4
+    assert fetch_all(cohort.dsn, "SELECT count(*) FROM participant")[0][0] == 4
 
 
 @pytest.mark.integration
@@ -292,7 +281,7 @@ def test_the_api_connection_cannot_write(app, client, cohort):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("INSERT INTO participant VALUES ('evil', 'UTC', '2025-01-01', 'synthetic')")
         cur.execute("SET default_transaction_read_only = on")
-    assert admin_rows(cohort, "SELECT count(*) FROM heart_rate")[0][0] > 10_000
+    assert fetch_all(cohort.dsn, "SELECT count(*) FROM heart_rate")[0][0] > 10_000
 
 
 @pytest.mark.integration

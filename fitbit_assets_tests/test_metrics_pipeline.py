@@ -2,8 +2,8 @@
 
 import datetime as dt
 import json
+from functools import partial
 
-import dagster as dg
 import psycopg2
 
 from fitbit_assets.assets.metrics import FAMILY_ASSETS, METRIC_ASSETS
@@ -15,22 +15,12 @@ from fitbit_assets.metrics import files as metric_files
 from fitbit_assets.reports import metrics_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [*METRIC_ASSETS, *METRIC_CHECKS]
-
-
-def materialize(instance, study_files, warehouse, *, partition_key=None, tags=None, selection=GRAPH):
-    return dg.materialize(
-        selection,
-        instance=instance,
-        partition_key=partition_key,
-        tags=tags,
-        resources={"study_files": study_files, "warehouse": warehouse},
-        raise_on_error=False,
-    )
+materialize = partial(materialize_graph, GRAPH)
 
 
 def expected_rows(study_files, family, participant, date):
@@ -91,7 +81,7 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothin
                                                      {"value": 96.0, "minute": f"{DAY}T03:05:40"}]}
     drop(study_files, "spo2", LANDING, DAY, json.dumps(good))
     spo2_graph = [*FAMILY_ASSETS["spo2"], *(c for c in METRIC_CHECKS if "spo2" in c.node_def.name)]
-    assert materialize(instance, study_files, warehouse, partition_key=key, selection=spo2_graph).success
+    assert materialize_graph(spo2_graph, instance, study_files, warehouse, partition_key=key).success
     assert table_count(query, "spo2", LANDING.participant_id) == 2
 
     path = drop(study_files, "spo2", LANDING, DAY, '{"dateTime": "2025-06-10", "minutes": [{"value": 95}')

@@ -1,6 +1,7 @@
 """The asset graph through Dagster on the real embedded PostgreSQL."""
 
 import datetime as dt
+from functools import partial
 
 import dagster as dg
 import pandas as pd
@@ -15,7 +16,7 @@ from fitbit_assets.definitions import defs
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.study_files import HEART_RATE
 from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
 
 GRAPH = [
     raw_heart_rate_csv,
@@ -25,17 +26,7 @@ GRAPH = [
     heart_rate_rows_match_validated,
 ]
 DAY = dt.date(2025, 6, 10)
-
-
-def materialize(instance, study_files, warehouse, *, partition_key=None, tags=None, selection=GRAPH):
-    return dg.materialize(
-        selection,
-        instance=instance,
-        partition_key=partition_key,
-        tags=tags,
-        resources={"study_files": study_files, "warehouse": warehouse},
-        raise_on_error=False,
-    )
+materialize = partial(materialize_graph, GRAPH)
 
 
 def rows_for(query, participant_id):

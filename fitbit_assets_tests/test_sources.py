@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 from pathlib import Path
 
-import dagster as dg
 import pandas as pd
 import pytest
 
@@ -19,13 +19,14 @@ from fitbit_assets.checks import heart_rate_rows_match_validated, validated_hear
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Participant, read_roster
 from fitbit_assets.sources import ExportFormatError, fitabase, read_heart_rate_days, scan, sync_events, takeout, webapi
-from fitbit_assets_tests.conftest import LANDING
+from fitbit_assets_tests.conftest import LANDING, materialize_graph
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [
     raw_heart_rate_csv, validated_heart_rate, heart_rate_rows, validated_heart_rate_schema,
     heart_rate_rows_match_validated, device_sync_events,
 ]
+materialize = partial(materialize_graph, GRAPH)
 
 
 def write(path: Path, text: str) -> Path:
@@ -53,6 +54,13 @@ def webapi_json(date: str, rows: list[tuple[str, object]], dataset_type: str = "
             },
         }
     )
+
+
+def assert_refused(read, path: Path, message: str) -> None:
+    """``read`` refuses the file with an error that names it (and the rows, as ``message`` says)."""
+    with pytest.raises(ExportFormatError, match=message) as error:
+        read(path)
+    assert str(path) in str(error.value)
 
 
 # ---- Fitabase CSV -------------------------------------------------------------------------------------------
@@ -88,10 +96,7 @@ def test_fitabase_happy_path_splits_local_days(tmp_path):
     ids=["wrong_header", "empty", "id_mismatch", "bad_dates", "non_integer_bpm"],
 )
 def test_fitabase_malformed_names_file_and_rows(tmp_path, body, message):
-    path = write(tmp_path / "heartrate_seconds_merged.csv", body)
-    with pytest.raises(ExportFormatError, match=message) as error:
-        fitabase.read(path, "p1", "UTC")
-    assert str(path) in str(error.value)
+    assert_refused(lambda path: fitabase.read(path, "p1", "UTC"), write(tmp_path / "heartrate_seconds_merged.csv", body), message)
 
 
 # ---- Takeout JSON -------------------------------------------------------------------------------------------
@@ -131,10 +136,7 @@ def test_roster_takeout_timestamps_setting(tmp_path):
     ids=["bad_json", "not_array", "bad_dates", "non_integer_bpm", "bad_confidence", "wrong_shape"],
 )
 def test_takeout_malformed_names_file_and_rows(tmp_path, body, message):
-    path = write(tmp_path / "heart_rate-2019-04-22.json", body)
-    with pytest.raises(ExportFormatError, match=message) as error:
-        takeout.read(path, "p1", "UTC")
-    assert str(path) in str(error.value)
+    assert_refused(lambda path: takeout.read(path, "p1", "UTC"), write(tmp_path / "heart_rate-2019-04-22.json", body), message)
 
 
 # ---- Web API JSON -------------------------------------------------------------------------------------------
@@ -160,10 +162,7 @@ def test_webapi_happy_path(tmp_path):
     ids=["bad_json", "no_intraday", "bad_date", "bad_times", "non_integer_bpm", "bad_dataset_type"],
 )
 def test_webapi_malformed_names_file_and_rows(tmp_path, body, message):
-    path = write(tmp_path / "activities-heart-2020-10-07.json", body)
-    with pytest.raises(ExportFormatError, match=message) as error:
-        webapi.read(path, "p1", "UTC")
-    assert str(path) in str(error.value)
+    assert_refused(lambda path: webapi.read(path, "p1", "UTC"), write(tmp_path / "activities-heart-2020-10-07.json", body), message)
 
 
 # ---- Sync files ---------------------------------------------------------------------------------------------
@@ -198,21 +197,11 @@ def test_sync_files_and_registry(tmp_path):
     ids=["sync_wrong_header", "sync_bad_date", "devices_bad_json", "devices_bad_time"],
 )
 def test_sync_malformed_names_file_and_rows(tmp_path, name, body, message):
-    path = write(tmp_path / name, body)
     reader = sync_events.read_fitabase if name.endswith(".csv") else sync_events.read_devices
-    with pytest.raises(ExportFormatError, match=message) as error:
-        reader(path, "UTC")
-    assert str(path) in str(error.value)
+    assert_refused(lambda path: reader(path, "UTC"), write(tmp_path / name, body), message)
 
 
 # ---- Through Dagster ----------------------------------------------------------------------------------------
-
-
-def materialize(instance, study_files, warehouse, key: str):
-    return dg.materialize(
-        GRAPH, instance=instance, partition_key=key,
-        resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
-    )
 
 
 def test_takeout_and_webapi_exports_load_with_lineage_and_confidence(instance, study_files, warehouse, query, roster):
@@ -222,7 +211,7 @@ def test_takeout_and_webapi_exports_load_with_lineage_and_confidence(instance, s
     next_day = DAY + dt.timedelta(days=1)
     write(folder / f"webapi-heart-{next_day}.json", webapi_json(next_day.isoformat(), [("09:00:00", 80), ("09:00:01", 81)]))
     for date in (DAY, next_day):
-        result = materialize(instance, study_files, warehouse, ParticipantDayKey(date, LANDING.participant_id).key)
+        result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(date, LANDING.participant_id).key)
         assert result.success
     rows = query("SELECT ts, bpm, confidence FROM heart_rate WHERE participant_id = %s ORDER BY ts", (LANDING.participant_id,))
     assert rows == [
@@ -242,7 +231,7 @@ def test_malformed_export_fails_clearly_and_loads_nothing(instance, study_files,
     folder = Path(study_files.landing_dir) / LANDING.participant_id
     write(folder / "heartrate_seconds_merged.csv", fitabase_csv("2022484408", [("6/10/2025 8:00:00 AM", "70")]))
     key = ParticipantDayKey(DAY, LANDING.participant_id)
-    result = materialize(instance, study_files, warehouse, key.key)
+    result = materialize(instance, study_files, warehouse, partition_key=key.key)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key == "raw_heart_rate_csv"]
     description = failure.step_failure_data.user_failure_data.description
@@ -256,9 +245,9 @@ def test_malformed_export_fails_clearly_and_loads_nothing(instance, study_files,
 def test_hand_dropped_day_csv_and_synthetic_days_have_lineage(instance, study_files, warehouse, query, roster):
     key = ParticipantDayKey(DAY, LANDING.participant_id)
     write(study_files.raw_heart_rate_path(key), "time,value\n08:00:00,70\n")
-    assert materialize(instance, study_files, warehouse, key.key).success
+    assert materialize(instance, study_files, warehouse, partition_key=key.key).success
     synthetic = ParticipantDayKey(DAY, roster[0].participant_id)
-    assert materialize(instance, study_files, warehouse, synthetic.key).success
+    assert materialize(instance, study_files, warehouse, partition_key=synthetic.key).success
     assert query("SELECT participant_id, source_format, source_files FROM heart_rate_lineage ORDER BY 1") == [
         ("land-01", "day_csv", [f"{DAY}.csv"]),
         ("syn-01", "synthetic", [f"{DAY}.csv"]),
