@@ -13,14 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import (
-    ExportFormatError,
-    empty_samples,
-    integer_values,
-    read_export_json,
-    reject_rows,
-    samples_frame,
-)
+from fitbit_assets.sources.base import ExportFormatError, empty_samples, integer_values, read_export_json, reject_rows, samples_frame
 
 FORMAT = "takeout_json"
 NAME = re.compile(r"^heart_rate-(\d{4}-\d{2}-\d{2})\.json$")

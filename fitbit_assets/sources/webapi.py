@@ -14,14 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.sources.base import (
-    ExportFormatError,
-    empty_samples,
-    integer_values,
-    read_export_json,
-    reject_rows,
-    samples_frame,
-)
+from fitbit_assets.sources.base import ExportFormatError, empty_samples, integer_values, read_export_json, reject_rows, samples_frame
 
 FORMAT = "webapi_json"
 TAKEOUT_SIBLINGS = ("resting_heart_rate-", "time_in_heart_rate_zones-")  # other Takeout files, not intraday HR
