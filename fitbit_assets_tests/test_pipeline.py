@@ -5,7 +5,6 @@ from functools import partial
 
 import dagster as dg
 import pandas as pd
-import pytest
 
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.metrics import METRIC_ASSETS
@@ -15,7 +14,7 @@ from fitbit_assets.checks import heart_rate_rows_match_validated, validated_hear
 from fitbit_assets.definitions import defs
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.study_files import HEART_RATE
-from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
+from fitbit_assets.synthetic import generate_heart_rate_day
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
 
 GRAPH = [
