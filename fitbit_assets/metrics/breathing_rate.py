@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics.common import MetricFamily, MetricFileError, entries, field, local_dates, optional_number
+from fitbit_assets.metrics.common import MetricFamily, MetricFileError, daily_frame, entries, field, optional_number
 from fitbit_assets.metrics.physiology import synthetic_day
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN, Participant
 
@@ -58,9 +58,7 @@ def parse(document: object, participant_id: str, day: LocalDay) -> pd.DataFrame:
             rate = optional_number(summary.get("breathingRate"), f'{where}.value."{name}".breathingRate')
             row[f"{stage}_breathing_rate"] = rate if not rate <= 0 else np.nan  # non-positive = missing
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["participant_id", "date", *RATE_COLUMNS])
-    frame.insert(1, "local_date", local_dates(frame["date"].tolist()))
-    return frame.drop(columns="date").astype({c: "float64" for c in RATE_COLUMNS}).astype({"participant_id": str})
+    return daily_frame(rows, RATE_COLUMNS)
 
 
 class BreathingRateFrame(pa.DataFrameModel):

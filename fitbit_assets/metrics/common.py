@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -169,6 +169,13 @@ def intraday_frame(
             **values,
         }
     )
+
+
+def daily_frame(rows: list[dict], value_columns: Sequence[str]) -> pd.DataFrame:
+    """A daily family's frame from rows of participant_id, the entry's ``date`` and the values (as float)."""
+    frame = pd.DataFrame(rows, columns=["participant_id", "date", *value_columns])
+    frame.insert(1, "local_date", local_dates(frame["date"].tolist()))
+    return frame.drop(columns="date").astype({c: "float64" for c in value_columns}).astype({"participant_id": str})
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics.common import MetricFamily, MetricFileError, entries, field, local_dates, number, optional_number
+from fitbit_assets.metrics.common import MetricFamily, MetricFileError, daily_frame, entries, field, number, optional_number
 from fitbit_assets.metrics.physiology import ZONE_NAMES, ZONES, synthetic_day
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN, Participant
 
@@ -70,9 +70,7 @@ def parse(document: object, participant_id: str, day: LocalDay) -> pd.DataFrame:
             for f in ZONE_FIELDS:
                 row[f"{key}_{f}"] = number(by_name[name].get(_API_FIELD[f]))
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["participant_id", "date", "resting_heart_rate", *ZONE_COLUMNS])
-    frame.insert(1, "local_date", local_dates(frame["date"].tolist()))
-    return frame.drop(columns="date").astype({c: "float64" for c in COLUMNS[2:]}).astype({"participant_id": str})
+    return daily_frame(rows, COLUMNS[2:])
 
 
 class HeartRateSummaryFrame(pa.DataFrameModel):
