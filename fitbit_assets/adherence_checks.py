@@ -1,8 +1,7 @@
 """Checks on the rollups: aggregates equal a recomputation from raw rows; each day is a valid wear day (WARN).
 
-Both are partitioned checks. In a ranged run (one run per participant for several days) a check step has no
-single partition key, so besides the overall result each check logs one AssetCheckEvaluation per partition:
-the UI then shows the result of every participant-day, and the alert sensor reads them one by one.
+Both report one result per participant-day (check_reporting.py), which the UI shows in the check's partition
+view and the alert sensor reads one by one.
 """
 
 
@@ -12,70 +11,35 @@ import dagster as dg
 
 from fitbit_assets.adherence import DayAdherence, non_adherence_reason
 from fitbit_assets.assets.rollups import daily_adherence, heart_rate_aggregates
+from fitbit_assets.check_reporting import DayResult, report_day_results
 from fitbit_assets.device_sync import status_explanation
-from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.rollups import aggregate_mismatches, utc_day_window
-from fitbit_assets.study_files import StudyFilesResource
+from fitbit_assets.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource, sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"
-AGGREGATES_CHECK = "heart_rate_aggregates_match_raw"
-
-
-def _per_partition(
-    context: dg.AssetCheckExecutionContext,
-    asset_key: dg.AssetKey,
-    check_name: str,
-    results: dict[ParticipantDayKey, tuple[bool, dict]],
-    severity: dg.AssetCheckSeverity,
-) -> None:
-    """Log one evaluation per partition when the run covers a range (a single-key run reports it itself)."""
-    if len(context.partition_keys) <= 1 and context.has_partition_key:
-        return
-    for key, (passed, metadata) in sorted(results.items()):
-        context.op_execution_context.log_event(
-            dg.AssetCheckEvaluation(
-                asset_key=asset_key,
-                check_name=check_name,
-                passed=passed,
-                metadata=metadata,
-                severity=severity,
-                description=metadata.get("reason"),
-                blocking=False,
-                partition=key.key,
-            )
-        )
 
 
 @dg.asset_check(
     asset=heart_rate_aggregates,
     partitions_def=participant_day_partitions,
-    description="heart_rate_1m/1h/1d equal a recomputation from raw heart_rate rows for the partitions' UTC days "
-    "(samples, sums, min and max exact; means within 1e-9).",
+    description="heart_rate_1m/1h/1d equal a recomputation from raw heart_rate rows for each participant-day's UTC "
+    "window (samples, sums, min and max exact; means within 1e-9).",
 )
 def heart_rate_aggregates_match_raw(
     context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     roster = study_files.roster()
-    results: dict[ParticipantDayKey, tuple[bool, dict]] = {}
-    all_mismatches, compared_total = [], 0
+    results: dict[ParticipantDayKey, DayResult] = {}
     with warehouse.connection() as conn:
         for key in participant_days(context):
-            day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
-            compared, mismatches = aggregate_mismatches(conn, key.participant_id, utc_day_window([day]))
-            compared_total += compared
-            all_mismatches.extend({"day": str(key), **m} for m in mismatches)
-            results[key] = (not mismatches, {"buckets_compared": compared, "mismatches": len(mismatches)})
-    _per_partition(context, heart_rate_aggregates.key, AGGREGATES_CHECK, results, dg.AssetCheckSeverity.ERROR)
-    return dg.AssetCheckResult(
-        passed=not all_mismatches,
-        metadata={
-            "days_checked": len(results),
-            "buckets_compared": compared_total,
-            "mismatches": dg.MetadataValue.json(all_mismatches[:50]),
-        },
-    )
+            compared, mismatches = aggregate_mismatches(conn, key.participant_id, utc_day_window([roster.local_day(key)]))
+            metadata = {"buckets_compared": compared, "mismatches": dg.MetadataValue.json(mismatches[:20])}
+            results[key] = DayResult(
+                not mismatches, f"{len(mismatches)} of {compared} buckets differ from raw" if mismatches else None, metadata
+            )
+    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
 
 
 def _day_from_row(row: dict) -> DayAdherence:
@@ -123,18 +87,22 @@ def _add_day_status(cur, non_adherent: list[dict]) -> None:
     "The coordinator alert sensor turns failures into one message per participant and day.",
 )
 def daily_adherence_valid_day(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    results: dict[ParticipantDayKey, tuple[bool, dict]] = {}
-    non_adherent, checked = [], 0
+    results: dict[ParticipantDayKey, DayResult] = {}
+    non_adherent = []
     with warehouse.connection() as conn, conn.cursor() as cur:
         for key in participant_days(context):
+            report = study_files.read_report(HEART_RATE, key)
+            if report is not None and not report.passed:
+                # A data problem, not the participant's behaviour: the schema check tells the data engineer.
+                results[key] = DayResult(True, "not judged: the day's heart-rate file failed validation (quarantined)")
+                continue
             cur.execute(sql_query("daily_adherence_day"), {"participant_id": key.participant_id, "local_date": key.local_date})
             found = cur.fetchone()
             if found is None:  # before enrolment: nothing to judge
                 continue
             row = dict(zip([c.name for c in cur.description], found))
-            checked += 1
             day = _day_from_row(row)
             metadata = {
                 "participant_id": key.participant_id,
@@ -151,23 +119,9 @@ def daily_adherence_valid_day(
                 metadata["reason"] = non_adherence_reason(
                     day, row["valid_day_minutes"], row["consecutive_invalid_days"], row["trailing_7d_adherence_pct"]
                 )
-                non_adherent.append(metadata)
-            results[key] = (day.valid_day, metadata)
-        _add_day_status(cur, non_adherent)
-    _per_partition(context, daily_adherence.key, VALID_DAY_CHECK, results, dg.AssetCheckSeverity.WARN)
-    description = None
-    if non_adherent:
-        participants = sorted({m["participant_id"] for m in non_adherent})
-        description = f"{len(non_adherent)} of {checked} participant-day(s) below the valid-day threshold: {', '.join(participants)}"
-        if len(non_adherent) == 1:
-            description = f"{non_adherent[0]['participant_id']} {non_adherent[0]['local_date']}: {non_adherent[0]['reason']}"
-    return dg.AssetCheckResult(
-        passed=not non_adherent,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=description,
-        metadata={
-            "days_checked": checked,
-            "non_adherent_days": len(non_adherent),
-            "non_adherent": dg.MetadataValue.json(non_adherent[:100]),
-        },
-    )
+                non_adherent.append((key, metadata))
+            results[key] = DayResult(day.valid_day, None, metadata)
+        _add_day_status(cur, [metadata for _, metadata in non_adherent])
+    for key, metadata in non_adherent:  # the reason now says "not wearing" or "not syncing"
+        results[key] = DayResult(False, f"{key}: {metadata['reason']}", metadata)
+    return report_day_results(context, results, dg.AssetCheckSeverity.WARN)

@@ -40,9 +40,13 @@ SUBJECTS = {
     NOT_SYNCING: "device not syncing (the day's data may still be on it)",
     RUN_FAILED: "pipeline run failed",
 }
+# Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
+# failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
+COORDINATOR = "coordinator"
+ENGINEER = "data engineer"
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING)
 ANY_PARTICIPANT = "*"
 BATCH_LIMIT = 500
-RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
@@ -64,6 +68,10 @@ class Alert:
     def key(self) -> AlertKey:
         return (self.participant_id, self.local_date, self.kind)
 
+    @property
+    def audience(self) -> str:
+        return COORDINATOR if self.kind in COORDINATOR_KINDS else ENGINEER
+
 
 @dataclass(frozen=True)
 class Message:
@@ -74,6 +82,10 @@ class Message:
     @property
     def kinds(self) -> list[str]:
         return [alert.kind for alert in self.alerts]
+
+    @property
+    def audience(self) -> str:
+        return self.alerts[0].audience  # plan_messages groups alerts by audience
 
     @property
     def subject(self) -> str:
@@ -95,6 +107,7 @@ class Message:
         return {
             "participant_id": self.participant_id,
             "local_date": self.local_date.isoformat(),
+            "audience": self.audience,
             "subject": self.subject,
             "text": self.text,
             "alerts": [{"kind": a.kind, "text": a.text, "source": a.source} for a in self.alerts],
@@ -185,17 +198,17 @@ def alerts_from_run_failure(
 
 def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[Message]:
     """Drop alerts whose key was delivered before or repeats within the batch (the latest text wins), then
-    group the rest into one message per participant and local day."""
+    group the rest into one message per audience, participant and local day."""
     latest: dict[AlertKey, Alert] = {}
     for alert in alerts:
         if alert.key not in already_sent:
             latest[alert.key] = alert
-    grouped: dict[tuple[str, dt.date], list[Alert]] = {}
+    grouped: dict[tuple[str, str, dt.date], list[Alert]] = {}
     for alert in latest.values():
-        grouped.setdefault((alert.participant_id, alert.local_date), []).append(alert)
+        grouped.setdefault((alert.audience, alert.participant_id, alert.local_date), []).append(alert)
     return [
         Message(participant_id, local_date, tuple(sorted(group, key=lambda a: a.kind)))
-        for (participant_id, local_date), group in sorted(grouped.items())
+        for (_, participant_id, local_date), group in sorted(grouped.items())
     ]
 
 
@@ -236,20 +249,31 @@ class AlertChannelResource(dg.ConfigurableResource):
     smtp_password: Optional[str] = Field(default=None, description="SMTP password; set via FITBIT_ALERT_SMTP_PASSWORD")
     smtp_from: str = Field(default="fitbit-assets@localhost", description="Envelope and header sender")
     smtp_to: Optional[str] = Field(default=None, description="Comma-separated coordinator addresses")
+    engineer_to: Optional[str] = Field(
+        default=None,
+        description="Comma-separated data-engineer addresses for data-quality alerts (failed checks, quarantined "
+        "days, failed runs); unset = those are not emailed (coordinators never get them)",
+    )
     webhook_url: Optional[str] = Field(default=None, description="URL that receives a JSON POST per message")
     webhook_token: Optional[str] = Field(default=None, description="Bearer token; set via FITBIT_ALERT_WEBHOOK_TOKEN")
     timeout_seconds: float = Field(default=10.0, description="Network timeout per delivery")
 
-    def channels(self) -> list[str]:
+    def recipients(self, audience: str) -> list[str]:
+        addresses = self.smtp_to if audience == COORDINATOR else self.engineer_to
+        return [address.strip() for address in (addresses or "").split(",") if address.strip()]
+
+    def channels(self, audience: str = COORDINATOR) -> list[str]:
+        """Channels that deliver to ``audience``: email to its addresses; the webhook gets every message (its JSON
+        names the audience)."""
         enabled = []
-        if self.smtp_host and self.smtp_to:
+        if self.smtp_host and self.recipients(audience):
             enabled.append("email")
         if self.webhook_url:
             enabled.append("webhook")
         return enabled
 
     def send_email(self, message: Message) -> None:
-        recipients = [address.strip() for address in (self.smtp_to or "").split(",") if address.strip()]
+        recipients = self.recipients(message.audience)
         email = EmailMessage()
         email["Subject"] = message.subject
         email["From"] = self.smtp_from
@@ -284,7 +308,7 @@ class AlertChannelResource(dg.ConfigurableResource):
     def send(self, message: Message) -> list[str]:
         """Deliver on every configured channel; raises AlertDeliveryError if any of them failed."""
         delivered, errors = [], []
-        for channel in self.channels():
+        for channel in self.channels(message.audience):
             try:
                 (self.send_email if channel == "email" else self.send_webhook)(message)
                 delivered.append(channel)
@@ -303,6 +327,7 @@ ENV_FIELDS = {
     "smtp_password": ("FITBIT_ALERT_SMTP_PASSWORD", str),
     "smtp_from": ("FITBIT_ALERT_SMTP_FROM", str),
     "smtp_to": ("FITBIT_ALERT_SMTP_TO", str),
+    "engineer_to": ("FITBIT_ALERT_ENGINEER_TO", str),
     "webhook_url": ("FITBIT_ALERT_WEBHOOK_URL", str),
     "webhook_token": ("FITBIT_ALERT_WEBHOOK_TOKEN", str),
 }
@@ -329,6 +354,8 @@ def _check_alerts_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Aler
     alerts = []
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.dagster_event.event_specific_data
+        if evaluation.partition is None:
+            continue  # a check's summary over many participant-days; each day has an evaluation of its own
         alerts.extend(
             alerts_from_check_evaluation(
                 evaluation.check_name,
@@ -443,18 +470,23 @@ def coordinator_alert_sensor(
 ):
     cursor = AlertCursor.parse(context.cursor)
     alerts, next_cursor = collect_alerts(context.instance, cursor)
-    channels = alert_channel.channels()
-    if not channels:
-        # Events seen while no channel is configured are not replayed later (no flood on first configuration).
+    routed = {audience: alert_channel.channels(audience) for audience in (COORDINATOR, ENGINEER)}
+    if not any(routed.values()):
+        # Events seen while no channel is configured are not replayed later (no flood on first configuration);
+        # the warehouse is not touched, so an unconfigured sensor needs no database at all.
         context.update_cursor(next_cursor.serialize())
+        messages = plan_messages(alerts, set())
         return dg.SkipReason(
-            f"{len(alerts)} alert(s) not sent: no channel configured (FITBIT_ALERT_SMTP_HOST + FITBIT_ALERT_SMTP_TO "
-            "or FITBIT_ALERT_WEBHOOK_URL)"
+            f"{len(messages)} message(s) not sent ({_count_by_audience(messages)}): no channel configured "
+            "(FITBIT_ALERT_SMTP_HOST + FITBIT_ALERT_SMTP_TO / FITBIT_ALERT_ENGINEER_TO, or FITBIT_ALERT_WEBHOOK_URL)"
         )
-    sent, errors = [], []
+    sent, unrouted, errors = [], [], []
     with warehouse.connection() as conn:
         messages = plan_messages(alerts, already_sent(conn, alerts))
         for message in messages:
+            if not routed[message.audience]:
+                unrouted.append(message)  # e.g. no FITBIT_ALERT_ENGINEER_TO: never sent to the other audience
+                continue
             try:
                 delivered = alert_channel.send(message)
             except AlertDeliveryError as exc:
@@ -462,9 +494,19 @@ def coordinator_alert_sensor(
                 continue
             record_sent(conn, message, delivered)
             sent.append(message.subject)
-            context.log.info(f"sent {message.subject} via {', '.join(delivered)}")
+            context.log.info(f"sent {message.subject} to the {message.audience} via {', '.join(delivered)}")
     if errors:
         # The cursor stays put: the next tick retries; alert_sent keeps delivered messages from repeating.
         raise AlertDeliveryError(f"{len(errors)} of {len(messages)} message(s) not delivered: {'; '.join(errors[:5])}")
     context.update_cursor(next_cursor.serialize())
-    return dg.SkipReason(f"{len(alerts)} alert(s) -> {len(sent)} message(s) sent" + (f": {sent[:10]}" if sent else ""))
+    reason = f"{len(sent)} message(s) sent" + (f": {sent[:10]}" if sent else "")
+    if unrouted:
+        reason += f"; {len(unrouted)} not sent, no channel for them ({_count_by_audience(unrouted)})"
+    return dg.SkipReason(reason)
+
+
+def _count_by_audience(messages: list[Message]) -> str:
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[message.audience] = counts.get(message.audience, 0) + 1
+    return ", ".join(f"{count} for the {audience}" for audience, count in sorted(counts.items())) or "none"

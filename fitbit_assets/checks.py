@@ -4,7 +4,6 @@ The heart-rate pair is here; ``schema_result`` and ``rows_match_result`` also se
 pairs (metric_checks.py).
 """
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from psycopg2.extensions import connection
 
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
+from fitbit_assets.check_reporting import DayResult, report_day_results
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.study_files import HEART_RATE, StudyFilesResource
@@ -25,40 +25,35 @@ def schema_result(
     study_files: StudyFilesResource,
     dataset: str,
     raw_path: Callable[[ParticipantDayKey], Path],
-    *,
-    name_first_file_error: bool = False,
 ) -> dg.AssetCheckResult:
-    """Fails for each participant-day whose stored report failed, or whose raw file was never validated."""
-    failures: Counter[str] = Counter()
-    failed_days, samples, checked = [], [], 0
+    """Per participant-day: failed when its stored report failed (the day is quarantined, not loaded) or its raw
+    file was never validated; passed when it validated or has no file yet."""
+    results: dict[ParticipantDayKey, DayResult] = {}
     for key in participant_days(context):
         report = study_files.read_report(dataset, key)
+        path = raw_path(key)
         if report is None:
-            if raw_path(key).exists():
-                failures["not_validated"] += 1
-                failed_days.append(str(key))
-            continue
-        checked += 1
-        if not report.passed:
-            failures.update(report.failures)
-            failed_days.append(str(key))
-            samples.extend({"day": str(key), **sample} for sample in report.samples[:5])
-    description = None
-    if failed_days:
-        description = f"{len(failed_days)} of {checked} participant-day(s) failed"
-        errors = [s["error"] for s in samples if "error" in s]
-        if name_first_file_error and errors:
-            description += f": {errors[0]}"
-    return dg.AssetCheckResult(
-        passed=not failed_days,
-        description=description,
-        metadata={
-            "days_checked": checked,
-            "failed_days": failed_days[:50],
-            "failed_rules": dict(failures),
-            "sample_rows": dg.MetadataValue.json(samples[:20]),
-        },
-    )
+            results[key] = (
+                DayResult(False, f"{path} was not validated", {"file": str(path), "failed_rules": {"not_validated": 1}})
+                if path.exists()
+                else DayResult(True, "no file for this participant-day yet")
+            )
+        elif report.passed:
+            results[key] = DayResult(True, report.summary(), {"file": str(path), "rows": report.rows})
+        else:
+            errors = [sample["error"] for sample in report.samples if "error" in sample]
+            results[key] = DayResult(
+                False,
+                f"{path}: {errors[0] if errors else report.summary()} (quarantined, not loaded)",
+                {
+                    "file": str(path),
+                    "rows": report.rows,
+                    "failed_rules": dict(report.failures),
+                    "sample_rows": dg.MetadataValue.json(report.samples[:20]),
+                    "quarantine": str(study_files.quarantine_dir(dataset, key)),
+                },
+            )
+    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
 
 
 def rows_match_result(
@@ -69,32 +64,31 @@ def rows_match_result(
     raw_path: Callable[[ParticipantDayKey], Path],
     count_day: Callable[[connection, str, LocalDay], int],
 ) -> dg.AssetCheckResult:
-    """Compares, per loaded participant-day, the validated Parquet row count with ``count_day`` in the table."""
+    """Per loaded participant-day, the validated Parquet row count equals ``count_day`` in the table."""
     roster = study_files.roster()
-    mismatches, checked = [], 0
+    results: dict[ParticipantDayKey, DayResult] = {}
     with warehouse.connection() as conn:
         for key in participant_days(context):
             parquet = study_files.validated_path(dataset, key)
             if not raw_path(key).exists() or not parquet.exists():
-                continue
+                continue  # no data yet, or quarantined: the schema check reports it
             expected = pq.read_metadata(parquet).num_rows
-            day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
-            actual = count_day(conn, key.participant_id, day)
-            checked += 1
-            if actual != expected:
-                mismatches.append({"day": str(key), "validated_rows": expected, "table_rows": actual})
-    return dg.AssetCheckResult(
-        passed=not mismatches,
-        metadata={"days_checked": checked, "mismatches": dg.MetadataValue.json(mismatches[:50])},
-    )
+            actual = count_day(conn, key.participant_id, roster.local_day(key))
+            counts = {"validated_rows": expected, "table_rows": actual}
+            results[key] = (
+                DayResult(True, f"{actual} rows", counts)
+                if actual == expected
+                else DayResult(False, f"table holds {actual} rows, {expected} were validated", counts)
+            )
+    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
 
 
 @dg.asset_check(
     asset=validated_heart_rate,
     partitions_def=participant_day_partitions,
-    blocking=True,
     description="Pandera HeartRateFrame rules (bpm 25..250 and integer, unique and increasing timestamps inside "
-    "the participant's local day, no nulls). Blocking: a failure stops heart_rate_rows in the same run.",
+    "the participant's local day, no nulls), one result per participant-day. A failed day is quarantined with its "
+    "validation report and not loaded; the other days of the run load.",
 )
 def validated_heart_rate_schema(
     context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource

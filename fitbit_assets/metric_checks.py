@@ -1,5 +1,5 @@
-"""Checks of the metric families: the Pandera result gates the load (blocking), and each table holds exactly
-what was validated. Same checks as heart rate (fitbit_assets/checks.py), one pair per family."""
+"""Checks of the metric families: the Pandera result per participant-day (a failed day is not loaded), and each
+table holds exactly what was validated. Same checks as heart rate (fitbit_assets/checks.py), one pair per family."""
 
 from functools import partial
 
@@ -19,16 +19,11 @@ def schema_check(family: MetricFamily, validated: dg.AssetsDefinition) -> dg.Ass
         name=f"validated_{family.name}_schema",
         asset=validated,
         partitions_def=participant_day_partitions,
-        blocking=True,
-        description=f"Pandera {family.model.__name__} rules plus a readable file of the expected JSON shape. "
-        f"Blocking: a failure stops {family.name}_rows in the same run, so nothing of the range is loaded.",
+        description=f"Pandera {family.model.__name__} rules plus a readable file of the expected JSON shape, one "
+        f"result per participant-day. A failed day is quarantined and not loaded; the run's other days load.",
     )
     def _check(context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource) -> dg.AssetCheckResult:
-        # A malformed JSON file is the usual failure here: its error (naming the file) leads the description.
-        return schema_result(
-            context, study_files, family.name, partial(metric_files.raw_path, study_files, family),
-            name_first_file_error=True,
-        )
+        return schema_result(context, study_files, family.name, partial(metric_files.raw_path, study_files, family))
 
     return _check
 

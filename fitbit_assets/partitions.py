@@ -45,9 +45,13 @@ def participant_days(context) -> list[ParticipantDayKey]:
     return sorted(ParticipantDayKey.parse(key) for key in context.partition_keys)
 
 
-def range_tags(participant_id: str, first: dt.date, last: dt.date) -> dict[str, str]:
-    """Run tags that make one run cover [first, last] for one participant (a rectangle of the multi-partitions)."""
+def range_tags(
+    participant_id: str, first: dt.date, last: dt.date, *, through_participant: str | None = None
+) -> dict[str, str]:
+    """Run tags that make one run cover the days [first, last] of one participant, or of the participants from
+    ``participant_id`` through ``through_participant`` in registration order (a rectangle of the multi-partitions:
+    Dagster expands a range dimension by dimension)."""
     return {
         "dagster/asset_partition_range_start": ParticipantDayKey(first, participant_id).key,
-        "dagster/asset_partition_range_end": ParticipantDayKey(last, participant_id).key,
+        "dagster/asset_partition_range_end": ParticipantDayKey(last, through_participant or participant_id).key,
     }

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fitbit_assets.local_days import LocalDay
+
 PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
 SOURCES = ("synthetic", "landing")
@@ -61,6 +63,10 @@ class Roster:
             f"participant {participant_id!r} is not a valid row of the roster {self.path}"
             + (f" (roster errors: {'; '.join(map(str, self.errors))})" if self.errors else "")
         )
+
+    def local_day(self, key) -> LocalDay:
+        """The local day of a participant-day key (``partitions.ParticipantDayKey``) in the participant's zone."""
+        return LocalDay(key.local_date, self.get(key.participant_id).timezone)
 
     @property
     def participant_ids(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""The daily schedule: yesterday plus a trailing window, one ranged run per participant."""
+"""The daily schedule: yesterday plus a trailing window, one ranged run per batch of participants."""
 
 import datetime as dt
 import os
@@ -20,24 +20,43 @@ def late_sync_days() -> int:
     return int(os.environ.get("FITBIT_LATE_SYNC_DAYS", "3"))
 
 
+# Participants per scheduled run (benchmarks/RESULTS.md "UI path": per-run costs vs using both cores).
+PARTICIPANTS_PER_RUN = 25
+
+
 def daily_run_requests(
-    roster: Roster, registered: list[str], today: dt.date, trailing_days: int, study_start: dt.date
+    roster: Roster,
+    registered: list[str],
+    today: dt.date,
+    trailing_days: int,
+    study_start: dt.date,
+    participants_per_run: int = PARTICIPANTS_PER_RUN,
 ) -> list[dg.RunRequest]:
-    """One run per registered participant covering [yesterday - trailing_days, yesterday] from enrolment on."""
+    """Runs covering [yesterday - trailing_days, yesterday] for every registered participant of the roster, in
+    batches of up to ``participants_per_run`` participants adjacent in registration order (a run covers a range
+    of the participant dimension, so a participant removed from the roster splits a batch). Days before a
+    participant's enrolment inside a batch are skipped by the assets."""
     yesterday = today - dt.timedelta(days=1)
     enrolled = {p.participant_id: p for p in roster.participants}
-    requests = []
+    batches: list[list[str]] = [[]]
     for participant_id in registered:
         participant = enrolled.get(participant_id)
         if participant is None:  # registered earlier, since removed from the roster: keep history, stop loading
+            batches.append([])
             continue
-        first = max(yesterday - dt.timedelta(days=trailing_days), participant.enrolled_on, study_start)
-        if first > yesterday:
+        if participant.enrolled_on > yesterday:  # not enrolled yet: its days would all be skipped
+            batches.append([])
             continue
+        if len(batches[-1]) == participants_per_run:
+            batches.append([])
+        batches[-1].append(participant_id)
+    requests = []
+    for batch in filter(None, batches):
+        first = max(yesterday - dt.timedelta(days=trailing_days), min(enrolled[p].enrolled_on for p in batch), study_start)
         requests.append(
             dg.RunRequest(
-                run_key=f"{participant_id}:{yesterday.isoformat()}",
-                tags=range_tags(participant_id, first, yesterday),
+                run_key=f"{batch[0]}..{batch[-1]}:{yesterday.isoformat()}",
+                tags=range_tags(batch[0], first, yesterday, through_participant=batch[-1]),
             )
         )
     return requests
@@ -49,7 +68,8 @@ def daily_run_requests(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every day at 12:30 UTC: yesterday and the 3 days before it (FITBIT_LATE_SYNC_DAYS) for every "
-    "registered participant, one ranged run per participant.",
+    f"registered participant, one ranged run per {PARTICIPANTS_PER_RUN} participants. Days whose input did not "
+    "change since they were loaded are skipped inside the run.",
 )
 def daily_heart_rate_schedule(context: dg.ScheduleEvaluationContext, study_files: StudyFilesResource):
     today = context.scheduled_execution_time.astimezone(dt.timezone.utc).date()

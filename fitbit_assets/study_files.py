@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import os
 from pathlib import Path
 
@@ -16,6 +18,14 @@ from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
 
 HEART_RATE = "heart_rate"  # the folder of raw and validated heart rate; each metric family has its own
+# Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
+# and loaded under the old rules are processed again instead of being skipped as unchanged.
+RULES_VERSION = "2026-11-30"
+
+
+def input_fingerprint(path: Path) -> str:
+    """What decides whether a participant-day must be validated and loaded again: its raw bytes and the rules."""
+    return f"{RULES_VERSION}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -50,24 +60,34 @@ class StudyFilesResource(dg.ConfigurableResource):
     def validation_report_path(self, dataset: str, key: ParticipantDayKey) -> Path:
         return self._validated_base(dataset, key).with_suffix(".validation.json")
 
+    def quarantine_dir(self, dataset: str, key: ParticipantDayKey) -> Path:
+        """Where a participant-day that failed validation is kept: its raw file and the validation report."""
+        return Path(self.parquet_dir) / "quarantine" / dataset / key.participant_id / key.local_date.isoformat()
+
     def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
         path = self.raw_heart_rate_path(key)
         _atomic_write_bytes(path, payload)
         return path
 
     def write_validated(
-        self, dataset: str, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport
+        self, dataset: str, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport, raw: Path
     ) -> None:
-        """Store the report, and the frame only if it passed: the store never holds data that failed rules."""
+        """Store the report, and the frame only if it passed: the store never holds data that failed rules. A failed
+        day's raw file and report are copied to its quarantine folder; a later pass clears that folder."""
         parquet = self.validated_path(dataset, key)
+        quarantine = self.quarantine_dir(dataset, key)
+        report_bytes = json.dumps(report.to_dict(), indent=1).encode()
         if frame is not None and report.passed:
             parquet.parent.mkdir(parents=True, exist_ok=True)
             tmp = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
             frame.to_parquet(tmp, index=False)
             os.replace(tmp, parquet)
+            shutil.rmtree(quarantine, ignore_errors=True)
         else:
             parquet.unlink(missing_ok=True)
-        _atomic_write_bytes(self.validation_report_path(dataset, key), json.dumps(report.to_dict(), indent=1).encode())
+            _atomic_write_bytes(quarantine / raw.name, raw.read_bytes())
+            _atomic_write_bytes(quarantine / "validation.json", report_bytes)
+        _atomic_write_bytes(self.validation_report_path(dataset, key), report_bytes)
 
     def read_report(self, dataset: str, key: ParticipantDayKey) -> ValidationReport | None:
         path = self.validation_report_path(dataset, key)

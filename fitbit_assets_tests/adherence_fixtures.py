@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from collections.abc import Callable
 
 import pandas as pd
@@ -72,10 +73,11 @@ def landing_csv(day: LocalDay, worn: Callable[[int], bool]) -> str:
     return "time,value\n" + "".join(f"{t},{b}\n" for t, b in zip(local, frame["bpm"]))
 
 
-def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool]) -> None:
+def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool]) -> Path:
     path = study_files.raw_heart_rate_path(ParticipantDayKey(date, participant.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(landing_csv(LocalDay(date, participant.timezone), worn))
+    return path
 
 
 def materialize_days(instance, study_files, warehouse, *, partition_key=None, tags=None, adherence=None):

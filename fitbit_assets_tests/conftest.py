@@ -82,6 +82,14 @@ def materialize_graph(selection, instance, study_files, warehouse, *, partition_
     )
 
 
+def day_evaluations(result, check_name: str | None = None) -> list:
+    """The per-participant-day check evaluations of a run (without the checks' summaries over many days)."""
+    return [
+        e for e in result.get_asset_check_evaluations()
+        if e.partition is not None and (check_name is None or e.check_name == check_name)
+    ]
+
+
 @pytest.fixture
 def fresh_database(embedded_pg) -> str:
     name = create_database(embedded_pg, "test")

@@ -8,7 +8,7 @@ from fitbit_assets.adherence_checks import heart_rate_aggregates_match_raw
 from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
-from fitbit_assets_tests.conftest import SYNTHETIC
+from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations
 
 FIRST = dt.date(2025, 11, 1)  # New York: 2025-11-02 is a 25-hour day
 
@@ -53,7 +53,7 @@ def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, war
         raise_on_error=False,
         selection=dg.AssetSelection.assets(daily_adherence) | dg.AssetSelection.checks(heart_rate_aggregates_match_raw),
     )
-    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "heart_rate_aggregates_match_raw"]
+    [evaluation] = day_evaluations(result, "heart_rate_aggregates_match_raw")
     assert not evaluation.passed
     [mismatch] = evaluation.metadata["mismatches"].value
     assert mismatch["level"] == "heart_rate_1h"

@@ -14,6 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from fitbit_assets.alerts import (
+    COORDINATOR,
+    ENGINEER,
     NON_ADHERENT,
     NOT_SYNCING,
     NOT_WEARING,
@@ -39,18 +41,21 @@ NOW = dt.datetime(2025, 6, 20, 13, 0, tzinfo=dt.timezone.utc)
 # ------------------------------------------------------------------------------------------------ pure
 
 
-def test_plan_messages_groups_per_participant_day_and_skips_sent_keys():
+def test_plan_messages_groups_per_audience_and_participant_day_and_skips_sent_keys():
     alerts = [
         Alert("p1", D1, NON_ADHERENT, "low"),
         Alert("p1", D1, NON_ADHERENT, "low again"),  # same key in one batch: latest wins
-        Alert("p1", D1, RUN_FAILED, "boom"),  # same participant-day: same message
+        Alert("p1", D1, NOT_SYNCING, "no sync"),  # same participant-day and audience: same message
+        Alert("p1", D1, RUN_FAILED, "boom"),  # the data engineer's, a message of its own
+        Alert("p1", D1, "check:validated_heart_rate_schema", "bad file"),
         Alert("p1", D1 + dt.timedelta(days=1), NON_ADHERENT, "low"),
         Alert("p2", D1, NON_ADHERENT, "low"),
     ]
     messages = plan_messages(alerts, already_sent={("p2", D1, NON_ADHERENT)})
-    assert [(m.participant_id, m.local_date, m.kinds) for m in messages] == [
-        ("p1", D1, [NON_ADHERENT, RUN_FAILED]),
-        ("p1", D1 + dt.timedelta(days=1), [NON_ADHERENT]),
+    assert [(m.audience, m.participant_id, m.local_date, m.kinds) for m in messages] == [
+        (COORDINATOR, "p1", D1, [NON_ADHERENT, NOT_SYNCING]),
+        (COORDINATOR, "p1", D1 + dt.timedelta(days=1), [NON_ADHERENT]),
+        (ENGINEER, "p1", D1, ["check:validated_heart_rate_schema", RUN_FAILED]),
     ]
     assert "low again" in messages[0].text and messages[0].subject == "[fitbit-assets] p1 2025-06-10: 2 issues"
     assert plan_messages(alerts, already_sent={a.key for a in alerts}) == []
@@ -167,6 +172,7 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
         smtp_tls="none",
         smtp_from="pipeline@study.test",
         smtp_to="coordinator@study.test, backup@study.test",
+        engineer_to="engineer@study.test",
         webhook_url=webhook_url,
         webhook_token=dg.EnvVar("TEST_ALERT_TOKEN"),
     )
@@ -198,7 +204,7 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
 
     # Nothing new in the event log: nothing sent.
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
-    assert "0 alert(s)" in result.skip_message
+    assert result.skip_message == "0 message(s) sent"
     # A re-run of the same days fails the same checks again: read, but not re-sent.
     assert materialize_days(instance, study_files, warehouse, tags=tags).success
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
@@ -208,14 +214,16 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
     assert "0 message(s) sent" in result.skip_message
     assert len(inbox.messages) == 2 and len(received) == 2
 
-    # A failed run (no export landed for that day) is one more message, once.
+    # A failed run (no export landed for that day) is one more message, once, to the data engineer.
     missing = D1 + dt.timedelta(days=5)
     failed = materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(missing, LANDING.participant_id).key)
     assert not failed.success
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
     assert "1 message(s) sent" in result.skip_message
     assert inbox.messages[-1][2]["Subject"] == "[fitbit-assets] land-01 2025-06-15: pipeline run failed"
+    assert inbox.messages[-1][1] == ["engineer@study.test"]
     assert received[-1][1]["alerts"][0]["kind"] == RUN_FAILED and "no data yet" in received[-1][1]["text"]
+    assert received[-1][1]["audience"] == ENGINEER
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
     assert len(inbox.messages) == 3 and len(received) == 3
 
@@ -261,7 +269,7 @@ def test_sensor_without_channels_advances_without_sending(instance, study_files,
     drop_day(study_files, LANDING, D1, worn_only(0, 60))
     assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(D1, LANDING.participant_id).key).success
     result, cursor = run_sensor(instance, warehouse, AlertChannelResource(), None)
-    assert "not sent: no channel configured" in result.skip_message
+    assert result.skip_message.startswith("1 message(s) not sent (1 for the coordinator): no channel configured")
     assert AlertCursor.parse(cursor).success_storage_id > 0
 
 
@@ -274,3 +282,28 @@ def test_unreachable_channel_keeps_the_cursor_for_a_retry(instance, study_files,
         coordinator_alert_sensor(context)
     assert context.cursor is None
     assert query("SELECT count(*) FROM alert_sent") == [(0,)]
+
+
+def test_quarantined_day_goes_to_the_data_engineer_once_never_to_the_coordinator(
+    instance, study_files, roster, warehouse, query, smtp_server
+):
+    smtp_port, inbox = smtp_server
+    email = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_tls": "none", "smtp_to": "coordinator@study.test"}
+    coordinator_only = AlertChannelResource(**email)
+    path = drop_day(study_files, LANDING, D1, all_worn)
+    path.write_text(path.read_text() + "23:59:59,400\n")  # one impossible value: the whole day is refused
+    key = ParticipantDayKey(D1, LANDING.participant_id).key
+    assert materialize_days(instance, study_files, warehouse, partition_key=key).success
+    result, cursor = run_sensor(instance, warehouse, coordinator_only, None)
+    assert result.skip_message == "0 message(s) sent; 1 not sent, no channel for them (1 for the data engineer)"
+    assert inbox.messages == []  # the valid-day check does not judge a quarantined day: no coordinator alert
+
+    with_engineer = AlertChannelResource(**email, engineer_to="engineer@study.test")
+    result, _ = run_sensor(instance, warehouse, with_engineer, None)
+    assert result.skip_message.startswith("1 message(s) sent")
+    [(_, to, message)] = inbox.messages
+    assert to == ["engineer@study.test"]
+    assert message["Subject"].strip() == "[fitbit-assets] land-01 2025-06-10: check failed: validated_heart_rate_schema"
+    assert "quarantined" in message.get_content() and str(path) in message.get_content()
+    result, _ = run_sensor(instance, warehouse, with_engineer, None)
+    assert result.skip_message == "0 message(s) sent" and len(inbox.messages) == 1

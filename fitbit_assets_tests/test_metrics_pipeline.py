@@ -15,7 +15,7 @@ from fitbit_assets.metrics import files as metric_files
 from fitbit_assets.reports import metrics_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
 
 DAY = dt.date(2025, 6, 10)
@@ -44,8 +44,8 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
     result = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
     assert result.success
     assert len(instance.get_runs()) == 1
-    evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 2 * len(FAMILIES) and all(e.passed for e in evaluations)
+    evaluations = day_evaluations(result)
+    assert len(evaluations) == 2 * len(FAMILIES) * 3 and all(e.passed for e in result.get_asset_check_evaluations())
     counts = {}
     for family in FAMILIES:
         expected = sum(expected_rows(study_files, family, SYNTHETIC, first + dt.timedelta(days=i)) for i in range(3))
@@ -75,7 +75,7 @@ def drop(study_files, family_name, participant, date, text):
     return path
 
 
-def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothing(instance, study_files, warehouse, query):
+def test_malformed_landing_file_fails_its_check_naming_the_file_and_is_quarantined(instance, study_files, warehouse, query):
     key = ParticipantDayKey(DAY, LANDING.participant_id).key
     good = {"dateTime": DAY.isoformat(), "minutes": [{"value": 95.5, "minute": f"{DAY}T03:00:12"},
                                                      {"value": 96.0, "minute": f"{DAY}T03:05:40"}]}
@@ -89,8 +89,8 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothin
         {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 30, "coverage": 0.9, "hf": 100, "lf": 200}},
         {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 31, "coverage": 1.5, "hf": 100, "lf": 200}}]}]}))
     result = materialize(instance, study_files, warehouse, partition_key=key)
-    assert not result.success
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert result.success  # the failed checks are red; the day's other families load
+    checks = {e.check_name: e for e in day_evaluations(result)}
     spo2_check = checks["validated_spo2_schema"]
     assert not spo2_check.passed
     assert str(path) in spo2_check.description and "not valid JSON" in spo2_check.description
@@ -98,8 +98,10 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_loads_nothin
     assert not hrv_check.passed
     assert hrv_check.metadata["failed_rules"].value == {"coverage.less_than_or_equal_to(1)": 1, "ts.field_uniqueness": 2}
     assert str(hrv_path) not in str(hrv_check.metadata["sample_rows"].value)  # row-level: rows, not the file
+    assert {e.check_name for e in day_evaluations(result) if not e.passed} == {"validated_spo2_schema", "validated_hrv_schema"}
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "spo2_rows" not in materialized and "hrv_rows" not in materialized
+    spo2_quarantine = study_files.quarantine_dir("spo2", ParticipantDayKey(DAY, LANDING.participant_id))
+    assert (spo2_quarantine / path.name).read_bytes() == path.read_bytes()
     # The previous good load stays; nothing of the malformed files reached the tables or the Parquet store.
     assert table_count(query, "spo2", LANDING.participant_id) == 2
     assert table_count(query, "hrv", LANDING.participant_id) == 0

@@ -15,7 +15,7 @@ from fitbit_assets.definitions import defs
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.study_files import HEART_RATE
 from fitbit_assets.synthetic import generate_heart_rate_day
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 
 GRAPH = [
     raw_heart_rate_csv,
@@ -64,7 +64,9 @@ def test_synthetic_day_end_to_end_and_idempotent(instance, study_files, warehous
     assert len(loaded) == len(expected) > 5000
     assert [bpm for _, bpm in loaded] == list(expected["value"])
     assert all(e.passed for e in first.get_asset_check_evaluations())
-    assert len(first.get_asset_check_evaluations()) == 2
+    assert {(e.check_name, e.partition) for e in day_evaluations(first)} == {
+        ("validated_heart_rate_schema", key), ("heart_rate_rows_match_validated", key)
+    }
 
     second = materialize(instance, study_files, warehouse, partition_key=key)
     assert second.success
@@ -84,29 +86,55 @@ def test_changed_landing_file_reloads_exactly_the_new_rows(instance, study_files
     assert loaded[0][0] == pd.Timestamp("2025-06-10T07:00:00Z")  # Berlin CEST = UTC+2
 
 
-def test_failing_blocking_check_leaves_the_table_untouched(instance, study_files, warehouse, query):
-    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+def test_failing_day_is_quarantined_keeps_its_rows_and_a_corrected_file_loads(instance, study_files, warehouse, query):
+    day_key = ParticipantDayKey(DAY, LANDING.participant_id)
     drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 71)])
-    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    assert materialize(instance, study_files, warehouse, partition_key=day_key.key).success
     before = rows_for(query, LANDING.participant_id)
 
-    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 400), ("08:00:05", 72)])
-    result = materialize(instance, study_files, warehouse, partition_key=key)
-    assert not result.success
-    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "validated_heart_rate_schema"]
-    assert not evaluation.passed
+    bad = drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 400), ("08:00:05", 72)])
+    result = materialize(instance, study_files, warehouse, partition_key=day_key.key)
+    assert result.success  # the check is red, the run is not: other days of a range would have loaded
+    [evaluation] = day_evaluations(result, "validated_heart_rate_schema")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.partition == day_key.key
     metadata = {k: v.value for k, v in evaluation.metadata.items()}
     assert metadata["failed_rules"] == {
         "bpm.less_than_or_equal_to(250)": 1,
         "ts.field_uniqueness": 2,
         "ts.ts_strictly_increasing": 1,
     }
-    assert metadata["failed_days"] == [f"{LANDING.participant_id}/{DAY}"]
+    assert (metadata["participant_id"], metadata["local_date"], metadata["file"]) == (
+        LANDING.participant_id, DAY.isoformat(), str(bad)
+    )
     assert {s["csv_line"] for s in metadata["sample_rows"]} == {3, 4}
-    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "heart_rate_rows" not in materialized
-    assert rows_for(query, LANDING.participant_id) == before
-    assert not study_files.validated_path(HEART_RATE, ParticipantDayKey(DAY, LANDING.participant_id)).exists()
+    assert rows_for(query, LANDING.participant_id) == before  # nothing half-loaded, nothing lost
+    assert not study_files.validated_path(HEART_RATE, day_key).exists()
+    quarantine = study_files.quarantine_dir(HEART_RATE, day_key)
+    assert sorted(p.name for p in quarantine.iterdir()) == [bad.name, "validation.json"]
+    assert (quarantine / bad.name).read_bytes() == bad.read_bytes()
+
+    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 75), ("08:00:10", 72)])
+    fixed = materialize(instance, study_files, warehouse, partition_key=day_key.key)
+    assert all(e.passed for e in day_evaluations(fixed))
+    assert [b for _, b in rows_for(query, LANDING.participant_id)] == [70, 75, 72]
+    assert not quarantine.exists()
+
+
+def test_bad_day_of_a_range_blocks_only_itself(instance, study_files, warehouse, query):
+    days = [DAY + dt.timedelta(days=i) for i in range(3)]
+    for day in days:
+        drop_landing_file(study_files, LANDING, day, [("08:00:00", 70), ("08:00:05", 71)])
+    drop_landing_file(study_files, LANDING, days[1], [("08:00:00", 70), ("08:00:00", 71)])  # duplicate timestamp
+    result = materialize(instance, study_files, warehouse, tags=range_tags(LANDING.participant_id, days[0], days[-1]))
+    assert result.success
+    schema = {e.partition: e.passed for e in day_evaluations(result, "validated_heart_rate_schema")}
+    assert schema == {ParticipantDayKey(d, LANDING.participant_id).key: d != days[1] for d in days}
+    [(loaded_days,)] = query(
+        "SELECT count(DISTINCT (ts AT TIME ZONE 'Europe/Berlin')::date) FROM heart_rate WHERE participant_id = %s",
+        (LANDING.participant_id,),
+    )
+    assert loaded_days == 2
 
 
 def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, warehouse):

@@ -3,11 +3,12 @@
 import dagster as dg
 
 from fitbit_assets.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
-from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.sources import ExportFormatError, export_dir, read_sync_events
 from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource, upsert_participant
+from fitbit_assets.warehouse import WarehouseResource, processed_fingerprints, record_processed, upsert_participant
+
+SYNC_STAGE = "device_sync_events"
 
 
 @dg.asset(
@@ -25,8 +26,9 @@ def device_sync_events(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     keys = participant_days(context)
-    loaded, files = 0, []
+    loaded, unchanged, files = 0, 0, []
     with warehouse.connection() as conn:
+        generated_before = processed_fingerprints(conn, SYNC_STAGE, keys)
         for participant_id in sorted({key.participant_id for key in keys}):
             participant = roster.get(participant_id)
             upsert_participant(conn, participant)
@@ -34,9 +36,14 @@ def device_sync_events(
                 for key in keys:
                     if key.participant_id != participant_id or key.local_date < participant.enrolled_on:
                         continue
-                    day = LocalDay(key.local_date, participant.timezone)
+                    if generated_before.get((participant_id, key.local_date)) == SYNTHETIC_FORMAT:
+                        unchanged += 1  # deterministic: generated once per day
+                        continue
                     events = generate_sync_events(participant, key.local_date)
-                    loaded += replace_sync_events(conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=day)
+                    loaded += replace_sync_events(
+                        conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=roster.local_day(key)
+                    )
+                    record_processed(conn, SYNC_STAGE, key, SYNTHETIC_FORMAT, len(events))
                 continue
             try:
                 parsed = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
@@ -49,4 +56,6 @@ def device_sync_events(
             for source_format, path, events in parsed:
                 loaded += replace_sync_events(conn, participant_id, source_format, path.name, events)
                 files.append(f"{participant_id}/{path.name}")
-    return dg.MaterializeResult(metadata={"sync_events_loaded": loaded, "sync_files": files[:50]})
+    return dg.MaterializeResult(
+        metadata={"sync_events_loaded": loaded, "synthetic_days_unchanged": unchanged, "sync_files": files[:50]}
+    )

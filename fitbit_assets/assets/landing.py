@@ -27,13 +27,13 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
         if key.local_date < participant.enrolled_on:
             not_enrolled.append(str(key))
             continue
-        if participant.source == "synthetic":
+        if study_files.raw_heart_rate_path(key).exists():
+            found += 1  # synthetic days are deterministic: generated once, like a real day synced once
+        elif participant.source == "synthetic":
             frame = generate_heart_rate_day(participant, key.local_date)
             study_files.write_raw(key, heart_rate_csv_bytes(frame))
             rows += len(frame)
             generated += 1
-        elif study_files.raw_heart_rate_path(key).exists():
-            found += 1
         else:
             waiting.append(str(key))
     if waiting and not (generated or found):
@@ -49,7 +49,7 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
     return dg.MaterializeResult(
         metadata={
             "days_generated": generated,
-            "days_found_in_landing": found,
+            "days_already_in_landing": found,
             "days_split_from_exports": split_from_exports[:50],
             "synthetic_rows": rows,
             "days_waiting_for_data": waiting,

@@ -6,15 +6,17 @@ participant-day replace into the family's table). All partitioned by participant
 """
 
 from functools import partial
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from fitbit_assets.assets.validated import validate_days
 from fitbit_assets.assets.warehouse_rows import load_validated_days
+from fitbit_assets.heart_rate import ValidationReport, file_error_report
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frame
 from fitbit_assets.metrics import files as metric_files
-from fitbit_assets.metrics.common import file_error_report
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource, replace_rows
@@ -38,11 +40,11 @@ def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
             participant = roster.get(key.participant_id)
             if key.local_date < participant.enrolled_on:
                 not_enrolled += 1
+            elif metric_files.raw_path(study_files, family, key).exists():
+                found += 1  # synthetic days are deterministic: generated once
             elif participant.source == "synthetic":
                 metric_files.write_raw(study_files, family, key, family.generate(participant, key.local_date))
                 generated += 1
-            elif metric_files.raw_path(study_files, family, key).exists():
-                found += 1
             else:
                 waiting.append(str(key))
         if waiting:  # devices sync late and not every export holds every metric: skip, the schedule retries
@@ -50,7 +52,7 @@ def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "days_generated": generated,
-                "days_found_in_landing": found,
+                "days_already_in_landing": found,
                 "days_waiting_for_data": waiting,
                 "days_before_enrolment": not_enrolled,
             }
@@ -68,38 +70,19 @@ def validated_asset(family: MetricFamily, landing: dg.AssetsDefinition) -> dg.As
         group_name="validated",
         kinds={"pandas", "parquet"},
         description=f"{family.title}, parsed and validated by the Pandera {family.model.__name__} model, stored as "
-        f"Parquet. A malformed file or a failed rule stores nothing; the blocking check validated_{family.name}_schema "
-        f"then stops {family.name}_rows.",
+        f"Parquet. A malformed file or a failed rule quarantines that participant-day (not loaded; the check "
+        f"validated_{family.name}_schema fails for it only). Unchanged raw files are not validated again.",
     )
     def _validated(context: dg.AssetExecutionContext, study_files: StudyFilesResource) -> dg.MaterializeResult:
-        roster = study_files.roster()
-        rows, passed, failed, no_data = 0, 0, [], 0
-        for key in participant_days(context):
-            path = metric_files.raw_path(study_files, family, key)
-            if not path.exists():
-                no_data += 1
-                continue
-            day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
+        def validate_file(path: Path, key: ParticipantDayKey, day: LocalDay) -> tuple[pd.DataFrame | None, ValidationReport]:
             try:
                 frame = read_metric_file(family, path, key.participant_id, day)
             except MetricFileError as exc:
-                frame, report = None, file_error_report(exc)
-            else:
-                report = validate_frame(family.schema(day), frame)
-            study_files.write_validated(
-                family.name, key, family.to_warehouse_frame(frame) if report.passed else None, report
-            )
-            if report.passed:
-                passed += 1
-                rows += report.rows
-            else:
-                message = report.samples[0]["error"] if "file.readable" in report.failures else report.summary()
-                failed.append(f"{key} ({path}): {message}")
-                context.log.error(f"{key}: {path} failed validation: {message}")
-        return dg.MaterializeResult(
-            metadata={"rows": rows, "days_passed": passed, "days_failed": len(failed), "failures": failed[:20],
-                      "days_without_raw_file": no_data}
-        )
+                return None, file_error_report(exc)
+            report = validate_frame(family.schema(day), frame)
+            return (family.to_warehouse_frame(frame) if report.passed else None), report
+
+        return validate_days(context, study_files, family.name, partial(metric_files.raw_path, study_files, family), validate_file)
 
     return _validated
 

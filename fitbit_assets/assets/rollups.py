@@ -10,11 +10,14 @@ from pydantic import Field
 from fitbit_assets.adherence import AdherenceParams
 from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.partitions import participant_day_partitions, participant_days
+from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.rollups import compute_daily_adherence, refresh_heart_rate_aggregates, utc_day_window
-from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource
+from fitbit_assets.study_files import HEART_RATE, StudyFilesResource
+from fitbit_assets.warehouse import WarehouseResource, processed_fingerprints, record_processed
+
+HEART_RATE_ROWS_STAGE = f"{HEART_RATE}_rows"  # what load_validated_days records for heart rate
+AGGREGATES_STAGE = "heart_rate_aggregates"
+ADHERENCE_STAGE = "daily_adherence"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -46,29 +49,40 @@ class AdherenceResource(dg.ConfigurableResource):
     partitions_def=participant_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="rollups",
-    kinds={"postgres", "timescaledb"},
+    kinds={"postgres"},
     pool="warehouse",
     description="heart_rate_1m / heart_rate_1h / heart_rate_1d (participant_id, bucket, samples, bpm_sum, min_bpm, "
-    "max_bpm, mean_bpm) brought up to date for the whole UTC days covering the partitions: hierarchical "
-    "continuous aggregates refreshed with refresh_continuous_aggregate on TimescaleDB, tables of the same "
-    "shape refreshed per participant on plain PostgreSQL.",
+    "max_bpm, mean_bpm) brought up to date for the whole UTC days covering the participant-days whose heart rate "
+    "was (re)loaded: tables refreshed per participant on plain PostgreSQL; hierarchical continuous aggregates "
+    "(refresh_continuous_aggregate) where the TimescaleDB extension is installed (metadata 'backend').",
 )
 def heart_rate_aggregates(
     context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
-    days_by_participant: dict[str, list[LocalDay]] = defaultdict(list)
-    for key in participant_days(context):
-        days_by_participant[key.participant_id].append(LocalDay(key.local_date, roster.get(key.participant_id).timezone))
+    keys = participant_days(context)
     backend = warehouse.backend
-    windows = {}
+    windows, unchanged = {}, 0
     with warehouse.connection() as conn:
-        for participant_id, days in sorted(days_by_participant.items()):
-            window = utc_day_window(days)
+        loaded = processed_fingerprints(conn, HEART_RATE_ROWS_STAGE, keys)
+        refreshed = processed_fingerprints(conn, AGGREGATES_STAGE, keys)
+        changed: dict[str, list[ParticipantDayKey]] = defaultdict(list)
+        for key in keys:
+            day = (key.participant_id, key.local_date)
+            if day in loaded and loaded[day] == refreshed.get(day):
+                unchanged += 1
+            elif day in loaded:
+                changed[key.participant_id].append(key)
+        for participant_id, participant_keys in sorted(changed.items()):
+            window = utc_day_window(roster.local_day(key) for key in participant_keys)
             refresh_heart_rate_aggregates(conn, participant_id, window, backend)
+            for key in participant_keys:
+                record_processed(conn, AGGREGATES_STAGE, key, loaded[(key.participant_id, key.local_date)])
             windows[participant_id] = f"{window.start_utc.isoformat()} .. {window.end_utc.isoformat()}"
-    context.log.info(f"refreshed rollups ({backend}) for {windows}")
-    return dg.MaterializeResult(metadata={"backend": backend, "refreshed_windows_utc": windows})
+    context.log.info(f"refreshed rollups ({backend}) for {len(windows)} participant(s); {unchanged} day(s) unchanged")
+    return dg.MaterializeResult(
+        metadata={"backend": backend, "refreshed_windows_utc": dict(list(windows.items())[:50]), "days_unchanged": unchanged}
+    )
 
 
 @dg.asset(
@@ -81,7 +95,9 @@ def heart_rate_aggregates(
     pool="warehouse",
     description="daily_adherence: one row per participant local day (wear minutes, adherence % of the 23/24/25-h "
     "local day, longest gap, gap count, valid-day flag, imputed minutes) and the day's heart_rate_1m_imputed "
-    "series (gaps <= impute_max_gap_minutes linearly interpolated and flagged). Rollup view: participant_adherence.",
+    "series (gaps <= impute_max_gap_minutes linearly interpolated and flagged). Recomputed when the day's heart "
+    "rate or the adherence settings changed; a quarantined heart-rate day is not judged. Rollup view: "
+    "participant_adherence.",
 )
 def daily_adherence(
     context: dg.AssetExecutionContext,
@@ -91,13 +107,26 @@ def daily_adherence(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     params = adherence.params()
-    computed, valid, invalid_days, imputed = 0, 0, [], 0
+    computed, valid, unchanged, invalid_days, imputed, quarantined = 0, 0, 0, [], 0, []
+    keys = participant_days(context)
     with warehouse.connection() as conn:
-        for key in participant_days(context):
+        loaded = processed_fingerprints(conn, HEART_RATE_ROWS_STAGE, keys)
+        computed_before = processed_fingerprints(conn, ADHERENCE_STAGE, keys)
+        for key in keys:
             participant = roster.get(key.participant_id)
             if key.local_date < participant.enrolled_on:
                 continue
-            result = compute_daily_adherence(conn, key.participant_id, LocalDay(key.local_date, participant.timezone), params)
+            report = study_files.read_report(HEART_RATE, key)
+            if report is not None and not report.passed:
+                quarantined.append(str(key))
+                continue
+            day = (key.participant_id, key.local_date)
+            fingerprint = f"{loaded.get(day, 'no heart rate')}|{params}"
+            if computed_before.get(day) == fingerprint:
+                unchanged += 1
+                continue
+            result = compute_daily_adherence(conn, key.participant_id, roster.local_day(key), params)
+            record_processed(conn, ADHERENCE_STAGE, key, fingerprint)
             computed += 1
             imputed += result.imputed_minutes
             if result.valid_day:
@@ -107,8 +136,10 @@ def daily_adherence(
     return dg.MaterializeResult(
         metadata={
             "days_computed": computed,
+            "days_unchanged": unchanged,
             "valid_days": valid,
             "invalid_days": invalid_days[:50],
+            "days_quarantined": quarantined[:50],
             "imputed_minutes": imputed,
             "worn_minute_min_samples": params.worn_minute_min_samples,
             "valid_day_minutes": params.valid_day_minutes,

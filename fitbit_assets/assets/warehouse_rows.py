@@ -16,7 +16,13 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.sources.lineage import read_lineage
 from fitbit_assets.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse import (
+    WarehouseResource,
+    processed_fingerprints,
+    record_processed,
+    replace_heart_rate_day,
+    upsert_participant,
+)
 
 # (connection, partition, its local day, validated frame) -> (rows deleted, rows inserted)
 ReplaceDay = Callable[[connection, ParticipantDayKey, LocalDay, pd.DataFrame], tuple[int, int]]
@@ -31,28 +37,42 @@ def load_validated_days(
     raw_path: Callable[[ParticipantDayKey], Path],
     replace_day: ReplaceDay,
 ) -> dg.MaterializeResult:
-    """Replace each participant-day that has a raw file with its validated frame; days without one are counted."""
+    """Replace each participant-day whose validated input changed since it was last loaded. Days without a raw file
+    are counted; quarantined days (validation failed) keep their previous rows and do not hold back the others."""
     roster = study_files.roster()
-    inserted_total, replaced_total, days_loaded, no_data = 0, 0, 0, 0
+    stage = f"{dataset}_rows"
+    inserted_total, replaced_total, days_loaded, unchanged, no_data, quarantined = 0, 0, 0, 0, 0, []
     keys = participant_days(context)
     with warehouse.connection() as conn:
         for participant_id in sorted({key.participant_id for key in keys}):
             upsert_participant(conn, roster.get(participant_id))
+        loaded = processed_fingerprints(conn, stage, keys)
         for key in keys:
             if not raw_path(key).exists():
                 no_data += 1
                 continue
-            day = LocalDay(key.local_date, roster.get(key.participant_id).timezone)
-            deleted, inserted = replace_day(conn, key, day, study_files.read_validated(dataset, key))
+            report = study_files.read_report(dataset, key)
+            if report is None or not report.passed:
+                quarantined.append(str(key))
+                continue
+            if loaded.get((key.participant_id, key.local_date)) == report.input_fingerprint:
+                unchanged += 1
+                continue
+            deleted, inserted = replace_day(conn, key, roster.local_day(key), study_files.read_validated(dataset, key))
+            record_processed(conn, stage, key, report.input_fingerprint, inserted)
             replaced_total += deleted
             inserted_total += inserted
             days_loaded += 1
-    context.log.info(f"{table}: loaded {inserted_total} rows over {days_loaded} participant-day(s)")
+    context.log.info(f"{table}: loaded {inserted_total} rows over {days_loaded} participant-day(s), {unchanged} unchanged")
+    if quarantined:
+        context.log.warning(f"{table}: not loaded, failed validation (quarantined): {quarantined[:10]}")
     return dg.MaterializeResult(
         metadata={
             "rows_inserted": inserted_total,
             "rows_replaced": replaced_total,
             "days_loaded": days_loaded,
+            "days_unchanged": unchanged,
+            "days_quarantined": quarantined[:50],
             "days_without_data": no_data,
         }
     )
@@ -65,8 +85,9 @@ def load_validated_days(
     group_name="warehouse",
     kinds={"postgres"},
     pool="warehouse",
-    description="Rows of the heart_rate table (hypertable on TimescaleDB). Each participant-day is replaced "
-    "atomically (DELETE of its UTC window + COPY in one transaction): reloads leave exactly the new rows.",
+    description="Rows of the heart_rate table (a hypertable where TimescaleDB is installed, monthly partitions on "
+    "plain PostgreSQL). Each participant-day is replaced atomically (DELETE of its UTC window + COPY in one "
+    "transaction) when its validated input changed: reloads leave exactly the new rows.",
 )
 def heart_rate_rows(
     context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource

@@ -218,10 +218,6 @@ def validate_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame, max_samples:
     return ValidationReport(len(frame))
 
 
-def file_error_report(error: Exception) -> ValidationReport:
-    return ValidationReport(0, {"file.readable": 1}, [{"rule": "file.readable", "error": str(error)}])
-
-
 def sleep_window(day: LocalDay) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Main sleep attached to its wake-up date: it may start at noon the day before and ends within the day."""
     previous = LocalDay(day.local_date - dt.timedelta(days=1), day.timezone)

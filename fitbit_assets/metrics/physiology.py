@@ -65,7 +65,8 @@ def zone_of(bpm: pd.Series, bounds: dict[str, tuple[int, int]]) -> pd.Series:
     return pd.cut(bpm, edges, right=False, labels=list(ZONES)).astype(str)
 
 
-@lru_cache(maxsize=64)
+# Every family of a run reads each day (and the night before): a run's days must all fit (~60 kB each).
+@lru_cache(maxsize=4096)
 def heart_rate_minutes(participant: Participant, local_date: dt.date) -> pd.DataFrame:
     """Worn minutes of one local day: ``minute_utc``, ``local_minute``, ``mean_bpm``, ``samples``, ``asleep``."""
     raw = generate_heart_rate_day(participant, local_date)
