@@ -9,6 +9,10 @@ import dagster as dg
 # (README "Dagster"); their notices would repeat in every process that loads the code location.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+# A ranged run materializes every asset once per participant-day: with this set, Dagster stores each asset's
+# materializations of a run in one batch instead of one write per partition (PostgreSQL event logs; SQLite ignores
+# it). Read by the run worker when it stores events, so it is set where every run worker loads the code.
+os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
 
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
 from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
