@@ -8,7 +8,8 @@ warehouse DSN and a roster:
 - a real instance in a temporary DAGSTER_HOME with the repo's local ``dagster.yaml`` (run and pool concurrency,
   run retries) plus the QueuedRunCoordinator and DefaultRunLauncher that ``make dev`` uses;
 - the code location ``fitbit_assets.definitions`` loaded in its own gRPC server process (as the webserver
-  does), queried through Dagster's GraphQL schema in this process (``dagster_graphql.test.utils``);
+  does), queried through Dagster's GraphQL schema in this process (``dagster_graphql.test.utils``), one
+  request context per query like the webserver;
 - a real ``dagster-daemon run`` subprocess that dequeues runs, executes asset backfills and evaluates sensors.
 
 Every launch and read is a GraphQL operation the UI sends (see the ``*_QUERY``/``*_MUTATION`` constants). The
@@ -38,7 +39,7 @@ from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatu
 from dagster._daemon import SchedulerDaemon  # noqa: F401 (loads the daemon package before the scheduler: they import each other)
 from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iterator
 from dagster._utils.error import SerializableErrorInfo
-from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
+from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
 from fitbit_assets.partitions import ParticipantDayKey, date_partitions
 from fitbit_assets.roster import Participant, write_roster
@@ -231,16 +232,19 @@ def project_environment(values: dict[str, str]) -> Iterator[None]:
 class UiPath:
     """One Dagster instance + code location + daemon; methods are the UI's actions and views."""
 
-    def __init__(self, context, dagster_home: Path):
-        self.context = context
-        self.instance: dg.DagsterInstance = context.instance
+    def __init__(self, process_context, dagster_home: Path):
+        self.process_context = process_context
+        self.instance: dg.DagsterInstance = process_context.instance
         self.dagster_home = dagster_home
         self.daemon: subprocess.Popen | None = None
         self.repository_selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
         self.job_selector = {**self.repository_selector, "pipelineName": JOB}
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        return execute_dagster_graphql(self.context, query, variables).data
+        # One entered request context per query, as the webserver does per HTTP request: entering it is what
+        # lets resolvers load the dynamic participant partitions (check partition statuses fail without it).
+        with self.process_context.create_request_context() as request_context:
+            return execute_dagster_graphql(request_context, query, variables).data
 
     # --- setup -------------------------------------------------------------------------------------------
 
@@ -347,7 +351,7 @@ class UiPath:
             ScheduleInstigatorData(schedule.cron_schedule, start_timestamp=stamp - 1, last_iteration_timestamp=stamp - 1),
         )
         for item in launch_scheduled_runs_for_schedule_iterator(
-            self.context.process_context,
+            self.process_context,
             logging.getLogger("ui_path.scheduler"),
             schedule,
             state,
@@ -367,7 +371,7 @@ class UiPath:
         return list(tick.run_ids)
 
     def _remote_schedule(self):
-        location = self.context.get_code_location(LOCATION)
+        location = self.process_context.create_request_context().get_code_location(LOCATION)
         return location.get_repository(REPOSITORY).get_schedule(SCHEDULE)
 
     # --- waiting and reading -----------------------------------------------------------------------------
@@ -484,8 +488,8 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
         "FITBIT_WAREHOUSE_DSN": warehouse_dsn,
     }
     with project_environment(environment), dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        with define_out_of_process_context(str(workspace_yaml), None, instance) as context:
-            ui = UiPath(context, dagster_home)
+        with define_out_of_process_workspace(str(workspace_yaml), None, instance) as process_context:
+            ui = UiPath(process_context, dagster_home)
             # Before the daemon starts, so its wall-clock scheduler never sees the schedule running.
             ui.stop_schedule()
             ui.register_participants([p.participant_id for p in roster])
