@@ -61,7 +61,7 @@ def unreported_checks(ui, keys: list[ParticipantDayKey]) -> dict[str, dict[str, 
     """For every check of heart_rate_job: the participant-days not listed as passed or failed in the UI."""
     missing = {}
     for asset, check_name in ui.job_checks():
-        statuses = ui.check_statuses(asset, check_name).statuses
+        statuses = ui.check_statuses(asset, check_name)
         gaps = {key.key: statuses.get(key.key, "MISSING") for key in keys}
         gaps = {key: status for key, status in gaps.items() if status not in ("SUCCEEDED", "FAILED")}
         if gaps:

@@ -129,6 +129,18 @@ query Runs($filter: RunsFilter!) {
 }
 """
 
+# The run's log view; the executor announces itself in an engine event.
+RUN_LOG_QUERY = """
+query RunLog($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run { eventConnection(limit: 200) { events { __typename ... on EngineEvent { message } } } }
+    ... on Error { message }
+  }
+}
+"""
+EXECUTORS = {"Executing steps in process": "in process", "Executing steps using multiprocess executor": "multiprocess"}
+
 TERMINATE_MUTATION = """
 mutation Terminate($runIds: [String!]!) {
   terminateRuns(runIds: $runIds) { __typename }
@@ -165,7 +177,6 @@ query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
             }
           }
         }
-        executionForLatestMaterialization { status evaluation { description } }
       }
       ... on Error { message }
     }
@@ -198,12 +209,6 @@ class RunTiming:
     def duration(self) -> float | None:
         """Run worker start to end, as the UI's run list shows it."""
         return self.ended - self.started if self.started and self.ended else None
-
-
-@dataclass(frozen=True)
-class CheckReading:
-    statuses: dict[str, str]  # partition key ("date|participant") -> SUCCEEDED / FAILED / SKIPPED / ...
-    latest_execution: str | None  # the check's status for the asset's latest materialization (asset page)
 
 
 def instance_yaml() -> dict:
@@ -424,6 +429,17 @@ class UiPath:
                 )
             time.sleep(0.5)
 
+    def run_executor(self, run_id: str) -> str:
+        """Which executor ran the steps ("in process" or "multiprocess"), from the run's log."""
+        result = self.graphql(RUN_LOG_QUERY, {"runId": run_id})["runOrError"]
+        if result["__typename"] != "Run":
+            raise UiPathError(f"reading the log of run {run_id}: {result}")
+        for event in result["eventConnection"]["events"]:
+            for announcement, executor in EXECUTORS.items():
+                if event.get("message", "").startswith(announcement):
+                    return executor
+        raise UiPathError(f"run {run_id} did not log which executor ran its steps")
+
     def terminate(self, run_ids: Sequence[str]) -> None:
         """The runs list's "Terminate" action, for runs a benchmark gave up waiting for."""
         if run_ids:
@@ -432,8 +448,9 @@ class UiPath:
     def cancel_backfill(self, backfill_id: str) -> None:
         self.graphql(CANCEL_BACKFILL_MUTATION, {"backfillId": backfill_id})
 
-    def check_statuses(self, asset: str, check_name: str) -> CheckReading:
-        """The check's per-partition statuses as the UI's check "Partitions" tab shows them."""
+    def check_statuses(self, asset: str, check_name: str) -> dict[str, str]:
+        """The check's "Partitions" tab: partition key ("date|participant") -> SUCCEEDED, FAILED, SKIPPED,
+        IN_PROGRESS or EXECUTION_FAILED; participant-days without any of these (shown missing) are left out."""
         variables = {"assetKey": {"path": asset.split("/")}, "checkName": check_name}
         [node] = self.graphql(CHECK_STATUS_QUERY, variables)["assetNodes"]
         check = node["assetCheckOrError"]
@@ -451,8 +468,7 @@ class UiPath:
                 for field, status in STATUS_FIELDS.items():
                     for participant in date_range["secondaryDim"][field]:
                         statuses.update({f"{date}|{participant}": status for date in dates})
-        latest = check["executionForLatestMaterialization"]
-        return CheckReading(statuses, latest["status"] if latest else None)
+        return statuses
 
 
 def daemon_command(workspace_yaml: Path) -> list[str]:
