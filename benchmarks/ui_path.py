@@ -1,0 +1,322 @@
+"""Benchmark of the Dagster UI path: what users wait for when they launch from the UI or the schedule ticks.
+
+    python -m benchmarks.ui_path            # full run, updates the "UI path" section of benchmarks/RESULTS.md
+    python -m benchmarks.ui_path --quick    # CI smoke run: tiny sizes (.state/bench-quick/RESULTS.md)
+
+Every UI-path case runs through ``fitbit_assets_tests.ui_path``: a real instance (QueuedRunCoordinator,
+DefaultRunLauncher, the repo's dagster.yaml concurrency), the code location in its own gRPC server, a real
+``dagster-daemon run``, launches and reads over the UI's GraphQL, each run in its own run worker with the
+job's executor. Next to it, when cheap, the path it replaces: the multiprocess executor for one partition and
+``execute_in_process`` with range tags (what the demo and tests used). One measurement per case: these are
+minutes-long end-to-end runs on a shared machine, so the load average is printed with the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.run import HERE, Section, Server, Table, fmt_int, fmt_s, log, machine
+from fitbit_assets import settings
+from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets_tests.conftest import fetch_all
+from fitbit_assets_tests.ui_path import (
+    FINISHED,
+    MULTIPROCESS_RUN_CONFIG,
+    RunTiming,
+    UiPath,
+    UiPathError,
+    open_ui_path,
+    project_environment,
+)
+
+SECTION_TITLE = "UI path"
+TIMEZONE = "America/New_York"
+LAUNCHPAD_DAY = dt.date(2025, 6, 1)
+BACKFILL_FIRST = dt.date(2025, 6, 3)
+TICK = dt.datetime(2025, 6, 21, 12, 30, tzinfo=dt.timezone.utc)  # the daily cron: loads 06-17..06-20
+ENROLLED = dt.date(2025, 5, 1)
+CANCEL_TIMEOUT_S = 180  # terminated run workers need a moment to report CANCELED
+
+
+@dataclass(frozen=True)
+class Sizes:
+    backfill_days: int
+    cohorts: tuple[int, ...]
+    timeout_s: float  # per case: give up, terminate the rest and report how far it got
+    multiprocess: bool  # the replaced executor (~1 min per run): full mode only
+
+
+FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True)
+QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=300, multiprocess=False)
+
+
+def bench_participant(index: int) -> Participant:
+    return Participant(f"ui-{index:03d}", 1000 + index, TIMEZONE, ENROLLED, "synthetic")
+
+
+def participant_days(participant_id: str, first: dt.date, days: int) -> list[ParticipantDayKey]:
+    return [ParticipantDayKey(first + dt.timedelta(days=i), participant_id) for i in range(days)]
+
+
+def rows_loaded(dsn: str, keys: list[ParticipantDayKey]) -> int:
+    """heart_rate rows of exactly these participant-days (local days in the participants' timezone)."""
+    wanted = {(key.participant_id, key.local_date) for key in keys}
+    rows = fetch_all(
+        dsn,
+        "SELECT participant_id, (ts AT TIME ZONE %s)::date, count(*) FROM heart_rate GROUP BY 1, 2",
+        (TIMEZONE,),
+    )
+    return sum(count for participant_id, day, count in rows if (participant_id, day) in wanted)
+
+
+def checks_reported(ui: UiPath, keys: list[ParticipantDayKey]) -> str:
+    """How many (participant-day, check) pairs the UI's check partition view lists as passed or failed."""
+    checks = ui.job_checks()
+    reported = 0
+    for asset, check_name in checks:
+        statuses = ui.check_statuses(asset, check_name)
+        reported += sum(statuses.get(key.key) in ("SUCCEEDED", "FAILED") for key in keys)
+    return f"{reported:,} of {len(keys) * len(checks):,}"
+
+
+@dataclass
+class Outcome:
+    runs: list[RunTiming]
+    launched: float  # epoch seconds, when the launch/tick was sent
+    gave_up_after: float | None  # the case's time budget, when runs had to be terminated
+
+    @property
+    def wall(self) -> float:
+        """Launch (or tick) to the end of the last run, from the run storage's clock."""
+        return max(run.ended or run.created for run in self.runs) - self.launched
+
+    def summary(self) -> dict[str, str]:
+        statuses = Counter(run.status for run in self.runs)
+        started = [run for run in self.runs if run.started]
+        first_start = min(run.started for run in started) - self.launched if started else None
+        durations = [run.duration for run in self.runs if run.duration is not None]
+        wall = fmt_s(self.wall) if self.gave_up_after is None else f"> {self.gave_up_after:.0f} (gave up)"
+        return {
+            "runs": f"{len(self.runs)} ({', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))})",
+            "wall": wall,
+            "first_start": fmt_s(first_start) if first_start is not None else "-",
+            "run_time": (f"{fmt_s(max(durations))}" if len(durations) == 1 else
+                         f"{fmt_s(min(durations))} .. {fmt_s(max(durations))}") if durations else "-",
+        }
+
+
+def wait_or_give_up(ui: UiPath, run_ids: list[str], launched: float, timeout_s: float) -> Outcome:
+    """All runs finished, or those still queued/running terminated once the case's time is up."""
+    try:
+        return Outcome(ui.wait_for_runs(run_ids, timeout_s), launched, None)
+    except UiPathError as exc:
+        log(f"giving up: {exc}")
+        ui.terminate([run.run_id for run in ui.runs(run_ids=run_ids) if run.status not in FINISHED])
+        return Outcome(ui.wait_for_runs(run_ids, CANCEL_TIMEOUT_S), launched, timeout_s)
+
+
+def launch_partition(ui: UiPath, key: ParticipantDayKey, timeout_s: float, run_config: dict | None = None) -> Outcome:
+    launched = time.time()
+    run_id = ui.launch_partition_run(key, run_config)
+    return wait_or_give_up(ui, [run_id], launched, timeout_s)
+
+
+def launch_backfill(ui: UiPath, keys: list[ParticipantDayKey], timeout_s: float) -> Outcome:
+    launched = time.time()
+    backfill_id = ui.launch_asset_backfill(keys, ui.job_assets())
+    try:
+        _, runs = ui.wait_for_backfill(backfill_id, timeout_s)
+        return Outcome(runs, launched, None)
+    except UiPathError as exc:
+        log(f"giving up: {exc}")
+        ui.cancel_backfill(backfill_id)
+        run_ids = [run.run_id for run in ui.runs(tags={"dagster/backfill": backfill_id})]
+        ui.terminate([run.run_id for run in ui.runs(run_ids=run_ids) if run.status not in FINISHED])
+        return Outcome(ui.wait_for_runs(run_ids, CANCEL_TIMEOUT_S), launched, timeout_s)
+
+
+def in_process(state: Path, dsn: str, requests: list[dict], participant_ids: list[str]) -> tuple[float, int]:
+    """The replaced path: ``heart_rate_job.execute_in_process`` per request in this process, as the demo did."""
+    import dagster as dg
+
+    with project_environment({"FITBIT_STATE_DIR": str(state), "FITBIT_WAREHOUSE_DSN": dsn}):
+        # Imported here: the Definitions read the state folder and DSN from the environment at import.
+        from fitbit_assets.definitions import defs
+
+        job = defs.resolve_job_def("heart_rate_job")
+        quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions("participant", participant_ids)
+            started = time.perf_counter()
+            for request in requests:
+                result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False, **request)
+                if not result.success:
+                    raise RuntimeError(f"execute_in_process failed for {request}")
+            return time.perf_counter() - started, len(requests)
+
+
+def bench_launchpad_and_backfill(server: Server, state: Path, sizes: Sizes, table: Table) -> None:
+    who = bench_participant(0)
+    single = [ParticipantDayKey(LAUNCHPAD_DAY, who.participant_id)]
+    multiprocess_day = [ParticipantDayKey(LAUNCHPAD_DAY + dt.timedelta(days=1), who.participant_id)]
+    backfill = participant_days(who.participant_id, BACKFILL_FIRST, sizes.backfill_days)
+    dsn = server.fresh("bench_ui_launchpad")
+    with open_ui_path(state / "launchpad", dsn, [who]) as ui:
+        log("UI: one participant-day from the launchpad (job's executor)")
+        outcome = launch_partition(ui, single[0], sizes.timeout_s)
+        add_ui_row(table, "1 participant-day", "launchpad (`launchPipelineExecution`), job's default executor", outcome,
+                   dsn, single, ui)
+        if sizes.multiprocess:
+            if ui.config_is_valid(MULTIPROCESS_RUN_CONFIG):
+                log("UI: one participant-day, multiprocess executor")
+                outcome = launch_partition(ui, multiprocess_day[0], sizes.timeout_s, MULTIPROCESS_RUN_CONFIG)
+                add_ui_row(table, "1 participant-day", "launchpad, run config `execution: multiprocess` (replaced)",
+                           outcome, dsn, multiprocess_day, ui)
+            else:
+                table.add("1 participant-day", "launchpad, run config `execution: multiprocess` (replaced)",
+                          "not accepted by the job's executor", "-", "-", "-", "-", "-", "-")
+        log(f"UI: asset backfill {sizes.backfill_days} days x 1 participant")
+        outcome = launch_backfill(ui, backfill, sizes.timeout_s)
+        add_ui_row(table, f"{sizes.backfill_days} days x 1 participant",
+                   "asset backfill (`launchPartitionBackfill`, every asset of heart_rate_job)", outcome, dsn, backfill, ui)
+    inproc_dsn = server.fresh("bench_ui_in_process")
+    inproc_state = state / "in_process"
+    write_roster(inproc_state / "roster.csv", [who])
+    log("in process: the same participant-day and backfill")
+    wall, runs = in_process(inproc_state, inproc_dsn, [{"partition_key": single[0].key}], [who.participant_id])
+    table.add("1 participant-day", "`execute_in_process` (replaced: demo, tests)", "in process", runs, fmt_s(wall),
+              "-", "-", fmt_int(rows_loaded(inproc_dsn, single)), "-")
+    wall, runs = in_process(inproc_state, inproc_dsn, [{"tags": range_tags(who.participant_id, backfill[0].local_date,
+                                                                          backfill[-1].local_date)}], [who.participant_id])
+    table.add(f"{sizes.backfill_days} days x 1 participant", "`execute_in_process` with range tags (replaced)",
+              "in process", runs, fmt_s(wall), "-", "-", fmt_int(rows_loaded(inproc_dsn, backfill)), "-")
+
+
+def add_ui_row(table: Table, what: str, path: str, outcome: Outcome, dsn: str, keys: list[ParticipantDayKey],
+               ui: UiPath) -> None:
+    summary = outcome.summary()
+    started = [run for run in outcome.runs if run.started]
+    executor = ui.run_executor(started[0].run_id) if started else "-"
+    table.add(what, path, executor, summary["runs"], summary["wall"], summary["first_start"], summary["run_time"],
+              fmt_int(rows_loaded(dsn, keys)), checks_reported(ui, keys))
+
+
+def bench_ticks(server: Server, state: Path, sizes: Sizes, table: Table) -> list[str]:
+    notes = []
+    yesterday = TICK.date() - dt.timedelta(days=1)
+    for cohort_size in sizes.cohorts:
+        cohort = [bench_participant(i) for i in range(1, cohort_size + 1)]
+        window = [key for p in cohort for key in participant_days(p.participant_id, yesterday - dt.timedelta(days=3), 4)]
+        dsn = server.fresh(f"bench_ui_tick_{cohort_size}")
+        with open_ui_path(state / f"tick_{cohort_size}", dsn, cohort) as ui:
+            log(f"UI: schedule tick at {TICK:%Y-%m-%d %H:%M} for {cohort_size} participants")
+            launched = time.time()
+            run_ids = ui.schedule_tick(TICK)
+            outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
+            add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days",
+                       "schedule tick (daemon scheduler, queued runs, run workers)", outcome, dsn, window, ui)
+        if outcome.gave_up_after is not None:
+            skipped = [size for size in sizes.cohorts if size > cohort_size]
+            if skipped:
+                notes.append(f"Ticks for {', '.join(map(str, skipped))} participants not measured: {cohort_size} "
+                             f"participants did not finish within {sizes.timeout_s:.0f} s.")
+            break
+    return notes
+
+
+def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tuple[float, float]) -> Section:
+    info = machine()
+    intro = (
+        f"Generated by `python -m benchmarks.ui_path{' --quick' if mode == 'quick' else ''}` on "
+        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}; mode **{mode}**, total wall time {elapsed:.0f} s. "
+        f"Machine: {info['cpus']} cores, {info['memory']} RAM, {info['versions']}; load average (1 min) "
+        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end (the machine is shared: read these as orders of "
+        "magnitude).\n\n"
+        "What users wait for: runs launched the way the UI launches them (GraphQL against the code location "
+        "`fitbit_assets.definitions`), queued and launched by a real `dagster-daemon` (QueuedRunCoordinator, "
+        "`max_concurrent_runs` from `dagster.yaml`), each executed in its own run worker (DefaultRunLauncher) with the "
+        "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets_tests/ui_path.py`. One synthetic "
+        f"participant for the launchpad and backfill rows; the tick at {TICK:%Y-%m-%d %H:%M} UTC loads yesterday and "
+        "the 3 days before it for every registered participant (each cohort on a fresh instance and database). "
+        "Wall time: from the GraphQL launch (or the tick) to the end of the last run; first run start: launch to the "
+        "first run worker starting (queue + launch); run time: start to end of each run. Checks shown: (participant-"
+        "day, check) pairs that the check's Partitions view lists as passed or failed, out of every check of "
+        "heart_rate_job for every participant-day of the case."
+    )
+    if mode == "quick":
+        intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"
+    return Section(SECTION_TITLE, intro, [("", table)], notes)
+
+
+def update_results(out: Path, markdown: str) -> None:
+    """Replace the UI path section of ``out`` (or append it), leaving the other sections as they are."""
+    heading = f"## {SECTION_TITLE}"
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    if heading in text:
+        before, rest = text.split(heading, 1)
+        after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+        text = before + markdown + ("\n\n## " + after if after else "\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + markdown + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ui_path", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the code runs")
+    parser.add_argument("--out", type=Path, default=None, help="Markdown file whose UI path section is replaced "
+                        "(default benchmarks/RESULTS.md; quick mode: .state/bench-quick/RESULTS.md)")
+    parser.add_argument("--state-dir", type=Path, default=None, help="embedded PostgreSQL + Dagster instances "
+                        "(default .state/bench-ui, quick mode: a temporary folder)")
+    args = parser.parse_args(argv)
+    import dagster as dg
+
+    for category in (dg.PreviewWarning, dg.BetaWarning):
+        warnings.filterwarnings("ignore", category=category)
+    sizes = QUICK if args.quick else FULL
+    mode = "quick" if args.quick else "full"
+    out = args.out or (settings.PROJECT_ROOT / ".state" / "bench-quick" / "RESULTS.md" if args.quick else HERE / "RESULTS.md")
+    temp = None
+    if args.state_dir:
+        state = args.state_dir.resolve()
+    elif args.quick:
+        temp = tempfile.TemporaryDirectory(prefix="fitbit-bench-ui-")
+        state = Path(temp.name)
+    else:
+        state = settings.PROJECT_ROOT / ".state" / "bench-ui"
+    # Dagster instances and study folders start empty every time; only the PostgreSQL data dir is kept.
+    for stale in state.glob("*"):
+        if stale.is_dir() and stale.name != "pgdata":
+            shutil.rmtree(stale)
+    state.mkdir(parents=True, exist_ok=True)
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
+    log(f"mode {mode}, state {state}")
+    server = Server(state / "pgdata")
+    table = Table(["case", "path", "executor", "runs", "wall time (s)", "first run start (s)", "run time (s)", "rows loaded",
+                   "checks shown passed/failed"])
+    bench_launchpad_and_backfill(server, state, sizes, table)
+    notes = bench_ticks(server, state, sizes, table)
+    markdown = section(table, notes, mode, time.perf_counter() - started, (load_before, os.getloadavg()[0])).markdown()
+    update_results(out, markdown)
+    print(markdown)
+    log(f"done in {time.perf_counter() - started:.0f} s; wrote {out}")
+    if temp is not None:
+        server.server.cleanup()  # stop the server before its data dir goes
+        temp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

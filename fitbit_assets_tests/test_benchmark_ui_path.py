@@ -1,0 +1,51 @@
+"""The UI path benchmark still runs end to end (``--quick``: 2 participants, 2 days; no timing asserts)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.ui_path import update_results
+
+ROOT = Path(__file__).resolve().parent.parent
+OTHER_SECTIONS = "# Benchmarks\n\n## 1. Load one participant-day\n\nkept as it was\n\n## 5. Scale\n\nkept too\n"
+ROWS = [
+    "| 1 participant-day | launchpad (`launchPipelineExecution`), job's default executor |",
+    "| 2 days x 1 participant | asset backfill (`launchPartitionBackfill`",
+    "| 1 participant-day | `execute_in_process` (replaced: demo, tests) |",
+    "| 2 days x 1 participant | `execute_in_process` with range tags (replaced) |",
+    "| daily tick, 2 participants x 4 days | schedule tick (daemon scheduler, queued runs, run workers) |",
+]
+
+
+@pytest.mark.integration
+def test_quick_ui_path_benchmark_updates_only_its_section(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    out.write_text(OTHER_SECTIONS)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    command = [sys.executable, "-m", "benchmarks.ui_path", "--quick", "--out", str(out), "--state-dir", str(tmp_path / "state")]
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = out.read_text()
+    assert report.startswith(OTHER_SECTIONS.rstrip("\n"))
+    section = report.split("## UI path", 1)[1]
+    assert section.strip() in proc.stdout  # printed as well as written
+    assert "mode **quick**" in section and "load average" in section
+    for row in ROWS:
+        assert row in section, row
+    for line in (line for line in section.splitlines() if line.startswith("| ") and "participant" in line):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[2] in ("in process", "multiprocess"), line  # read from the run's log
+        assert "FAILURE" not in cells[3] and "gave up" not in cells[4], line
+        assert cells[7] not in ("0", "-"), line  # rows loaded
+
+
+def test_a_new_ui_path_section_replaces_the_old_one_in_place(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# Benchmarks\n\n## 2. Backfill\n\nb\n\n## UI path\n\nold numbers\n\n## Extra: layout\n\nx\n")
+    update_results(out, "## UI path\n\nnew numbers")
+    assert out.read_text() == "# Benchmarks\n\n## 2. Backfill\n\nb\n\n## UI path\n\nnew numbers\n\n## Extra: layout\n\nx\n"
+    update_results(out, "## UI path\n\nnewer")
+    assert out.read_text().count("## UI path") == 1 and "newer" in out.read_text()

@@ -1,0 +1,521 @@
+"""The Dagster UI path, driven and read the way the UI does it, for tests and benchmarks.
+
+Users do not call ``execute_in_process``: they launch runs from the UI (GraphQL), the daemon launches queued
+runs, backfills and schedule ticks, and every run executes in its own run worker (``dagster api execute_run``,
+DefaultRunLauncher) with the job's executor. ``open_ui_path`` builds exactly that around a state folder, a
+warehouse DSN and a roster:
+
+- a real instance in a temporary DAGSTER_HOME with the repo's local ``dagster.yaml`` (run and pool concurrency,
+  run retries) plus the QueuedRunCoordinator and DefaultRunLauncher that ``make dev`` uses;
+- the code location ``fitbit_assets.definitions`` loaded in its own gRPC server process (as the webserver
+  does), queried through Dagster's GraphQL schema in this process (``dagster_graphql.test.utils``), one
+  request context per query like the webserver;
+- a real ``dagster-daemon run`` subprocess that dequeues runs, executes asset backfills and evaluates sensors.
+
+Every launch and read is a GraphQL operation the UI sends (see the ``*_QUERY``/``*_MUTATION`` constants). The
+one exception is the schedule tick: the daemon evaluates ticks against the wall clock, so the harness stops
+the schedule in the instance (the daemon then never ticks it on its own) and runs the daemon's scheduler code
+for one chosen tick time; its runs are queued and launched by the daemon like any scheduled run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import yaml
+from dagster._core.definitions.run_request import InstigatorType
+from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, ScheduleInstigatorData, TickStatus
+from dagster._daemon import SchedulerDaemon  # noqa: F401 (loads the daemon package before the scheduler: they import each other)
+from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iterator
+from dagster._utils.error import SerializableErrorInfo
+from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
+
+from fitbit_assets.partitions import ParticipantDayKey, date_partitions
+from fitbit_assets.roster import Participant, write_roster
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCATION = "fitbit_assets"
+REPOSITORY = "__repository__"  # the repository name Dagster gives a Definitions object
+JOB = "heart_rate_job"
+SCHEDULE = "daily_heart_rate_schedule"
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+MULTIPROCESS_RUN_CONFIG = {"execution": {"config": {"multiprocess": {}}}}
+
+DAEMON_HEALTH_QUERY = """
+query DaemonHealth {
+  instance { daemonHealth { allDaemonStatuses { daemonType required healthy } } }
+}
+"""
+
+ADD_PARTITION_MUTATION = """
+mutation AddPartition($repositorySelector: RepositorySelector!, $partitionsDefName: String!, $partitionKey: String!) {
+  addDynamicPartition(repositorySelector: $repositorySelector, partitionsDefName: $partitionsDefName,
+                      partitionKey: $partitionKey) {
+    __typename
+    ... on DuplicateDynamicPartitionError { partitionName }
+    ... on Error { message }
+  }
+}
+"""
+
+JOB_ASSETS_QUERY = """
+query JobAssets($pipeline: PipelineSelector!) {
+  assetNodes(pipeline: $pipeline) {
+    assetKey { path }
+    assetChecksOrError { ... on AssetChecks { checks { name } } ... on Error { message } }
+  }
+}
+"""
+
+CONFIG_VALID_QUERY = """
+query ConfigValid($pipeline: PipelineSelector!, $runConfigData: RunConfigData) {
+  isPipelineConfigValid(pipeline: $pipeline, mode: "default", runConfigData: $runConfigData) {
+    __typename
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+LAUNCH_RUN_MUTATION = """
+mutation LaunchRun($executionParams: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}
+"""
+
+LAUNCH_BACKFILL_MUTATION = """
+mutation LaunchBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}
+"""
+
+BACKFILL_QUERY = """
+query Backfill($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    __typename
+    ... on PartitionBackfill { status error { message } }
+    ... on Error { message }
+  }
+}
+"""
+
+RUNS_QUERY = """
+query Runs($filter: RunsFilter!) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs { results { runId status creationTime startTime endTime tags { key value } } }
+    ... on Error { message }
+  }
+}
+"""
+
+# The run's log view; the executor announces itself in an engine event.
+RUN_LOG_QUERY = """
+query RunLog($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run { eventConnection(limit: 200) { events { __typename ... on EngineEvent { message } } } }
+    ... on Error { message }
+  }
+}
+"""
+EXECUTORS = {"Executing steps in process": "in process", "Executing steps using multiprocess executor": "multiprocess"}
+
+TERMINATE_MUTATION = """
+mutation Terminate($runIds: [String!]!) {
+  terminateRuns(runIds: $runIds) { __typename }
+}
+"""
+
+CANCEL_BACKFILL_MUTATION = """
+mutation CancelBackfill($backfillId: String!) {
+  cancelPartitionBackfill(backfillId: $backfillId) { __typename ... on Error { message } }
+}
+"""
+
+# The check's "Partitions" tab; the multi-partition statuses are run-length encoded over the primary (date)
+# dimension, with the participant (secondary) keys listed per status.
+CHECK_STATUS_QUERY = """
+query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
+  assetNodes(assetKeys: [$assetKey]) {
+    assetCheckOrError(checkName: $checkName) {
+      __typename
+      ... on AssetCheck {
+        partitionStatuses {
+          __typename
+          ... on AssetCheckMultiPartitionStatuses {
+            primaryDimensionName
+            ranges {
+              primaryDimStartKey
+              primaryDimEndKey
+              secondaryDim {
+                __typename
+                ... on AssetCheckDefaultPartitionStatuses {
+                  succeededPartitions failedPartitions skippedPartitions inProgressPartitions executionFailedPartitions
+                }
+              }
+            }
+          }
+        }
+      }
+      ... on Error { message }
+    }
+  }
+}
+"""
+STATUS_FIELDS = {
+    "succeededPartitions": "SUCCEEDED",
+    "failedPartitions": "FAILED",
+    "skippedPartitions": "SKIPPED",
+    "inProgressPartitions": "IN_PROGRESS",
+    "executionFailedPartitions": "EXECUTION_FAILED",
+}
+
+
+class UiPathError(AssertionError):
+    """The UI path answered with an error or did not finish in time (a test failure, with Dagster's message)."""
+
+
+@dataclass(frozen=True)
+class RunTiming:
+    run_id: str
+    status: str
+    created: float  # epoch seconds (run storage)
+    started: float | None
+    ended: float | None
+    tags: dict[str, str]
+
+    @property
+    def duration(self) -> float | None:
+        """Run worker start to end, as the UI's run list shows it."""
+        return self.ended - self.started if self.started and self.ended else None
+
+
+def instance_yaml() -> dict:
+    """The repo's local instance settings plus what ``make dev`` (``dagster dev``) runs with."""
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    config["run_coordinator"] = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
+    config["run_launcher"] = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
+    return config
+
+
+@contextmanager
+def project_environment(values: dict[str, str]) -> Iterator[None]:
+    """The code server, run workers and daemon are child processes: they read the project's settings from here."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class UiPath:
+    """One Dagster instance + code location + daemon; methods are the UI's actions and views."""
+
+    def __init__(self, process_context, dagster_home: Path):
+        self.process_context = process_context
+        self.instance: dg.DagsterInstance = process_context.instance
+        self.dagster_home = dagster_home
+        self.daemon: subprocess.Popen | None = None
+        self.repository_selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+        self.job_selector = {**self.repository_selector, "pipelineName": JOB}
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        # One entered request context per query, as the webserver does per HTTP request: entering it is what
+        # lets resolvers load the dynamic participant partitions (check partition statuses fail without it).
+        with self.process_context.create_request_context() as request_context:
+            return execute_dagster_graphql(request_context, query, variables).data
+
+    # --- setup -------------------------------------------------------------------------------------------
+
+    def wait_for_daemon(self, timeout_s: float = 120) -> None:
+        """Until every daemon the instance requires has sent a heartbeat (the UI's "Daemons" page all green)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.daemon.poll() is not None:
+                raise UiPathError(f"dagster-daemon exited with {self.daemon.returncode}: {self.daemon_log()}")
+            statuses = self.graphql(DAEMON_HEALTH_QUERY)["instance"]["daemonHealth"]["allDaemonStatuses"]
+            if all(s["healthy"] for s in statuses if s["required"]):
+                return
+            time.sleep(1)
+        raise UiPathError(f"daemons not healthy after {timeout_s}s: {statuses}; log: {self.daemon_log()}")
+
+    def daemon_log(self) -> str:
+        return (self.dagster_home / "daemon.log").read_text()[-4000:]
+
+    def register_participants(self, participant_ids: Sequence[str]) -> None:
+        """The "Add partition" dialog of the participant dimension, once per participant."""
+        for participant_id in participant_ids:
+            result = self.graphql(
+                ADD_PARTITION_MUTATION,
+                {
+                    "repositorySelector": self.repository_selector,
+                    "partitionsDefName": "participant",
+                    "partitionKey": participant_id,
+                },
+            )["addDynamicPartition"]
+            if result["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
+                raise UiPathError(f"adding participant {participant_id}: {result}")
+
+    def stop_schedule(self) -> None:
+        """Turn the daily schedule off (the toggle on the schedule's page), so only ``schedule_tick`` ticks it."""
+        schedule = self._remote_schedule()
+        self.instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
+
+    # --- what the job contains -----------------------------------------------------------------------------
+
+    def job_assets(self) -> list[str]:
+        """Every asset of heart_rate_job, in the order the UI lists them."""
+        nodes = self.graphql(JOB_ASSETS_QUERY, {"pipeline": self.job_selector})["assetNodes"]
+        return ["/".join(node["assetKey"]["path"]) for node in nodes]
+
+    def job_checks(self) -> list[tuple[str, str]]:
+        """(asset, check name) of every asset check of heart_rate_job's assets."""
+        nodes = self.graphql(JOB_ASSETS_QUERY, {"pipeline": self.job_selector})["assetNodes"]
+        return [
+            ("/".join(node["assetKey"]["path"]), check["name"])
+            for node in nodes
+            for check in node["assetChecksOrError"].get("checks", [])
+        ]
+
+    def config_is_valid(self, run_config: dict) -> bool:
+        """What the launchpad's config editor reports for ``run_config`` on heart_rate_job."""
+        result = self.graphql(CONFIG_VALID_QUERY, {"pipeline": self.job_selector, "runConfigData": run_config})
+        return result["isPipelineConfigValid"]["__typename"] == "PipelineConfigValidationValid"
+
+    # --- launching ---------------------------------------------------------------------------------------
+
+    def launch_partition_run(self, key: ParticipantDayKey, run_config: dict | None = None) -> str:
+        """The job's launchpad with one participant-day selected: partition tags, no range tags."""
+        date, participant = key.local_date.isoformat(), key.participant_id
+        tags = [
+            {"key": "dagster/partition", "value": key.key},
+            {"key": "dagster/partition/date", "value": date},
+            {"key": "dagster/partition/participant", "value": participant},
+        ]
+        params = {
+            "selector": self.job_selector,
+            "runConfigData": run_config or {},
+            "mode": "default",
+            "executionMetadata": {"tags": tags},
+        }
+        result = self.graphql(LAUNCH_RUN_MUTATION, {"executionParams": params})["launchPipelineExecution"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise UiPathError(f"launching {key}: {result}")
+        return result["run"]["runId"]
+
+    def launch_asset_backfill(self, keys: Sequence[ParticipantDayKey], assets: Sequence[str]) -> str:
+        """"Materialize" on the asset graph with ``assets`` selected and ``keys`` chosen in the partition dialog."""
+        params = {
+            "assetSelection": [{"path": asset.split("/")} for asset in assets],
+            "partitionNames": [key.key for key in keys],
+        }
+        result = self.graphql(LAUNCH_BACKFILL_MUTATION, {"backfillParams": params})["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise UiPathError(f"launching a backfill of {len(keys)} partition(s): {result}")
+        return result["backfillId"]
+
+    def schedule_tick(self, tick_time: dt.datetime) -> list[str]:
+        """The daemon's scheduler evaluating the daily schedule's tick at ``tick_time``; returns its runs' ids.
+
+        Same code as a daemon tick (tick record, run keys, schedule tags, runs submitted to the queue); only the
+        clock is chosen. The stored schedule state stays STOPPED (``stop_schedule``): the passed state's last
+        iteration is recent, so the scheduler does not write it back.
+        """
+        schedule = self._remote_schedule()
+        stamp = tick_time.timestamp()
+        state = InstigatorState(
+            schedule.get_remote_origin(),
+            InstigatorType.SCHEDULE,
+            InstigatorStatus.RUNNING,
+            ScheduleInstigatorData(schedule.cron_schedule, start_timestamp=stamp - 1, last_iteration_timestamp=stamp - 1),
+        )
+        for item in launch_scheduled_runs_for_schedule_iterator(
+            self.process_context,
+            logging.getLogger("ui_path.scheduler"),
+            schedule,
+            state,
+            end_datetime_utc=tick_time + dt.timedelta(seconds=1),
+            max_catchup_runs=1,
+            max_tick_retries=0,
+            tick_retention_settings=self.instance.get_tick_retention_settings(InstigatorType.SCHEDULE),
+            schedule_debug_crash_flags=None,
+            submit_threadpool_executor=None,
+            in_memory_last_iteration_timestamp=None,
+        ):
+            if isinstance(item, SerializableErrorInfo):
+                raise UiPathError(f"schedule tick at {tick_time}: {item.to_string()}")
+        [tick] = self.instance.get_ticks(schedule.get_remote_origin_id(), schedule.selector_id, limit=1)
+        if tick.timestamp != stamp or tick.status not in (TickStatus.SUCCESS, TickStatus.SKIPPED):
+            raise UiPathError(f"schedule tick at {tick_time}: {tick.status} {tick.error or ''} (tick at {tick.timestamp})")
+        return list(tick.run_ids)
+
+    def _remote_schedule(self):
+        location = self.process_context.create_request_context().get_code_location(LOCATION)
+        return location.get_repository(REPOSITORY).get_schedule(SCHEDULE)
+
+    # --- waiting and reading -----------------------------------------------------------------------------
+
+    def runs(self, *, run_ids: Sequence[str] | None = None, tags: dict[str, str] | None = None) -> list[RunTiming]:
+        """The runs list, filtered by id or tag, oldest first."""
+        run_filter = {}
+        if run_ids is not None:
+            run_filter["runIds"] = list(run_ids)
+        if tags:
+            run_filter["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        result = self.graphql(RUNS_QUERY, {"filter": run_filter})["runsOrError"]
+        if result["__typename"] != "Runs":
+            raise UiPathError(f"reading runs {run_filter}: {result}")
+        timings = [
+            RunTiming(
+                run["runId"], run["status"], run["creationTime"], run["startTime"], run["endTime"],
+                {tag["key"]: tag["value"] for tag in run["tags"]},
+            )
+            for run in result["results"]
+        ]
+        return sorted(timings, key=lambda run: run.created)
+
+    def wait_for_runs(self, run_ids: Sequence[str], timeout_s: float) -> list[RunTiming]:
+        """Poll the runs list until every run has finished (success, failure or canceled)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            runs = self.runs(run_ids=run_ids)
+            if len(runs) == len(run_ids) and all(run.status in FINISHED for run in runs):
+                return runs
+            if time.monotonic() > deadline:
+                unfinished = [f"{run.run_id[:8]}:{run.status}" for run in runs if run.status not in FINISHED]
+                raise UiPathError(f"{len(unfinished)} of {len(run_ids)} run(s) unfinished after {timeout_s}s: {unfinished}")
+            time.sleep(0.5)
+
+    def wait_for_backfill(self, backfill_id: str, timeout_s: float) -> tuple[str, list[RunTiming]]:
+        """Poll the backfill page until the daemon has completed it and its runs have finished."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = self.graphql(BACKFILL_QUERY, {"backfillId": backfill_id})["partitionBackfillOrError"]
+            if result["__typename"] != "PartitionBackfill":
+                raise UiPathError(f"reading backfill {backfill_id}: {result}")
+            runs = self.runs(tags={"dagster/backfill": backfill_id})
+            if result["status"] in BACKFILL_DONE and all(run.status in FINISHED for run in runs):
+                return result["status"], runs
+            if time.monotonic() > deadline:
+                raise UiPathError(
+                    f"backfill {backfill_id} {result['status']} after {timeout_s}s, runs "
+                    f"{[run.status for run in runs]}; daemon log: {self.daemon_log()}"
+                )
+            time.sleep(0.5)
+
+    def run_executor(self, run_id: str) -> str:
+        """Which executor ran the steps ("in process" or "multiprocess"), from the run's log."""
+        result = self.graphql(RUN_LOG_QUERY, {"runId": run_id})["runOrError"]
+        if result["__typename"] != "Run":
+            raise UiPathError(f"reading the log of run {run_id}: {result}")
+        for event in result["eventConnection"]["events"]:
+            for announcement, executor in EXECUTORS.items():
+                if event.get("message", "").startswith(announcement):
+                    return executor
+        raise UiPathError(f"run {run_id} did not log which executor ran its steps")
+
+    def terminate(self, run_ids: Sequence[str]) -> None:
+        """The runs list's "Terminate" action, for runs a benchmark gave up waiting for."""
+        if run_ids:
+            self.graphql(TERMINATE_MUTATION, {"runIds": list(run_ids)})
+
+    def cancel_backfill(self, backfill_id: str) -> None:
+        self.graphql(CANCEL_BACKFILL_MUTATION, {"backfillId": backfill_id})
+
+    def check_statuses(self, asset: str, check_name: str) -> dict[str, str]:
+        """The check's "Partitions" tab: partition key ("date|participant") -> SUCCEEDED, FAILED, SKIPPED,
+        IN_PROGRESS or EXECUTION_FAILED; participant-days without any of these (shown missing) are left out."""
+        variables = {"assetKey": {"path": asset.split("/")}, "checkName": check_name}
+        [node] = self.graphql(CHECK_STATUS_QUERY, variables)["assetNodes"]
+        check = node["assetCheckOrError"]
+        if check["__typename"] != "AssetCheck":
+            raise UiPathError(f"reading check {asset}:{check_name}: {check}")
+        statuses: dict[str, str] = {}
+        partition_statuses = check["partitionStatuses"]
+        if partition_statuses is not None:  # None until the check has any evaluation or planned execution
+            if partition_statuses["primaryDimensionName"] != "date":
+                raise UiPathError(f"expected the date dimension to be primary: {partition_statuses}")
+            for date_range in partition_statuses["ranges"]:
+                dates = date_partitions.get_partition_keys_in_range(
+                    dg.PartitionKeyRange(date_range["primaryDimStartKey"], date_range["primaryDimEndKey"])
+                )
+                for field, status in STATUS_FIELDS.items():
+                    for participant in date_range["secondaryDim"][field]:
+                        statuses.update({f"{date}|{participant}": status for date in dates})
+        return statuses
+
+
+def daemon_command(workspace_yaml: Path) -> list[str]:
+    return [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace_yaml)]
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 60) -> None:
+    """Ctrl-C first (the daemon then stops its code server); the process group only if it does not exit."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: only the daemon and its children
+        process.wait()
+
+
+@contextmanager
+def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant]) -> Iterator[UiPath]:
+    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, roster registered."""
+    state_dir = Path(state_dir)
+    dagster_home = state_dir / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(instance_yaml()))
+    workspace_yaml = dagster_home / "workspace.yaml"
+    location = {"module_name": "fitbit_assets.definitions", "working_directory": str(ROOT), "location_name": LOCATION}
+    workspace_yaml.write_text(yaml.safe_dump({"load_from": [{"python_module": location}]}))
+    write_roster(state_dir / "roster.csv", list(roster))
+    environment = {
+        "DAGSTER_HOME": str(dagster_home),
+        "FITBIT_STATE_DIR": str(state_dir),
+        "FITBIT_WAREHOUSE_DSN": warehouse_dsn,
+    }
+    with project_environment(environment), dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        with define_out_of_process_workspace(str(workspace_yaml), None, instance) as process_context:
+            ui = UiPath(process_context, dagster_home)
+            # Before the daemon starts, so its wall-clock scheduler never sees the schedule running.
+            ui.stop_schedule()
+            ui.register_participants([p.participant_id for p in roster])
+            with (dagster_home / "daemon.log").open("w") as daemon_log:
+                ui.daemon = subprocess.Popen(
+                    daemon_command(workspace_yaml), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                )
+            try:
+                ui.wait_for_daemon()
+                yield ui
+            finally:
+                stop_process(ui.daemon)
