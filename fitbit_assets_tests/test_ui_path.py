@@ -22,10 +22,6 @@ BACKFILL_DAYS = [ParticipantDayKey(dt.date(2025, 6, 10) + dt.timedelta(days=i), 
 TICK = dt.datetime(2025, 6, 21, 12, 30, tzinfo=dt.timezone.utc)  # yesterday 06-20 and the 3 days before it
 TICK_DAYS = [ParticipantDayKey(dt.date(2025, 6, 17) + dt.timedelta(days=i), p.participant_id) for p in COHORT for i in range(4)]
 RUN_TIMEOUT_S = 600  # a multiprocess-executor run of 4 days took ~3 min on a loaded 2-core machine
-RANGED_CHECKS = (
-    "A ranged run (single-run backfill policy, the schedule's range tags) stores its check evaluations without a "
-    "partition, so the UI lists every day of the range as SKIPPED; fixed by per-partition check evaluations (lead)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +105,6 @@ def test_an_asset_backfill_of_three_days_for_one_participant_is_one_run_and_load
     assert rows_per_day(warehouse_dsn_ui, BACKFILL_DAYS) == expected_rows(BACKFILL_DAYS)
 
 
-@pytest.mark.xfail(strict=True, reason=RANGED_CHECKS)
 def test_every_check_lists_each_backfilled_participant_day_as_passed_or_failed(ui, backfill):
     assert unreported_checks(ui, BACKFILL_DAYS) == {}
 
@@ -120,6 +115,5 @@ def test_the_daily_tick_loads_yesterday_and_three_trailing_days_of_every_registe
     assert rows_per_day(warehouse_dsn_ui, TICK_DAYS) == expected_rows(TICK_DAYS)
 
 
-@pytest.mark.xfail(strict=True, reason=RANGED_CHECKS)
 def test_every_check_lists_each_participant_day_of_the_tick_as_passed_or_failed(ui, tick_runs):
     assert unreported_checks(ui, TICK_DAYS) == {}
