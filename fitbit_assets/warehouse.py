@@ -348,7 +348,8 @@ def replace_rows(
     in_transaction: Callable | None = None,
 ) -> tuple[int, int]:
     """The one atomic participant-day replace: DELETE the day's rows of ``table`` and load ``frame[columns]`` in one
-    transaction, so readers see the old rows until the commit and any failure leaves them in place.
+    transaction, so readers see the old rows until the commit and any failure leaves them in place. Concurrent
+    replaces of the same participant-day run one after the other (advisory lock): the last commit's rows remain.
 
     The day is the UTC window of the participant's local day (``by="ts"``) or a ``local_date`` column
     (``by="local_date"``, e.g. SpO2 attached to the wake-up date). ``method`` is COPY (default; ``copy_payload``
@@ -371,6 +372,13 @@ def replace_rows(
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     try:
         with conn.cursor() as cur:
+            # Under READ COMMITTED two replaces of the same day would each DELETE before the other's rows are
+            # committed and both load. Serialized on (table, participant, day) before the DELETE, the second one
+            # takes its snapshot after the first commits and removes those rows. Held until commit/rollback.
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"{table}/{participant_id}/{day.local_date.isoformat()}",),
+            )
             cur.execute(delete, params)
             deleted = cur.rowcount
             if method == "insert":
