@@ -82,6 +82,21 @@ def demo(days: int, last: dt.date | None = None) -> int:
     return 1 if failed else 0
 
 
+def embedded_db(action: str) -> int:
+    from fitbit_assets import embedded_server
+
+    pgdata = embedded_server.default_pgdata()
+    if action == "stop":
+        stopped = embedded_server.stop_server(pgdata)
+        print(f"embedded PostgreSQL on {pgdata}: {'stopped' if stopped else 'was not running'}")
+        return 0
+    if action == "start":
+        embedded_server.embedded_dsn(pgdata)
+    info = embedded_server.running_postmaster(pgdata)
+    print(f"embedded PostgreSQL on {pgdata}: " + (f"running (pid {info.pid}, {info.get_uri()})" if info else "stopped"))
+    return 0 if info else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     # Preview/beta notices (partitioned checks, backfill policies) are for developers, not demo output.
     for category in (dg.PreviewWarning, dg.BetaWarning):
@@ -99,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
+    db_parser.add_argument("action", choices=["start", "stop", "status"])
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return embedded_db(args.action)
     if args.command == "register":
         new = register(dg.DagsterInstance.get())
         print(f"registered {len(new)} new participant(s): {', '.join(new) or '-'}")

