@@ -1,11 +1,11 @@
 """Assembles the code location; definitions live in their own modules."""
 
-import os
-
 import dagster as dg
 
+from fitbit_assets import settings
+
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
-from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
+from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
 from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.metrics import METRIC_ASSETS
@@ -19,6 +19,9 @@ from fitbit_assets.schedules import daily_heart_rate_schedule
 from fitbit_assets.sensors import participant_roster_sensor
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
+
+# Every FITBIT_* variable is validated here, when the code location loads: a bad one fails the load with its name.
+configured = settings.load()
 
 defs = dg.Definitions(
     assets=[
@@ -41,14 +44,12 @@ defs = dg.Definitions(
     schedules=[daily_heart_rate_schedule],
     sensors=[participant_roster_sensor, coordinator_alert_sensor],
     resources={
-        # No DSN: the embedded PostgreSQL under the state folder.
-        "warehouse": WarehouseResource(
-            dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if os.environ.get("FITBIT_WAREHOUSE_DSN") else None
-        ),
+        # No DSN: the embedded PostgreSQL under the state folder. An EnvVar keeps the password out of the UI.
+        "warehouse": WarehouseResource(dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if configured.warehouse_dsn else None),
         "study_files": StudyFilesResource(),
         # FITBIT_WORN_MINUTE_MIN_SAMPLES / FITBIT_VALID_DAY_MINUTES / FITBIT_IMPUTE_MAX_GAP_MINUTES
         "adherence": AdherenceResource(),
         # Off until FITBIT_ALERT_SMTP_HOST+FITBIT_ALERT_SMTP_TO or FITBIT_ALERT_WEBHOOK_URL are set.
-        "alert_channel": alert_channel_from_env(),
+        "alert_channel": alert_channel_from_settings(configured),
     },
 )

@@ -11,11 +11,9 @@ import pandas as pd
 from pydantic import Field
 
 from fitbit_assets import settings
-from fitbit_assets.heart_rate import ValidationReport
+from fitbit_assets.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
-
-HEART_RATE = "heart_rate"  # the folder of raw and validated heart rate; each metric family has its own
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -27,9 +25,9 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 class StudyFilesResource(dg.ConfigurableResource):
-    roster_path: str = Field(default_factory=lambda: str(settings.roster_path()))
-    landing_dir: str = Field(default_factory=lambda: str(settings.landing_dir()))
-    parquet_dir: str = Field(default_factory=lambda: str(settings.parquet_dir()))
+    roster_path: str = Field(default_factory=lambda: str(settings.load().roster_path))
+    landing_dir: str = Field(default_factory=lambda: str(settings.load().landing_dir))
+    parquet_dir: str = Field(default_factory=lambda: str(settings.load().parquet_dir))
 
     def roster(self) -> Roster:
         return read_roster(Path(self.roster_path))

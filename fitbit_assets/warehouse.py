@@ -143,7 +143,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def resolved_dsn(self) -> str:
         if self.dsn:
             return self.dsn
-        return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else settings.state_dir() / "pgdata")
+        return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else settings.load().state_dir / "pgdata")
 
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
