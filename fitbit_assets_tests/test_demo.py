@@ -14,7 +14,7 @@ LAST_DAY = "2026-01-10"
 def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "local" / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FITBIT_")},
         "FITBIT_STATE_DIR": str(tmp_path / "state"),
