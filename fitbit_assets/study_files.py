@@ -14,6 +14,7 @@ from fitbit_assets import settings
 from fitbit_assets.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
+from fitbit_assets.sources import export_dir
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -38,6 +39,13 @@ class StudyFilesResource(dg.ConfigurableResource):
 
     def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
         return self.raw_path(HEART_RATE, key, ".csv")
+
+    def where_heart_rate_was_looked_for(self, keys: list[ParticipantDayKey]) -> str:
+        """The concrete files and export folders of days without heart rate, for the "no data yet" message."""
+        files = ", ".join(str(self.raw_heart_rate_path(key)) for key in keys[:3])
+        more = f" (and {len(keys) - 3} more day files)" if len(keys) > 3 else ""
+        folders = ", ".join(f"{export_dir(self.landing_dir, p)}/" for p in sorted({key.participant_id for key in keys}))
+        return f"no day file {files}{more}, and no heart-rate export covering these days in {folders}"
 
     def _validated_base(self, dataset: str, key: ParticipantDayKey) -> Path:
         return Path(self.parquet_dir) / dataset / f"participant_id={key.participant_id}" / key.local_date.isoformat()
