@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 import time
 import warnings
@@ -159,6 +160,10 @@ def summary() -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def local_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -202,6 +207,9 @@ def run_command(args: argparse.Namespace) -> int:
 
         from fitbit_assets.api import ApiConfig, create_app
 
+        # Python's default SIGTERM action ends the process without its exit hooks, and uvicorn raises SIGTERM again
+        # after its graceful shutdown: ending through SystemExit lets the embedded PostgreSQL's hook stop it.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         config = ApiConfig.from_env()
         config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
         print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")

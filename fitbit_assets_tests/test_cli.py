@@ -4,12 +4,19 @@ roster follows an earlier window, a missing roster or a bad setting is one sente
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from fitbit_assets import cli
 from fitbit_assets.roster import Participant, read_roster, write_roster
+from fitbit_assets_tests.timescale_server import free_loopback_port
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -89,3 +96,43 @@ def test_cli_errors_are_one_sentence(roster_path, tmp_path, monkeypatch, capsys)
     with pytest.raises(SystemExit):
         cli.main(["demo", "--last", "01/10/2026"])
     assert "'01/10/2026' is not a YYYY-MM-DD date" in capsys.readouterr().err
+
+
+def test_serve_stops_its_embedded_postgresql_on_sigterm(tmp_path):
+    state = tmp_path / "state"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FITBIT_")},
+        "FITBIT_STATE_DIR": str(state),
+    }
+    port = free_loopback_port()
+    serve = subprocess.Popen(
+        [str(Path(sys.executable).parent / "fitbit-assets"), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except OSError:
+                assert serve.poll() is None, serve.stdout.read()
+                time.sleep(0.5)
+        postmaster_pid = int((state / "pgdata" / "postmaster.pid").read_text().split()[0])
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    deadline = time.monotonic() + 30
+    while _alive(postmaster_pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _alive(postmaster_pid), "the embedded PostgreSQL outlived `fitbit-assets serve`"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
