@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import typing
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import psycopg2.extensions
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fitbit_assets.roster import read_roster
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "FITBIT_"
@@ -190,8 +193,7 @@ def variable(name: str) -> str:
 
 
 def _is_secret(name: str) -> bool:
-    annotation = str(Settings.model_fields[name].annotation)
-    return "SecretStr" in annotation
+    return SecretStr in typing.get_args(Settings.model_fields[name].annotation)
 
 
 def _message(error: dict[str, Any], environ: dict[str, str]) -> str:
@@ -233,8 +235,6 @@ def study_start_date(configured: Settings) -> dt.date:
     """
     if configured.study_start is not None:
         return configured.study_start
-    from fitbit_assets.roster import read_roster
-
     try:
         roster = read_roster(configured.roster_path)
     except (FileNotFoundError, ValueError):
