@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 import warnings
+from dataclasses import replace
 
 import dagster as dg
 
@@ -21,7 +22,6 @@ DEMO_COHORT = [
     ("demo-003", 303, "America/Los_Angeles", "low_wear"),
 ]
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-PARTICIPANT_PARTITIONS = "participant"  # fitbit_assets.partitions.participant_partitions.name
 
 
 class DemoWindowError(ValueError):
@@ -30,14 +30,16 @@ class DemoWindowError(ValueError):
 
 def register(instance: dg.DagsterInstance) -> list[str]:
     """Add every valid roster row as a participant partition; report bad rows on stderr."""
+    # Imported here: loading the partitions reads the roster for their start, which `demo` may write first.
+    from fitbit_assets.partitions import participant_partitions
     from fitbit_assets.sensors import participants_to_register
 
     roster = read_roster(settings.load().roster_path)
     for error in roster.errors:
         print(f"roster {roster.path}: rejected {error}", file=sys.stderr)
-    new = participants_to_register(roster, instance.get_dynamic_partitions(PARTICIPANT_PARTITIONS))
+    new = participants_to_register(roster, instance.get_dynamic_partitions(participant_partitions.name))
     if new:
-        instance.add_dynamic_partitions(PARTICIPANT_PARTITIONS, new)
+        instance.add_dynamic_partitions(participant_partitions.name, new)
     return new
 
 
@@ -65,7 +67,7 @@ def prepare_demo_roster(first: dt.date, last: dt.date) -> Roster:
     roster = read_roster(path)
     late = [p for p in roster.participants if p.enrolled_on > first]
     if late and _is_demo_roster(roster):
-        write_roster(path, [p if p.enrolled_on <= first else _enrolled_on(p, first) for p in roster.participants])
+        write_roster(path, [p if p.enrolled_on <= first else replace(p, enrolled_on=first) for p in roster.participants])
         print(f"using the demo roster {path}, now enrolled from {first} ({len(late)} participant(s) moved earlier)")
         return read_roster(path)
     print(f"using the existing roster {path}")
@@ -77,13 +79,6 @@ def prepare_demo_roster(first: dt.date, last: dt.date) -> Roster:
             "the demo on a fresh state (FITBIT_STATE_DIR) so it writes its own roster."
         )
     return roster
-
-
-def _enrolled_on(participant: Participant, day: dt.date) -> Participant:
-    return Participant(
-        participant.participant_id, participant.seed, participant.timezone, day, participant.source,
-        participant.wear_profile, participant.takeout_timestamps,
-    )
 
 
 def demo_window(days: int, last: dt.date | None, today: dt.date, study_start: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -118,35 +113,35 @@ def demo(days: int, last: dt.date | None = None) -> int:
     from fitbit_assets.partitions import range_tags
     from fitbit_assets.reports import print_warehouse_summary
 
-    instance = dg.DagsterInstance.get()
-    new = register(instance)
-    print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
-    job = defs.resolve_job_def("heart_rate_job")
-    failed = 0
-    check_counts = {"passed": 0, "failed": 0}
-    for index, participant in enumerate(roster.participants, start=1):
-        start = max(first, participant.enrolled_on)
-        print(f"[{index}/{len(roster.participants)}] {participant.participant_id}: ", end="", flush=True)
-        if start > last:
-            print(f"skipped: enrolled on {participant.enrolled_on}, after {last}")
-            continue
-        started = time.monotonic()
-        print(f"{start} .. {last} ", end="", flush=True)
-        result = job.execute_in_process(
-            instance=instance,
-            tags=range_tags(participant.participant_id, start, last),
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
-        for evaluation in result.get_asset_check_evaluations():
-            check_counts["passed" if evaluation.passed else "failed"] += 1
-        status = "ok" if result.success else "FAILED"
-        failed += not result.success
-        print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
-    with dg.build_resources(defs.resources) as resources:
-        print_warehouse_summary(resources.warehouse, resources.adherence)
-    print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
-    print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
+    with dg.DagsterInstance.get() as instance:
+        new = register(instance)
+        print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
+        job = defs.resolve_job_def("heart_rate_job")
+        failed = 0
+        check_counts = {"passed": 0, "failed": 0}
+        for index, participant in enumerate(roster.participants, start=1):
+            start = max(first, participant.enrolled_on)
+            print(f"[{index}/{len(roster.participants)}] {participant.participant_id}: ", end="", flush=True)
+            if start > last:
+                print(f"skipped: enrolled on {participant.enrolled_on}, after {last}")
+                continue
+            started = time.monotonic()
+            print(f"{start} .. {last} ", end="", flush=True)
+            result = job.execute_in_process(
+                instance=instance,
+                tags=range_tags(participant.participant_id, start, last),
+                run_config=QUIET_RUN_CONFIG,
+                raise_on_error=False,
+            )
+            for evaluation in result.get_asset_check_evaluations():
+                check_counts["passed" if evaluation.passed else "failed"] += 1
+            status = "ok" if result.success else "FAILED"
+            failed += not result.success
+            print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
+        with dg.build_resources(defs.resources) as resources:
+            print_warehouse_summary(resources.warehouse, resources.adherence)
+        print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
+        print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
     return 1 if failed else 0
 
 
@@ -197,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "register":
-        new = register(dg.DagsterInstance.get())
+        with dg.DagsterInstance.get() as instance:  # disposed on exit, also when the roster is missing
+            new = register(instance)
         print(f"registered {len(new)} new participant(s): {', '.join(new) or '-'}")
         return 0
     if args.command == "demo":

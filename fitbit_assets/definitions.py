@@ -3,7 +3,6 @@
 import dagster as dg
 
 from fitbit_assets import settings
-
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
 from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
 from fitbit_assets.assets.device_sync import device_sync_events
@@ -20,7 +19,8 @@ from fitbit_assets.sensors import participant_roster_sensor
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
-# Every FITBIT_* variable is validated here, when the code location loads: a bad one fails the load with its name.
+# Validated when the code location loads (the partitions' import already needed the study start): a bad FITBIT_*
+# variable fails the load with its name, its value and what is allowed.
 configured = settings.load()
 
 defs = dg.Definitions(
