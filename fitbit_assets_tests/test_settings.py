@@ -55,7 +55,9 @@ def load_definitions(monkeypatch, tmp_path):
 
 
 def date_partitions_start(definitions) -> dt.date:
-    asset = definitions.defs.resolve_assets_def("raw_heart_rate_csv")
+    # From the assets the definitions hold, without building the repository: that reads Dagster's process-wide
+    # definitions-state storage, which an instance another test left undisposed may have made stale.
+    [asset] = [a for a in definitions.defs.assets if a.key == dg.AssetKey("raw_heart_rate_csv")]
     date_dimension = asset.partitions_def.get_partitions_def_for_dimension("date")
     return date_dimension.start.date()
 
