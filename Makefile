@@ -2,8 +2,18 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STATE := $(CURDIR)/.state
-export DAGSTER_HOME := $(STATE)/dagster_home
+# The state folder follows FITBIT_STATE_DIR, as the pipeline does; a DAGSTER_HOME given by the user is kept, so the
+# data and the Dagster instance never end up in different places.
+STATE := $(if $(FITBIT_STATE_DIR),$(abspath $(FITBIT_STATE_DIR)),$(CURDIR)/.state)
+DAGSTER_HOME ?= $(STATE)/dagster_home
+export DAGSTER_HOME
+# The local instance template. Not at the repo root: Dagster warns when `dagster dev` runs in a folder holding a
+# dagster.yaml that is not the instance's.
+LOCAL_INSTANCE := deploy/local/dagster.yaml
+# make dev HOST=0.0.0.0 PORT=3300, make serve API_PORT=8080
+HOST ?= 127.0.0.1
+PORT ?= 3000
+API_PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 PGLITE := fitbit_assets_tests/pglite
 
@@ -17,18 +27,22 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+# Copied when missing. An instance file already there (yours, or an older copy) is kept: a changed template only
+# prints a note.
+$(DAGSTER_HOME)/dagster.yaml: $(LOCAL_INSTANCE)
+	@mkdir -p $(@D)
+	@if [ ! -f $@ ]; then cp $< $@ && echo "copied $< to $@"; \
+	elif ! cmp -s $< $@; then echo "note: kept $@ (it differs from $<; delete it to take the template)"; touch $@; fi
 
 ## make demo: a synthetic cohort (3 participants x 7 days) end to end through Dagster on the embedded database
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets demo
 
-## make dev: the Dagster UI (http://127.0.0.1:3000) on the same embedded database and state
+## make dev: the Dagster UI (http://$(HOST):$(PORT), default 127.0.0.1:3000) on the same embedded database and state
+# register also creates the instance's storage in one process, before the webserver, daemon and code server load it.
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register || true
-	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(VENV)/bin/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
 
 register: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register
@@ -39,9 +53,10 @@ $(PGLITE)/node_modules/.package-lock.json: $(PGLITE)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(PGLITE) --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the TimescaleDB conformance tests will be skipped (they fail when CI is set)"; fi
 
-## make serve: the HTTP API + coordinator dashboard (http://127.0.0.1:8000, docs at /docs) on the embedded database
+## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, docs at
+## /docs) on the embedded database
 serve: install
-	$(VENV)/bin/fitbit-assets serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/fitbit-assets serve --host $(HOST) --port $(API_PORT)
 
 # Headless Chromium for the dashboard browser test: Debian's package, installed when missing and running as root
 # (CI machines). Otherwise the test skips with a reason locally and fails when CI is set.
@@ -63,5 +78,7 @@ bench: install $(PGLITE)/node_modules/.package-lock.json
 bench-quick: install $(PGLITE)/node_modules/.package-lock.json
 	$(PY) -m benchmarks.run --quick
 
+# The embedded PostgreSQL keeps running between commands (runs, the UI, the API share it): stop it first.
 clean:
+	-@[ -x $(VENV)/bin/fitbit-assets ] && $(VENV)/bin/fitbit-assets db stop
 	rm -rf $(STATE)

@@ -13,7 +13,6 @@ The conversion and de-duplication are pure functions (tested without Dagster); t
 
 import datetime as dt
 import json
-import os
 import smtplib
 import ssl
 import urllib.request
@@ -23,10 +22,11 @@ from email.message import EmailMessage
 from typing import Literal, Optional
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from fitbit_assets.device_sync import DayStatus
 from fitbit_assets.partitions import ParticipantDayKey
+from fitbit_assets.settings import Settings, variable
 from fitbit_assets.warehouse import WarehouseResource, sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"  # same name as fitbit_assets.adherence_checks
@@ -319,27 +319,18 @@ class AlertChannelResource(dg.ConfigurableResource):
         return delivered
 
 
-ENV_FIELDS = {
-    "smtp_host": ("FITBIT_ALERT_SMTP_HOST", str),
-    "smtp_port": ("FITBIT_ALERT_SMTP_PORT", int),
-    "smtp_tls": ("FITBIT_ALERT_SMTP_TLS", str),
-    "smtp_user": ("FITBIT_ALERT_SMTP_USER", str),
-    "smtp_password": ("FITBIT_ALERT_SMTP_PASSWORD", str),
-    "smtp_from": ("FITBIT_ALERT_SMTP_FROM", str),
-    "smtp_to": ("FITBIT_ALERT_SMTP_TO", str),
-    "engineer_to": ("FITBIT_ALERT_ENGINEER_TO", str),
-    "webhook_url": ("FITBIT_ALERT_WEBHOOK_URL", str),
-    "webhook_token": ("FITBIT_ALERT_WEBHOOK_TOKEN", str),
-}
+def alert_channel_from_settings(configured: Settings, *, resolve_secrets: bool = False) -> AlertChannelResource:
+    """The channel resource from the validated ``FITBIT_ALERT_*`` settings.
 
-
-def alert_channel_from_env() -> AlertChannelResource:
-    """The channel resource wired to the FITBIT_ALERT_* environment variables that are set (EnvVar: the values,
-    secrets included, are read at run time and never stored in the definitions)."""
+    In the code location secrets stay ``dg.EnvVar`` references (read at run time, never stored in the definitions
+    or shown in the UI); the API, which runs outside Dagster, resolves them (``resolve_secrets``).
+    """
     config = {}
-    for name, (variable, kind) in ENV_FIELDS.items():
-        if os.environ.get(variable):
-            config[name] = dg.EnvVar.int(variable) if kind is int else dg.EnvVar(variable)
+    for name, value in configured:
+        if name.startswith("alert_") and value is not None:
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value() if resolve_secrets else dg.EnvVar(variable(name))
+            config[name.removeprefix("alert_")] = value
     return AlertChannelResource(**config)
 
 

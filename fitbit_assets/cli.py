@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 import time
 import warnings
+from dataclasses import replace
 
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.partitions import participant_partitions, range_tags
-from fitbit_assets.reports import print_warehouse_summary
-from fitbit_assets.roster import Participant, read_roster, write_roster
-from fitbit_assets.sensors import participants_to_register
+from fitbit_assets.roster import Participant, Roster, RosterNotFoundError, read_roster, write_roster
 
 DEMO_COHORT = [
     # (participant_id, seed, timezone, wear_profile): the third one is designed to be non-adherent.
@@ -25,9 +24,17 @@ DEMO_COHORT = [
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+class DemoWindowError(ValueError):
+    """A demo window that would load nothing, and why."""
+
+
 def register(instance: dg.DagsterInstance) -> list[str]:
     """Add every valid roster row as a participant partition; report bad rows on stderr."""
-    roster = read_roster(settings.roster_path())
+    # Imported here: loading the partitions reads the roster for their start, which `demo` may write first.
+    from fitbit_assets.partitions import participant_partitions
+    from fitbit_assets.sensors import participants_to_register
+
+    roster = read_roster(settings.load().roster_path)
     for error in roster.errors:
         print(f"roster {roster.path}: rejected {error}", file=sys.stderr)
     new = participants_to_register(roster, instance.get_dynamic_partitions(participant_partitions.name))
@@ -36,49 +43,105 @@ def register(instance: dg.DagsterInstance) -> list[str]:
     return new
 
 
-def write_demo_roster(enrolled_on: dt.date) -> None:
-    path = settings.roster_path()
-    if path.exists():
-        print(f"using the existing roster {path}")
-        return
-    participants = [
-        Participant(pid, seed, tz, enrolled_on, "synthetic", profile) for pid, seed, tz, profile in DEMO_COHORT
-    ]
-    write_roster(path, participants)
-    print(f"wrote a demo roster of {len(participants)} synthetic participants to {path}")
+def _is_demo_roster(roster: Roster) -> bool:
+    """Only what ``demo`` wrote itself: every row valid, synthetic and one of the demo cohort."""
+    demo_ids = {participant_id for participant_id, *_ in DEMO_COHORT}
+    return not roster.errors and all(
+        p.participant_id in demo_ids and p.source == "synthetic" for p in roster.participants
+    )
+
+
+def prepare_demo_roster(first: dt.date, last: dt.date) -> Roster:
+    """The roster the demo runs: written when there is none; a demo roster enrolled after ``first`` is enrolled
+    from ``first`` instead, so an earlier window loads (and the daily partitions, which start at the earliest
+    enrolment, cover it). A roster of the study's own is never changed: a window before every enrolment in it is
+    refused with the reason."""
+    path = settings.load().roster_path
+    if not path.exists():
+        participants = [
+            Participant(pid, seed, tz, first, "synthetic", profile) for pid, seed, tz, profile in DEMO_COHORT
+        ]
+        write_roster(path, participants)
+        print(f"wrote a demo roster of {len(participants)} synthetic participants enrolled on {first} to {path}")
+        return read_roster(path)
+    roster = read_roster(path)
+    late = [p for p in roster.participants if p.enrolled_on > first]
+    if late and _is_demo_roster(roster):
+        write_roster(path, [p if p.enrolled_on <= first else replace(p, enrolled_on=first) for p in roster.participants])
+        print(f"using the demo roster {path}, now enrolled from {first} ({len(late)} participant(s) moved earlier)")
+        return read_roster(path)
+    print(f"using the existing roster {path}")
+    if roster.participants and all(p.enrolled_on > last for p in roster.participants):
+        earliest = min(p.enrolled_on for p in roster.participants)
+        raise DemoWindowError(
+            f"nothing to load: the window {first} .. {last} ends before every enrolment in {path} (earliest "
+            f"{earliest}), and days before enrolment produce nothing. Choose --last {earliest} or later, or run "
+            "the demo on a fresh state (FITBIT_STATE_DIR) so it writes its own roster."
+        )
+    return roster
+
+
+def demo_window(days: int, last: dt.date | None, today: dt.date, study_start: dt.date | None) -> tuple[dt.date, dt.date]:
+    """[first, last] of a demo run, or ``DemoWindowError`` when it would load nothing."""
+    yesterday = today - dt.timedelta(days=1)
+    last = last or yesterday
+    if days < 1:
+        raise DemoWindowError(f"--days {days} loads nothing: give 1 or more days")
+    if last > yesterday:
+        raise DemoWindowError(
+            f"--last {last} has not ended yet (the daily partitions end with yesterday, {yesterday}, UTC): "
+            f"choose --last {yesterday} or earlier"
+        )
+    first = last - dt.timedelta(days=days - 1)
+    if study_start is not None and first < study_start:
+        raise DemoWindowError(
+            f"the window {first} .. {last} starts before FITBIT_STUDY_START={study_start}, the first daily "
+            "partition: "
+            + (f"choose --last {study_start} or later" if last < study_start
+               else f"choose --days {(last - study_start).days + 1} or fewer")
+            + ", or unset FITBIT_STUDY_START so the partitions start at the roster's first enrolment"
+        )
+    return first, last
 
 
 def demo(days: int, last: dt.date | None = None) -> int:
+    configured = settings.load()
+    first, last = demo_window(days, last, dt.datetime.now(dt.timezone.utc).date(), configured.study_start)
+    roster = prepare_demo_roster(first, last)
+    # Imported after the roster is ready: the daily partitions start at its earliest enrolment.
     from fitbit_assets.definitions import defs
+    from fitbit_assets.partitions import range_tags
+    from fitbit_assets.reports import print_warehouse_summary
 
-    last = last or dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=days - 1)
-    write_demo_roster(enrolled_on=first)
-    instance = dg.DagsterInstance.get()
-    new = register(instance)
-    roster = read_roster(settings.roster_path())
-    print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
-    job = defs.resolve_job_def("heart_rate_job")
-    failed = 0
-    check_counts = {"passed": 0, "failed": 0}
-    for index, participant in enumerate(roster.participants, start=1):
-        start = max(first, participant.enrolled_on)
-        started = time.monotonic()
-        print(f"[{index}/{len(roster.participants)}] {participant.participant_id}: {start} .. {last} ", end="", flush=True)
-        result = job.execute_in_process(
-            instance=instance,
-            tags=range_tags(participant.participant_id, start, last),
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
-        for evaluation in result.get_asset_check_evaluations():
-            check_counts["passed" if evaluation.passed else "failed"] += 1
-        status = "ok" if result.success else "FAILED"
-        failed += not result.success
-        print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
-    print_warehouse_summary(defs.resources)
-    print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
-    print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
+    with dg.DagsterInstance.get() as instance:
+        new = register(instance)
+        print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
+        job = defs.resolve_job_def("heart_rate_job")
+        failed = 0
+        check_counts = {"passed": 0, "failed": 0}
+        for index, participant in enumerate(roster.participants, start=1):
+            start = max(first, participant.enrolled_on)
+            print(f"[{index}/{len(roster.participants)}] {participant.participant_id}: ", end="", flush=True)
+            if start > last:
+                print(f"skipped: enrolled on {participant.enrolled_on}, after {last}")
+                continue
+            started = time.monotonic()
+            print(f"{start} .. {last} ", end="", flush=True)
+            result = job.execute_in_process(
+                instance=instance,
+                tags=range_tags(participant.participant_id, start, last),
+                run_config=QUIET_RUN_CONFIG,
+                raise_on_error=False,
+            )
+            for evaluation in result.get_asset_check_evaluations():
+                check_counts["passed" if evaluation.passed else "failed"] += 1
+            status = "ok" if result.success else "FAILED"
+            failed += not result.success
+            print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
+        with dg.build_resources(defs.resources) as resources:
+            print_warehouse_summary(resources.warehouse, resources.adherence)
+        print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
+        print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
     return 1 if failed else 0
 
 
@@ -97,6 +160,27 @@ def embedded_db(action: str) -> int:
     return 0 if info else 1
 
 
+def summary() -> int:
+    from fitbit_assets.definitions import defs
+    from fitbit_assets.reports import print_warehouse_summary
+
+    # build_resources resolves the EnvVar references (FITBIT_WAREHOUSE_DSN) the definitions hold.
+    with dg.build_resources(defs.resources) as resources:
+        print_warehouse_summary(resources.warehouse, resources.adherence)
+    return 0
+
+
+def _exit_on_signal(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def local_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     # Preview/beta notices (partitioned checks, backfill policies) are for developers, not demo output.
     for category in (dg.PreviewWarning, dg.BetaWarning):
@@ -106,10 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("register", help="register every roster row as a participant partition")
     demo_parser = commands.add_parser("demo", help="synthetic cohort end to end through Dagster, then a summary")
-    demo_parser.add_argument("--days", type=int, default=7)
-    demo_parser.add_argument(
-        "--last", type=dt.date.fromisoformat, default=None, help="last local day (default: yesterday, UTC)"
-    )
+    demo_parser.add_argument("--days", type=int, default=7, help="local days up to --last (default 7)")
+    demo_parser.add_argument("--last", type=local_date, default=None, help="last local day (default: yesterday, UTC)")
     commands.add_parser("summary", help="rows per participant-day, adherence and metric families in the warehouse")
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
     serve_parser.add_argument("--host", default="127.0.0.1")
@@ -117,10 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
     db_parser.add_argument("action", choices=["start", "stop", "status"])
     args = parser.parse_args(argv)
+    try:
+        return run_command(args)
+    except (settings.SettingsError, DemoWindowError, RosterNotFoundError) as exc:
+        # A setting, a window or a missing roster is the user's to fix: one sentence, no traceback.
+        print(f"fitbit-assets {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_command(args: argparse.Namespace) -> int:
     if args.command == "db":
         return embedded_db(args.action)
     if args.command == "register":
-        new = register(dg.DagsterInstance.get())
+        with dg.DagsterInstance.get() as instance:  # disposed on exit, also when the roster is missing
+            new = register(instance)
         print(f"registered {len(new)} new participant(s): {', '.join(new) or '-'}")
         return 0
     if args.command == "demo":
@@ -130,15 +222,15 @@ def main(argv: list[str] | None = None) -> int:
 
         from fitbit_assets.api import ApiConfig, create_app
 
+        # Python's default SIGTERM action ends the process without its exit hooks, and uvicorn raises SIGTERM again
+        # after its graceful shutdown: ending through SystemExit lets the embedded PostgreSQL's hook stop it.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         config = ApiConfig.from_env()
         config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
         print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")
         uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
         return 0
-    from fitbit_assets.definitions import defs
-
-    print_warehouse_summary(defs.resources)
-    return 0
+    return summary()
 
 
 if __name__ == "__main__":

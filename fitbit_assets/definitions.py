@@ -6,7 +6,7 @@ import warnings
 import dagster as dg
 
 # Partitioned asset checks (Preview) and backfill policies (Beta) are deliberate choices of this project
-# (README "Dagster"); their notices would repeat in every process that loads the code location.
+# (README "Runs, checks and the Dagster UI"); their notices would repeat in every process that loads the code location.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # A ranged run materializes every asset once per participant-day: with this set, Dagster stores each asset's
@@ -14,8 +14,9 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # it). Read by the run worker when it stores events, so it is set where every run worker loads the code.
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
 
+from fitbit_assets import settings
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
-from fitbit_assets.alerts import alert_channel_from_env, coordinator_alert_sensor
+from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
 from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.metrics import METRIC_ASSETS
@@ -29,6 +30,10 @@ from fitbit_assets.schedules import daily_heart_rate_schedule
 from fitbit_assets.sensors import participant_roster_sensor
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
+
+# Validated when the code location loads (the partitions' import already needed the study start): a bad FITBIT_*
+# variable fails the load with its name, its value and what is allowed.
+configured = settings.load()
 
 defs = dg.Definitions(
     assets=[
@@ -54,14 +59,12 @@ defs = dg.Definitions(
     schedules=[daily_heart_rate_schedule],
     sensors=[participant_roster_sensor, coordinator_alert_sensor],
     resources={
-        # No DSN: the embedded PostgreSQL under the state folder.
-        "warehouse": WarehouseResource(
-            dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if os.environ.get("FITBIT_WAREHOUSE_DSN") else None
-        ),
+        # No DSN: the embedded PostgreSQL under the state folder. An EnvVar keeps the password out of the UI.
+        "warehouse": WarehouseResource(dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if configured.warehouse_dsn else None),
         "study_files": StudyFilesResource(),
         # FITBIT_WORN_MINUTE_MIN_SAMPLES / FITBIT_VALID_DAY_MINUTES / FITBIT_IMPUTE_MAX_GAP_MINUTES
         "adherence": AdherenceResource(),
         # Off until FITBIT_ALERT_SMTP_HOST+FITBIT_ALERT_SMTP_TO or FITBIT_ALERT_WEBHOOK_URL are set.
-        "alert_channel": alert_channel_from_env(),
+        "alert_channel": alert_channel_from_settings(configured),
     },
 )

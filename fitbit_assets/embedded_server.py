@@ -42,7 +42,7 @@ class EmbeddedServerError(RuntimeError):
 
 
 def default_pgdata() -> Path:
-    return settings.state_dir() / "pgdata"
+    return settings.load().state_dir / "pgdata"
 
 
 def running_postmaster(pgdata: Path) -> PostmasterInfo | None:

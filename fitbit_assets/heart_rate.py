@@ -16,6 +16,8 @@ from pandera.typing import Series
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.roster import PARTICIPANT_ID_PATTERN
 
+# The dataset's folder in the landing folder and the Parquet store; each metric family has its own.
+HEART_RATE = "heart_rate"
 RAW_COLUMNS = ["time", "value"]
 RAW_COLUMNS_WITH_CONFIDENCE = ["time", "value", "confidence"]  # Takeout exports keep Fitbit's 0-3 confidence
 MIN_BPM, MAX_BPM = 25, 250

@@ -13,8 +13,10 @@ import dagster as dg
 
 from fitbit_assets import settings
 
+# Read when the code location loads: FITBIT_STUDY_START, else the roster's earliest enrolment (settings).
+STUDY_START = settings.study_start_date(settings.load())
 participant_partitions = dg.DynamicPartitionsDefinition(name="participant")
-date_partitions = dg.DailyPartitionsDefinition(start_date=settings.study_start_date().isoformat(), end_offset=0)
+date_partitions = dg.DailyPartitionsDefinition(start_date=STUDY_START.isoformat(), end_offset=0)
 participant_day_partitions = dg.MultiPartitionsDefinition({"date": date_partitions, "participant": participant_partitions})
 
 

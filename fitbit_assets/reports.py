@@ -65,8 +65,8 @@ def print_metrics_summary(warehouse: WarehouseResource) -> None:
     print_table(METRICS_HEADERS, rows)
 
 
-def print_warehouse_summary(resources: dict) -> None:
-    """All three tables, from the code location's resources."""
-    print_rows_per_day(resources["warehouse"])
-    print_adherence_summary(resources["warehouse"], resources["adherence"])
-    print_metrics_summary(resources["warehouse"])
+def print_warehouse_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
+    """All three tables, from the code location's (resolved) resources."""
+    print_rows_per_day(warehouse)
+    print_adherence_summary(warehouse, adherence)
+    print_metrics_summary(warehouse)

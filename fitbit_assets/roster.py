@@ -73,15 +73,35 @@ class Roster:
         return [p.participant_id for p in self.participants]
 
 
+class RosterNotFoundError(FileNotFoundError):
+    """No roster file at the configured path (a fresh checkout, or FITBIT_ROSTER_PATH pointing elsewhere)."""
+
+
 class UnknownParticipantError(KeyError):
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+def landing_datasets() -> frozenset[str]:
+    """The folders the pipeline keeps its own day files in, ``landing/<dataset>/<participant>/``."""
+    # Imported here: the heart-rate and metric modules import this one.
+    from fitbit_assets.heart_rate import HEART_RATE
+    from fitbit_assets.metrics import FAMILIES
+
+    return frozenset({HEART_RATE, *(family.name for family in FAMILIES)})
 
 
 def _parse_row(row: dict[str, str]) -> Participant:
     participant_id = (row.get("participant_id") or "").strip()
     if not PARTICIPANT_ID_PATTERN.match(participant_id):
         raise ValueError(f"participant_id must match {PARTICIPANT_ID_PATTERN.pattern}")
+    # A participant's exports live in landing/<participant_id>/: with a dataset's name that folder would be the one
+    # holding every participant's day files of that dataset. Case-insensitive for case-insensitive file systems.
+    if participant_id.lower() in landing_datasets():
+        raise ValueError(
+            f"participant_id {participant_id!r} is reserved: landing/{participant_id}/ holds the pipeline's own "
+            f"day files (reserved: {', '.join(sorted(landing_datasets()))})"
+        )
     try:
         seed = int(row["seed"])
     except (TypeError, ValueError):
@@ -111,24 +131,35 @@ def read_roster(path: Path) -> Roster:
     """Parse the roster; every bad row becomes a ``RosterError`` and is left out."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"roster file {path} does not exist (set FITBIT_ROSTER_PATH)")
+        raise RosterNotFoundError(
+            f"roster file {path} does not exist: set FITBIT_ROSTER_PATH to the study's roster, or run "
+            "`fitbit-assets demo` (make demo) to write a demo roster there"
+        )
     participants: list[Participant] = []
     errors: list[RosterError] = []
     seen: set[str] = set()
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        reader = csv.reader(handle)
+        # csv.reader, not DictReader: it returns blank lines (DictReader skips them), so the line a record starts
+        # on is always the line after the previous record's last one, also for quoted fields spanning lines.
+        header = next(reader, [])
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise ValueError(f"roster {path} lacks columns {missing}; expected {list(REQUIRED_COLUMNS)}")
-        for line, row in enumerate(reader, start=2):
+        line = reader.line_num + 1
+        for values in reader:
+            first_line, line = line, reader.line_num + 1
+            if not values:
+                continue
+            row = dict(zip(header, values))
             participant_id = (row.get("participant_id") or "").strip()
             try:
                 participant = _parse_row(row)
             except ValueError as exc:
-                errors.append(RosterError(line, participant_id, str(exc)))
+                errors.append(RosterError(first_line, participant_id, str(exc)))
                 continue
             if participant.participant_id in seen:
-                errors.append(RosterError(line, participant_id, "duplicate participant_id"))
+                errors.append(RosterError(first_line, participant_id, "duplicate participant_id"))
                 continue
             seen.add(participant.participant_id)
             participants.append(participant)

@@ -1,23 +1,17 @@
 """The daily schedule: yesterday plus a trailing window, one ranged run per batch of participants."""
 
 import datetime as dt
-import os
 
 import dagster as dg
 
 from fitbit_assets import settings
 from fitbit_assets.jobs import heart_rate_job
-from fitbit_assets.partitions import participant_partitions, range_tags
+from fitbit_assets.partitions import STUDY_START, participant_partitions, range_tags
 from fitbit_assets.roster import Roster
 from fitbit_assets.study_files import StudyFilesResource
 
 # 12:30 UTC: "yesterday" has ended in every timezone from UTC-12 to UTC+14.
 DAILY_CRON = "30 12 * * *"
-
-
-def late_sync_days() -> int:
-    """Days before yesterday that are re-materialized every day, so late device syncs land."""
-    return int(os.environ.get("FITBIT_LATE_SYNC_DAYS", "3"))
 
 
 # Participants per scheduled run (benchmarks/RESULTS.md "UI path": per-run costs vs using both cores).
@@ -74,5 +68,8 @@ def daily_run_requests(
 def daily_heart_rate_schedule(context: dg.ScheduleEvaluationContext, study_files: StudyFilesResource):
     today = context.scheduled_execution_time.astimezone(dt.timezone.utc).date()
     registered = context.instance.get_dynamic_partitions(participant_partitions.name)
-    requests = daily_run_requests(study_files.roster(), registered, today, late_sync_days(), settings.study_start_date())
+    # FITBIT_LATE_SYNC_DAYS was validated when the code location loaded; the date partitions hold the study start.
+    requests = daily_run_requests(
+        study_files.roster(), registered, today, settings.load().late_sync_days, STUDY_START
+    )
     return requests or dg.SkipReason("no registered participant is enrolled for yesterday")

@@ -1,37 +1,255 @@
-"""Where the pipeline keeps its files, from environment variables with project-local defaults.
+"""Every ``FITBIT_*`` setting of the project in one model, read from the environment and validated when loaded.
 
-Defaults put everything under ``.state/`` in the checkout so ``make demo`` and ``make dev`` share one
+``load()`` is called when the code location loads (``fitbit_assets.partitions`` needs the study start at import),
+by the CLI and by the API, so a bad value stops the process up front with one message that names the variable,
+the value and what is allowed, instead of failing later in a run. An empty variable means its default, like an
+unset one. Defaults put everything under ``.state/`` in the checkout, so ``make demo`` and ``make dev`` share one
 embedded database, landing folder and Parquet store without any configuration.
+
+The README's settings table, the compose deployment's environment and ``.env.example`` are checked against this
+model (``fitbit_assets_tests/test_settings.py``, ``test_deployment.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import typing
 from pathlib import Path
+from typing import Any, Literal, Optional
+
+import psycopg2.extensions
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fitbit_assets.roster import read_roster
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "FITBIT_"
+DEFAULT_STUDY_START = dt.date(2024, 1, 1)
+NO_ROLE = "none"  # FITBIT_API_ROLE=none: no SET ROLE (PostgreSQL's own SET ROLE NONE)
 
 
-def state_dir() -> Path:
-    return Path(os.environ.get("FITBIT_STATE_DIR") or PROJECT_ROOT / ".state")
+def _setting(default: Any, meaning: str, allowed: str, default_doc: str, group: str, **constraints: Any) -> Any:
+    """A field with what the README table and the error message say about it."""
+    return Field(
+        default,
+        description=meaning,
+        json_schema_extra={"allowed": allowed, "default_doc": default_doc, "group": group},
+        **constraints,
+    )
 
 
-def landing_dir() -> Path:
-    return Path(os.environ.get("FITBIT_LANDING_DIR") or state_dir() / "landing")
+class SettingsError(ValueError):
+    """One readable message for every invalid setting."""
 
 
-def parquet_dir() -> Path:
-    return Path(os.environ.get("FITBIT_PARQUET_DIR") or state_dir() / "parquet")
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True, hide_input_in_errors=True,
+        validate_default=False,  # the derived defaults (folders under the state folder) are filled in below
+    )
+
+    # --- Files and the warehouse
+    warehouse_dsn: Optional[SecretStr] = _setting(
+        None, "warehouse server; unset: the embedded PostgreSQL under the state folder",
+        "a libpq DSN (host=... dbname=...) or a postgresql:// URL", "unset (embedded)", "pipeline",
+    )
+    state_dir: Path = _setting(
+        None, "embedded database, landing folder, Parquet store, roster", "a folder path", "`.state/` in the checkout",
+        "pipeline",
+    )
+    landing_dir: Path = _setting(
+        None, "raw files (generated, or exports dropped by the study team)", "a folder path",
+        "`$FITBIT_STATE_DIR/landing`", "pipeline",
+    )
+    parquet_dir: Path = _setting(
+        None, "validated frames", "a folder path", "`$FITBIT_STATE_DIR/parquet`", "pipeline",
+    )
+    roster_path: Path = _setting(
+        None, "participants (README *Participants*)", "a file path", "`$FITBIT_STATE_DIR/roster.csv`", "pipeline",
+    )
+    # --- Partitions and the schedule
+    study_start: Optional[dt.date] = _setting(
+        None, "first daily partition, read when the code location loads",
+        "a YYYY-MM-DD date, not after today (UTC)",
+        "earliest `enrolled_on` of the roster, else 2024-01-01", "pipeline",
+    )
+    late_sync_days: int = _setting(
+        3, "days before yesterday the daily schedule loads again, so late device syncs land", "an integer >= 0", "3",
+        "pipeline", ge=0,
+    )
+    # --- Adherence definitions (README "Adherence definitions")
+    worn_minute_min_samples: int = _setting(
+        1, "a minute is worn with at least this many heart-rate samples", "an integer >= 1", "1", "adherence", ge=1,
+    )
+    valid_day_minutes: int = _setting(
+        600, "a local day is valid with at least this many worn minutes (HeartSteps: 480)",
+        "an integer from 0 to 1500", "600", "adherence", ge=0, le=1500,
+    )
+    impute_max_gap_minutes: int = _setting(
+        5, "interior gaps of at most this many minutes are interpolated and flagged imputed",
+        "an integer from 0 to 1440", "5", "adherence", ge=0, le=1440,
+    )
+    # --- Alert channel (coordinator alerts and the dashboard's "contact participant")
+    alert_smtp_host: Optional[str] = _setting(
+        None, "SMTP server; email is on when this and `FITBIT_ALERT_SMTP_TO` are set", "a host name", "unset (off)",
+        "alerts",
+    )
+    alert_smtp_port: int = _setting(587, "SMTP port", "an integer from 1 to 65535", "587", "alerts", ge=1, le=65535)
+    alert_smtp_tls: Literal["auto", "starttls", "ssl", "none"] = _setting(
+        "auto", "`auto`: STARTTLS when the server offers it", "one of auto, starttls, ssl, none", "auto", "alerts",
+    )
+    alert_smtp_user: Optional[str] = _setting(None, "SMTP login", "a user name", "unset (no login)", "alerts")
+    alert_smtp_password: Optional[SecretStr] = _setting(
+        None, "SMTP password (secret)", "any text", "unset", "alerts",
+    )
+    alert_smtp_from: str = _setting(
+        "fitbit-assets@localhost", "sender address", "an email address", "fitbit-assets@localhost", "alerts",
+    )
+    alert_smtp_to: Optional[str] = _setting(
+        None, "coordinator addresses, comma-separated", "email addresses separated by commas", "unset (off)", "alerts",
+    )
+    alert_engineer_to: Optional[str] = _setting(
+        None, "data-engineer addresses, comma-separated, for data-quality alerts (quarantined days, check mismatches, "
+        "failed runs); never sent to coordinators", "email addresses separated by commas", "unset (not emailed)",
+        "alerts",
+    )
+    alert_webhook_url: Optional[SecretStr] = _setting(
+        None, "JSON POST per message of either audience (`audience`, `participant_id`, `local_date`, `subject`, "
+        "`text`, `alerts[]`) (secret)",
+        "an http:// or https:// URL", "unset (off)", "alerts",
+    )
+    alert_webhook_token: Optional[SecretStr] = _setting(
+        None, "bearer token sent to the webhook (secret)", "any text", "unset", "alerts",
+    )
+    # --- HTTP API and dashboard (README "HTTP API and dashboard")
+    api_dsn: Optional[SecretStr] = _setting(
+        None, "database the API reads", "a libpq DSN (host=... dbname=...) or a postgresql:// URL",
+        "the warehouse", "api",
+    )
+    api_role: str = _setting(
+        "fitbit_api_reader", "role the API switches to with SET ROLE; `none`: no SET ROLE",
+        "a PostgreSQL role name, or none", "fitbit_api_reader", "api",
+    )
+    api_token: Optional[SecretStr] = _setting(
+        None, "when set, every `/api` call needs `Authorization: Bearer <token>` (secret)", "any text",
+        "unset (no token)", "api",
+    )
+    api_max_points: int = _setting(
+        2000, "default and upper limit of points per series response", "an integer >= 1", "2000", "api", ge=1,
+    )
+    api_max_range_days: int = _setting(
+        1830, "longest series / adherence range accepted", "an integer >= 1", "1830", "api", ge=1,
+    )
+
+    @field_validator("warehouse_dsn", "api_dsn")
+    @classmethod
+    def _libpq_dsn(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None:
+            try:
+                psycopg2.extensions.parse_dsn(value.get_secret_value())
+            except psycopg2.ProgrammingError:
+                # libpq's own message would quote a part of the DSN, which may be the password.
+                raise ValueError("not a DSN") from None
+        return value
+
+    @field_validator("study_start")
+    @classmethod
+    def _not_in_the_future(cls, value: Optional[dt.date]) -> Optional[dt.date]:
+        # Dagster refuses a partitions definition that starts after now.
+        if value is not None and value > dt.datetime.now(dt.timezone.utc).date():
+            raise ValueError("in the future")
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("state_dir", "landing_dir", "parquet_dir", "roster_path")
+    @classmethod
+    def _absolute(cls, value: Optional[Path]) -> Optional[Path]:
+        # Dagster's processes (webserver, daemon, run workers) do not share one working directory.
+        return value.absolute() if value is not None else None
+
+    @model_validator(mode="after")
+    def _folders_under_the_state_dir(self) -> "Settings":
+        # The model is frozen: the derived defaults are filled in once, here.
+        state = self.state_dir or PROJECT_ROOT / ".state"
+        object.__setattr__(self, "state_dir", state)
+        for name, default in (
+            ("landing_dir", state / "landing"),
+            ("parquet_dir", state / "parquet"),
+            ("roster_path", state / "roster.csv"),
+        ):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        return self
+
+    @property
+    def api_reader_role(self) -> Optional[str]:
+        return None if self.api_role.lower() == NO_ROLE else self.api_role
 
 
-def roster_path() -> Path:
-    return Path(os.environ.get("FITBIT_ROSTER_PATH") or state_dir() / "roster.csv")
+def variable(name: str) -> str:
+    return f"{ENV_PREFIX}{name.upper()}"
 
 
-def study_start_date() -> dt.date:
-    """First day of the daily partitions; keep it realistic (partitions = days x participants)."""
-    return dt.date.fromisoformat(os.environ.get("FITBIT_STUDY_START", "2024-01-01"))
+def _is_secret(name: str) -> bool:
+    return SecretStr in typing.get_args(Settings.model_fields[name].annotation)
+
+
+def _message(error: dict[str, Any], environ: dict[str, str]) -> str:
+    name = str(error["loc"][0])
+    extra = Settings.model_fields[name].json_schema_extra
+    value = environ.get(variable(name))
+    shown = "(value hidden: secret)" if _is_secret(name) else f"{value!r}"
+    return f"{variable(name)}={shown}: must be {extra['allowed']} (default {extra['default_doc']})"
+
+
+def load() -> Settings:
+    """The settings from the environment; raises ``SettingsError`` naming every invalid variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Case-insensitive like pydantic-settings, so the message shows the value that was read.
+        environ = {key.upper(): value for key, value in os.environ.items()}
+        raise SettingsError("; ".join(_message(error, environ) for error in exc.errors())) from None
+
+
+def documented_variables() -> list[str]:
+    return [variable(name) for name in Settings.model_fields]
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), one row per setting, grouped as in the model."""
+    lines = ["| variable | default | allowed | meaning |", "|---|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra
+        lines.append(f"| `{variable(name)}` | {extra['default_doc']} | {extra['allowed']} | {info.description} |")
+    return "\n".join(lines)
+
+
+def study_start_date(configured: Settings) -> dt.date:
+    """First day of the daily partitions: FITBIT_STUDY_START, else the roster's earliest enrolment, else 2024-01-01.
+
+    Starting at the first enrolment keeps the partition bar of a young study short (a demo enrolled last week
+    does not show two empty years); keep it realistic either way (partitions = days x participants).
+    """
+    if configured.study_start is not None:
+        return configured.study_start
+    try:
+        roster = read_roster(configured.roster_path)
+    except (FileNotFoundError, ValueError):
+        # No roster yet, or an unreadable one: the roster sensor and `fitbit-assets register` name the problem.
+        return DEFAULT_STUDY_START
+    today = dt.datetime.now(dt.timezone.utc).date()
+    enrolments = [p.enrolled_on for p in roster.participants]
+    # A participant enrolled for next week must not move the start into the future (Dagster refuses that).
+    return min(min(enrolments), today) if enrolments else DEFAULT_STUDY_START
 
 
 def sql_dir() -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,9 +13,10 @@ import pandas as pd
 from pydantic import Field
 
 from fitbit_assets import settings
-from fitbit_assets.heart_rate import ValidationReport
+from fitbit_assets.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
+from fitbit_assets.sources import export_dir
 
 HEART_RATE = "heart_rate"  # the folder of raw and validated heart rate; each metric family has its own
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
@@ -37,9 +38,9 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 class StudyFilesResource(dg.ConfigurableResource):
-    roster_path: str = Field(default_factory=lambda: str(settings.roster_path()))
-    landing_dir: str = Field(default_factory=lambda: str(settings.landing_dir()))
-    parquet_dir: str = Field(default_factory=lambda: str(settings.parquet_dir()))
+    roster_path: str = Field(default_factory=lambda: str(settings.load().roster_path))
+    landing_dir: str = Field(default_factory=lambda: str(settings.load().landing_dir))
+    parquet_dir: str = Field(default_factory=lambda: str(settings.load().parquet_dir))
 
     def roster(self) -> Roster:
         return read_roster(Path(self.roster_path))
@@ -50,6 +51,13 @@ class StudyFilesResource(dg.ConfigurableResource):
 
     def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
         return self.raw_path(HEART_RATE, key, ".csv")
+
+    def where_heart_rate_was_looked_for(self, keys: list[ParticipantDayKey]) -> str:
+        """The concrete files and export folders of days without heart rate, for the "no data yet" message."""
+        files = ", ".join(str(self.raw_heart_rate_path(key)) for key in keys[:3])
+        more = f" (and {len(keys) - 3} more day files)" if len(keys) > 3 else ""
+        folders = ", ".join(f"{export_dir(self.landing_dir, p)}/" for p in sorted({key.participant_id for key in keys}))
+        return f"no day file {files}{more}, and no heart-rate export covering these days in {folders}"
 
     def _validated_base(self, dataset: str, key: ParticipantDayKey) -> Path:
         return Path(self.parquet_dir) / dataset / f"participant_id={key.participant_id}" / key.local_date.isoformat()

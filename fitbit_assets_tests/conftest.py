@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import uuid
 from dataclasses import dataclass
 from functools import partial
@@ -12,9 +14,18 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from fitbit_assets.roster import Participant, write_roster
-from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource
+from fitbit_assets import settings
+
+# Before anything loads the code location (the imports below do): the suite's own settings and state folder. The
+# daily partitions start at the roster's first enrolment, so the checkout's .state/roster.csv (written by make
+# demo) or a developer's FITBIT_* variables would otherwise change what the tests see.
+for _name in settings.documented_variables():
+    os.environ.pop(_name, None)
+os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-state-")
+
+from fitbit_assets.roster import Participant, write_roster  # noqa: E402
+from fitbit_assets.study_files import StudyFilesResource  # noqa: E402
+from fitbit_assets.warehouse import WarehouseResource  # noqa: E402
 
 
 @dataclass(frozen=True)

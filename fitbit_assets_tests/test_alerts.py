@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
+from fitbit_assets import settings
 from fitbit_assets.alerts import (
     COORDINATOR,
     ENGINEER,
@@ -23,7 +24,7 @@ from fitbit_assets.alerts import (
     Alert,
     AlertChannelResource,
     AlertCursor,
-    alert_channel_from_env,
+    alert_channel_from_settings,
     alerts_from_check_evaluation,
     alerts_from_run_failure,
     coordinator_alert_sensor,
@@ -96,10 +97,10 @@ def test_cursor_round_trip():
 def test_channels_are_off_until_configured(monkeypatch):
     for name in ("FITBIT_ALERT_SMTP_HOST", "FITBIT_ALERT_SMTP_TO", "FITBIT_ALERT_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
-    assert alert_channel_from_env().channels() == []
+    assert alert_channel_from_settings(settings.load()).channels() == []
     monkeypatch.setenv("FITBIT_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
     monkeypatch.setenv("FITBIT_ALERT_SMTP_PASSWORD", "s3cret")
-    resource = alert_channel_from_env()
+    resource = alert_channel_from_settings(settings.load())
     # The secret stays an EnvVar reference in the definitions, resolved only at run time.
     assert isinstance(resource._get_non_default_public_field_values()["smtp_password"], dg.EnvVar)  # noqa: SLF001
 

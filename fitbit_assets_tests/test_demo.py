@@ -14,16 +14,13 @@ LAST_DAY = "2026-01-10"
 def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "local" / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FITBIT_")},
         "FITBIT_STATE_DIR": str(tmp_path / "state"),
         "DAGSTER_HOME": str(dagster_home),
     }
-    completed = subprocess.run(
-        [str(Path(os.sys.executable).parent / "fitbit-assets"), "demo", "--days", "7", "--last", LAST_DAY],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )
+    completed = demo(env, "--days", "7", "--last", LAST_DAY)
     out = completed.stdout
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
     assert "participants: demo-001, demo-002, demo-003 (3 newly registered)" in out
@@ -41,3 +38,22 @@ def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     for column in ("resting HR", "zone min/day", "SpO2 %", "daily RMSSD ms", "breaths/min", "AZM/day", "steps/day"):
         assert column in metrics_header
     assert "runs failed: 0" in out
+
+    # The README's "another window", earlier than the first demo's enrolment, on the same state: the demo roster is
+    # enrolled from the window's first day, so every participant loads it (it used to print "ok" and load nothing).
+    again = demo(env, "--days", "2", "--last", "2026-01-02")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "now enrolled from 2026-01-01 (3 participant(s) moved earlier)" in again.stdout
+    assert again.stdout.count("2026-01-01 .. 2026-01-02 ok in") == 3
+    rows = again.stdout.split("heart_rate rows per participant-day")[1].split("wear-time adherence")[0]
+    assert {line.split()[1] for line in rows.splitlines()[3:] if line.strip()} >= {"2026-01-01", "2026-01-02"}
+    # A window that has not ended is refused with the reason, and nothing runs.
+    future = demo(env, "--days", "1", "--last", "2999-01-01")
+    assert future.returncode == 2 and "has not ended yet" in future.stderr and "[1/3]" not in future.stdout
+
+
+def demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(os.sys.executable).parent / "fitbit-assets"), "demo", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )

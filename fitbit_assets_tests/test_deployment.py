@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
+from fitbit_assets.settings import Settings, variable
+
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -259,8 +261,9 @@ def test_no_literal_secrets_in_compose(compose_raw):
     for name, service in compose_raw["services"].items():
         for key, value in service_environment(service).items():
             if re.search(r"PASSWORD|SECRET|TOKEN", key, re.IGNORECASE):
-                assert re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}", value), (
-                    f"{name}.{key} must be a required variable from .env: ${{VAR:?message}}"
+                # From .env: required (${VAR:?message}) or optional with an empty default (${VAR:-}).
+                assert re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:\?[^}]*|:-)\}", value), (
+                    f"{name}.{key} must come from .env: ${{VAR:?message}} or ${{VAR:-}}, never a literal"
                 )
             # Passwords inside URLs (the warehouse DSN) must be substituted as well.
             for password in re.findall(r"://[^:/@\s]+:([^@\s]*)@", value):
@@ -352,8 +355,38 @@ def test_run_launcher_env_vars_are_set_on_daemon_and_webserver(services, launche
     assert required <= set(names), f"run containers would miss {sorted(required - set(names))}"
     for service_name in (*LAUNCHING_SERVICES, "user_code"):
         env = service_environment(services[service_name])
-        missing = [name for name in names if "=" not in name and not env.get(name)]
+        # Set, possibly empty: an empty FITBIT_* setting means its default.
+        missing = [name for name in names if "=" not in name and name not in env]
         assert not missing, f"{service_name} does not set {missing} (run launcher env_vars)"
+
+
+def settings_in_groups(*groups: str) -> list[str]:
+    return [
+        variable(name) for name, info in Settings.model_fields.items() if info.json_schema_extra["group"] in groups
+    ]
+
+
+def test_every_setting_reaches_every_process_that_uses_it(compose_raw, services, launcher_config, env_example):
+    """Derived from the settings model: the code location's settings (pipeline, adherence, alerts) are set on
+    user_code (definitions, schedules, sensors), on daemon and webserver and in run_launcher.env_vars (run
+    containers), the API's on the api service; each one compose does not fix itself comes from .env.example."""
+    code_location = settings_in_groups("pipeline", "adherence", "alerts")
+    launched = {name.split("=", 1)[0] for name in launcher_config["env_vars"]}
+    assert not sorted(set(code_location) - launched), "run containers would miss these settings"
+    for service_name in ("user_code", *LAUNCHING_SERVICES):
+        env = service_environment(services[service_name])
+        assert not [name for name in code_location if name not in env], service_name
+    api_env = service_environment(services["api"])
+    every_setting = settings_in_groups("pipeline", "adherence", "alerts", "api")
+    assert not [name for name in every_setting if name not in api_env], "api"
+    raw_values = {}
+    for service in compose_raw["services"].values():
+        raw_values.update(service_environment(service))
+    for name in every_setting:
+        # Either compose fixes it (container paths, the DSN built from WAREHOUSE_*) or it passes .env's through.
+        if referenced_variables(raw_values[name]) and name not in ("FITBIT_WAREHOUSE_DSN",):
+            assert referenced_variables(raw_values[name]) == {name: ":-" if name != "FITBIT_API_TOKEN" else ":?"}, name
+            assert name in env_example, f".env.example does not document {name}"
 
 
 def test_fitbit_folders_are_on_shared_volumes(services, launcher_config):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from functools import partial
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -143,7 +144,13 @@ def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, 
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     error = failure.step_failure_data.user_failure_data
-    assert error.description.startswith(f"no data yet for {LANDING.participant_id}/{DAY}")
+    landing = Path(study_files.landing_dir)
+    # The concrete file and the participant's export folder, not a path template.
+    assert error.description == (
+        f"no data yet for {LANDING.participant_id}/{DAY}: no day file "
+        f"{landing / 'heart_rate' / LANDING.participant_id / f'{DAY}.csv'}, and no heart-rate export covering these "
+        f"days in {landing / LANDING.participant_id}/"
+    )
     assert failure.step_failure_data.error.cls_name == "Failure"
 
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from fitbit_assets.roster import UnknownParticipantError, read_roster
+from fitbit_assets.roster import RosterNotFoundError, UnknownParticipantError, read_roster
 
 
 def write(tmp_path, text):
@@ -49,3 +49,45 @@ def test_unknown_participant_names_the_roster(tmp_path):
 def test_missing_columns_are_an_error(tmp_path):
     with pytest.raises(ValueError, match=r"lacks columns \['timezone'"):
         read_roster(write(tmp_path, "participant_id,seed,enrolled_on,source\n"))
+
+
+def test_line_numbers_are_file_line_numbers_across_blank_lines_and_quoted_fields(tmp_path):
+    roster = read_roster(
+        write(
+            tmp_path,
+            "participant_id,seed,timezone,enrolled_on,source\n"  # line 1
+            "\n"  # 2
+            "p001,1,UTC,2025-01-01,synthetic\n"  # 3
+            "bad id,2,UTC,2025-01-01,synthetic\n"  # 4
+            "\n"  # 5
+            "\n"  # 6
+            'p002,"3\n4",UTC,2025-01-01,synthetic\n'  # 7-8: a quoted field spanning two lines
+            "p003,x,UTC,2025-01-01,synthetic\n",  # 9
+        )
+    )
+    assert roster.participant_ids == ["p001"]
+    assert [(error.line, error.participant_id) for error in roster.errors] == [(4, "bad id"), (7, "p002"), (9, "p003")]
+
+
+@pytest.mark.parametrize("participant_id", ["heart_rate", "heart_rate_summary", "spo2", "HRV", "Activity_Summary"])
+def test_the_pipelines_own_landing_folders_are_reserved_names(tmp_path, participant_id):
+    roster = read_roster(
+        write(
+            tmp_path,
+            "participant_id,seed,timezone,enrolled_on,source\n"
+            f"{participant_id},1,UTC,2025-01-01,landing\n"
+            "p001,2,UTC,2025-01-01,landing\n",
+        )
+    )
+    assert roster.participant_ids == ["p001"]
+    [error] = roster.errors
+    assert error.line == 2
+    assert f"participant_id {participant_id!r} is reserved: landing/{participant_id}/ holds the pipeline's own" in error.reason
+    assert "heart_rate_summary" in error.reason  # the reserved names are listed
+    with pytest.raises(UnknownParticipantError, match="is reserved"):
+        roster.get(participant_id)
+
+
+def test_a_missing_roster_says_what_to_do(tmp_path):
+    with pytest.raises(RosterNotFoundError, match=r"roster file .*nowhere.csv does not exist: set FITBIT_ROSTER_PATH"):
+        read_roster(tmp_path / "nowhere.csv")

@@ -30,7 +30,7 @@ from fitbit_assets.synthetic import generate_heart_rate_day
 from fitbit_assets_tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL_INSTANCE_YAML = ROOT / "dagster.yaml"
+LOCAL_INSTANCE_YAML = ROOT / "deploy" / "local" / "dagster.yaml"
 WORKSPACE_YAML = ROOT / "workspace.yaml"
 DAY = dt.date(2025, 6, 3)
 KEY = ParticipantDayKey(DAY, SYNTHETIC.participant_id)

@@ -252,3 +252,41 @@ def test_hand_dropped_day_csv_and_synthetic_days_have_lineage(instance, study_fi
         ("land-01", "day_csv", [f"{DAY}.csv"]),
         ("syn-01", "synthetic", [f"{DAY}.csv"]),
     ]
+
+
+def test_a_participant_never_reads_another_participants_files(instance, study_files, warehouse, query, roster):
+    """Exports live in landing/<participant>/ and the pipeline's day files in landing/<dataset>/<participant>/: a
+    participant named like a dataset would read every participant's day files, so the roster refuses such names."""
+    from fitbit_assets.definitions import defs
+    from fitbit_assets.roster import landing_datasets
+
+    roster_path = Path(study_files.roster_path)
+    roster_path.write_text(
+        roster_path.read_text()
+        + "heart_rate_summary,9,UTC,2025-01-01,landing\n"
+        + "Heart_Rate,10,UTC,2025-01-01,landing\n"
+    )
+    landing = Path(study_files.landing_dir)
+    write(landing / LANDING.participant_id / f"heart_rate-{DAY}.json", takeout_json([("06/10/25 08:00:00", 70, 3)]))
+    job = defs.resolve_job_def("heart_rate_job")
+    resources = {"study_files": study_files, "warehouse": warehouse}
+    for participant in roster:  # the synthetic participant fills every dataset folder, the landing one its own
+        key = ParticipantDayKey(DAY, participant.participant_id)
+        assert job.execute_in_process(instance=instance, partition_key=key.key, resources=resources).success
+    # Every folder of the landing folder is a participant's export folder or a reserved dataset name.
+    folders = {path.name for path in landing.iterdir()}
+    assert LANDING.participant_id in folders and "heart_rate_summary" in folders
+    assert folders - {LANDING.participant_id} <= landing_datasets()
+    assert query("SELECT source_format, source_files FROM heart_rate_lineage WHERE participant_id = %s",
+                 (LANDING.participant_id,)) == [("takeout_json", [f"heart_rate-{DAY}.json"])]
+    # Registered before the check existed: its run is refused with the roster's reason, and loads nothing.
+    instance.add_dynamic_partitions("participant", ["heart_rate_summary"])
+    result = job.execute_in_process(
+        instance=instance, partition_key=ParticipantDayKey(DAY, "heart_rate_summary").key, resources=resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failures and all("is reserved" in e.step_failure_data.error.cause.message for e in failures)
+    assert query("SELECT count(*) FROM heart_rate WHERE participant_id ILIKE 'heart_rate%%'") == [(0,)]
+    assert [error.participant_id for error in read_roster(roster_path).errors] == ["heart_rate_summary", "Heart_Rate"]

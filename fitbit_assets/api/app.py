@@ -3,11 +3,11 @@
 ``create_app()`` builds the FastAPI app: JSON endpoints under ``/api`` (OpenAPI docs at ``/docs``) and the
 dashboard (plain HTML/JS + vendored uPlot) at ``/``. ``fitbit-assets serve`` / ``make serve`` runs it.
 
-Environment (read by ``ApiConfig.from_env``):
+Environment (``fitbit_assets.settings``, read by ``ApiConfig.from_env``):
 
 ==========================  ==============================================================================
 ``FITBIT_API_DSN``          database the API reads (default: the warehouse DSN / the embedded PostgreSQL)
-``FITBIT_API_ROLE``         role the API switches to with SET ROLE (default ``fitbit_api_reader``; '' = none)
+``FITBIT_API_ROLE``         role the API switches to with SET ROLE (default ``fitbit_api_reader``; none = no role)
 ``FITBIT_API_TOKEN``        when set, every ``/api`` call needs ``Authorization: Bearer <token>``
 ``FITBIT_API_MAX_POINTS``   default and upper limit of points per series response (default 2000)
 ``FITBIT_API_MAX_RANGE_DAYS``  longest series / adherence range accepted (default 1830 days)
@@ -16,7 +16,6 @@ Environment (read by ``ApiConfig.from_env``):
 """
 
 import datetime as dt
-import os
 import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,10 +26,11 @@ from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Query, R
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from fitbit_assets import query as q
-from fitbit_assets.alerts import ENV_FIELDS, Alert, AlertChannelResource, AlertDeliveryError, Message
+from fitbit_assets import settings
+from fitbit_assets.alerts import Alert, AlertChannelResource, AlertDeliveryError, Message, alert_channel_from_settings
 from fitbit_assets.api.db import DEFAULT_READER_ROLE, ReadOnlyDatabase
 from fitbit_assets.warehouse import WarehouseUnavailableError
 
@@ -45,17 +45,13 @@ ParticipantId = Annotated[str, PathParam(pattern=PARTICIPANT_ID, description="pa
 DateQuery = Annotated[Optional[dt.date], Query(description="local date, inclusive")]
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
-
 def alert_channel_from_environment() -> AlertChannelResource:
-    """The alert channel from the FITBIT_ALERT_* variables (values read now, outside Dagster)."""
-    config = {}
-    for name, (variable, kind) in ENV_FIELDS.items():
-        if os.environ.get(variable):
-            config[name] = kind(os.environ[variable])
-    return AlertChannelResource(**config)
+    """The alert channel from the FITBIT_ALERT_* settings (secrets resolved now: the API runs outside Dagster)."""
+    return alert_channel_from_settings(settings.load(), resolve_secrets=True)
+
+
+def _secret(value: Optional[SecretStr]) -> Optional[str]:
+    return value.get_secret_value() if value is not None else None
 
 
 @dataclass
@@ -69,13 +65,14 @@ class ApiConfig:
 
     @classmethod
     def from_env(cls) -> "ApiConfig":
-        role = os.environ.get("FITBIT_API_ROLE")
+        """The FITBIT_API_* settings, validated (a bad one raises ``SettingsError`` naming it)."""
+        configured = settings.load()
         return cls(
-            dsn=os.environ.get("FITBIT_API_DSN") or None,
-            role=DEFAULT_READER_ROLE if role is None else role,
-            token=os.environ.get("FITBIT_API_TOKEN") or None,
-            max_points=_env_int("FITBIT_API_MAX_POINTS", q.DEFAULT_MAX_POINTS),
-            max_range_days=_env_int("FITBIT_API_MAX_RANGE_DAYS", 1830),
+            dsn=_secret(configured.api_dsn),
+            role=configured.api_reader_role,
+            token=_secret(configured.api_token),
+            max_points=configured.api_max_points,
+            max_range_days=configured.api_max_range_days,
         )
 
     def resolved_dsn(self) -> str:
@@ -83,7 +80,7 @@ class ApiConfig:
             return self.dsn
         from fitbit_assets.warehouse import WarehouseResource
 
-        warehouse = WarehouseResource(dsn=os.environ.get("FITBIT_WAREHOUSE_DSN") or None)
+        warehouse = WarehouseResource(dsn=_secret(settings.load().warehouse_dsn))
         with warehouse.connection():  # the schema (and the reader role) exist before the API reads
             pass
         return warehouse.resolved_dsn()

@@ -54,7 +54,7 @@ class ReadOnlyDatabase:
                 except psycopg2.Error as exc:
                     raise WarehouseUnavailableError(
                         f"the API cannot SET ROLE {self.role} on {redact(self.dsn)}: {exc}".strip()
-                        + " (log in as that role, grant it to the login role, or set FITBIT_API_ROLE='' to rely on "
+                        + " (log in as that role, grant it to the login role, or set FITBIT_API_ROLE=none to rely on "
                         "read-only transactions only)"
                     ) from exc
         self._prepared.add(id(conn))

@@ -35,24 +35,24 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
             rows += len(frame)
             generated += 1
         else:
-            waiting.append(str(key))
+            waiting.append(key)
     if waiting and not (generated or found):
         # Devices sync every few days: a missing export is expected, and the schedule's trailing window retries.
         raise dg.Failure(
-            description=f"no data yet for {', '.join(waiting[:10])}{' ...' if len(waiting) > 10 else ''}: "
-            f"no file in {study_files.landing_dir}/heart_rate/<participant>/<date>.csv",
-            metadata={"days_waiting_for_data": waiting},
+            description=f"no data yet for {', '.join(map(str, waiting[:10]))}{' ...' if len(waiting) > 10 else ''}: "
+            + study_files.where_heart_rate_was_looked_for(waiting),
+            metadata={"days_waiting_for_data": list(map(str, waiting))},
             allow_retries=True,
         )
     if waiting:
-        context.log.warning(f"no data yet for {len(waiting)} day(s): {waiting[:10]}")
+        context.log.warning(f"no data yet for {len(waiting)} day(s): {list(map(str, waiting[:10]))}")
     return dg.MaterializeResult(
         metadata={
             "days_generated": generated,
             "days_already_in_landing": found,
             "days_split_from_exports": split_from_exports[:50],
             "synthetic_rows": rows,
-            "days_waiting_for_data": waiting,
+            "days_waiting_for_data": list(map(str, waiting)),
             "days_before_enrolment": len(not_enrolled),
         }
     )

@@ -1,12 +1,12 @@
 """Stage 4: heart-rate rollups (1 min / 1 h / 1 day) and daily wear-time adherence per participant-day."""
 
 
-import os
 from collections import defaultdict
 
 import dagster as dg
 from pydantic import Field
 
+from fitbit_assets import settings
 from fitbit_assets.adherence import AdherenceParams
 from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
@@ -20,23 +20,19 @@ AGGREGATES_STAGE = "heart_rate_aggregates"
 ADHERENCE_STAGE = "daily_adherence"
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
-
 class AdherenceResource(dg.ConfigurableResource):
     """Study-configurable adherence definitions (README "Adherence definitions")."""
 
     worn_minute_min_samples: int = Field(
-        default_factory=lambda: _env_int("FITBIT_WORN_MINUTE_MIN_SAMPLES", 1),
+        default_factory=lambda: settings.load().worn_minute_min_samples,  # FITBIT_WORN_MINUTE_MIN_SAMPLES
         description="A minute is worn with at least this many heart-rate samples (RAPIDS: 1)",
     )
     valid_day_minutes: int = Field(
-        default_factory=lambda: _env_int("FITBIT_VALID_DAY_MINUTES", 600),
+        default_factory=lambda: settings.load().valid_day_minutes,  # FITBIT_VALID_DAY_MINUTES
         description="A local day is valid with at least this many worn minutes (600 = 10 h; HeartSteps: 480)",
     )
     impute_max_gap_minutes: int = Field(
-        default_factory=lambda: _env_int("FITBIT_IMPUTE_MAX_GAP_MINUTES", 5),
+        default_factory=lambda: settings.load().impute_max_gap_minutes,  # FITBIT_IMPUTE_MAX_GAP_MINUTES
         description="Interior gaps of at most this many minutes are linearly interpolated (flagged imputed)",
     )
 
