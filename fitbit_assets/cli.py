@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
 import sys
 import time
 import warnings
+from collections import Counter
 from dataclasses import replace
 
 import dagster as dg
@@ -109,38 +109,46 @@ def demo(days: int, last: dt.date | None = None) -> int:
     first, last = demo_window(days, last, dt.datetime.now(dt.timezone.utc).date(), configured.study_start)
     roster = prepare_demo_roster(first, last)
     # Imported after the roster is ready: the daily partitions start at its earliest enrolment.
+    from fitbit_assets.adherence_checks import VALID_DAY_CHECK
     from fitbit_assets.definitions import defs
-    from fitbit_assets.partitions import range_tags
+    from fitbit_assets.partitions import STUDY_START, ParticipantDayKey, participant_partitions
     from fitbit_assets.reports import print_warehouse_summary
+    from fitbit_assets.schedules import daily_run_requests
 
     with dg.DagsterInstance.get() as instance:
         new = register(instance)
         print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
+        # The daily schedule's run shape: one ranged run per batch of participants, as if the tick of the day after
+        # --last ran with --days - 1 trailing days.
+        requests = daily_run_requests(
+            roster, instance.get_dynamic_partitions(participant_partitions.name), last + dt.timedelta(days=1),
+            days - 1, STUDY_START,
+        )
         job = defs.resolve_job_def("heart_rate_job")
         failed = 0
-        check_counts = {"passed": 0, "failed": 0}
-        for index, participant in enumerate(roster.participants, start=1):
-            start = max(first, participant.enrolled_on)
-            print(f"[{index}/{len(roster.participants)}] {participant.participant_id}: ", end="", flush=True)
-            if start > last:
-                print(f"skipped: enrolled on {participant.enrolled_on}, after {last}")
-                continue
+        check_counts: Counter[tuple[str, bool]] = Counter()
+        for index, request in enumerate(requests, start=1):
+            start, end = (ParticipantDayKey.parse(request.tags[f"dagster/asset_partition_range_{edge}"]) for edge in ("start", "end"))
+            who = start.participant_id + (f" .. {end.participant_id}" if end.participant_id != start.participant_id else "")
+            print(f"[{index}/{len(requests)}] {who}: {start.local_date} .. {end.local_date} ", end="", flush=True)
             started = time.monotonic()
-            print(f"{start} .. {last} ", end="", flush=True)
             result = job.execute_in_process(
-                instance=instance,
-                tags=range_tags(participant.participant_id, start, last),
-                run_config=QUIET_RUN_CONFIG,
-                raise_on_error=False,
+                instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False
             )
             for evaluation in result.get_asset_check_evaluations():
-                check_counts["passed" if evaluation.passed else "failed"] += 1
+                if evaluation.partition is not None:  # one per participant-day (the rest are the checks' summaries)
+                    check_counts[(evaluation.check_name, evaluation.passed)] += 1
             status = "ok" if result.success else "FAILED"
             failed += not result.success
             print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
         with dg.build_resources(defs.resources) as resources:
             print_warehouse_summary(resources.warehouse, resources.adherence)
-        print(f"\nasset checks: {check_counts['passed']} passed, {check_counts['failed']} failed; runs failed: {failed}")
+        passed = sum(count for (_, ok), count in check_counts.items() if ok)
+        print(
+            f"\nasset checks per participant-day: {passed} passed, {check_counts.total() - passed} failed "
+            f"({VALID_DAY_CHECK}: {check_counts[(VALID_DAY_CHECK, True)]} passed, "
+            f"{check_counts[(VALID_DAY_CHECK, False)]} failed); runs failed: {failed}"
+        )
         print(f"Dagster UI on the same state: make dev (DAGSTER_HOME={instance.root_directory})")
     return 1 if failed else 0
 
@@ -168,10 +176,6 @@ def summary() -> int:
     with dg.build_resources(defs.resources) as resources:
         print_warehouse_summary(resources.warehouse, resources.adherence)
     return 0
-
-
-def _exit_on_signal(signum: int, frame) -> None:
-    raise SystemExit(128 + signum)
 
 
 def local_date(text: str) -> dt.date:
@@ -222,9 +226,6 @@ def run_command(args: argparse.Namespace) -> int:
 
         from fitbit_assets.api import ApiConfig, create_app
 
-        # Python's default SIGTERM action ends the process without its exit hooks, and uvicorn raises SIGTERM again
-        # after its graceful shutdown: ending through SystemExit lets the embedded PostgreSQL's hook stop it.
-        signal.signal(signal.SIGTERM, _exit_on_signal)
         config = ApiConfig.from_env()
         config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
         print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")

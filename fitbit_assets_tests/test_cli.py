@@ -98,7 +98,7 @@ def test_cli_errors_are_one_sentence(roster_path, tmp_path, monkeypatch, capsys)
     assert "'01/10/2026' is not a YYYY-MM-DD date" in capsys.readouterr().err
 
 
-def test_serve_stops_its_embedded_postgresql_on_sigterm(tmp_path):
+def test_serve_ends_on_sigterm_and_db_stop_stops_the_shared_embedded_postgresql(tmp_path):
     state = tmp_path / "state"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FITBIT_")},
@@ -124,10 +124,18 @@ def test_serve_stops_its_embedded_postgresql_on_sigterm(tmp_path):
     finally:
         if serve.poll() is None:
             serve.kill()
+    # The server is shared by the pipeline, the UI and the API, and kept running between them by design: serve's
+    # end does not stop it; `fitbit-assets db stop` (make clean) does.
+    assert serve.returncode is not None and _alive(postmaster_pid)
+    stop = subprocess.run(
+        [str(Path(sys.executable).parent / "fitbit-assets"), "db", "stop"], env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert stop.returncode == 0 and "stopped" in stop.stdout, stop.stdout + stop.stderr
     deadline = time.monotonic() + 30
     while _alive(postmaster_pid) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not _alive(postmaster_pid), "the embedded PostgreSQL outlived `fitbit-assets serve`"
+    assert not _alive(postmaster_pid)
 
 
 def _alive(pid: int) -> bool:

@@ -1,20 +1,49 @@
 """`make demo`'s command end to end in a subprocess, on its own embedded PostgreSQL and Dagster instance: what a
 new user sees first (the README's first screen)."""
 
+import datetime as dt
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+import dagster as dg
+import yaml
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from fitbit_assets.embedded_server import stop_server
 
 REPO = Path(__file__).resolve().parents[1]
 # A fixed window keeps the output deterministic (the default is the week up to yesterday).
 LAST_DAY = "2026-01-10"
 
 
+def local_instance(dagster_home: Path, pgdata: Path) -> None:
+    """The local instance template, its storage pinned to ``pgdata`` (this test process has another state folder)."""
+    config = yaml.safe_load((REPO / "deploy" / "local" / "dagster.yaml").read_text())
+    for storage in ("run_storage", "event_log_storage", "schedule_storage"):
+        config[storage]["config"] = {"pgdata": str(pgdata)}
+    (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
+
+
+def valid_day_statuses(dagster_home: Path) -> dict[str, str]:
+    """What the UI's partition view of daily_adherence_valid_day reads: each partition's current check status."""
+    key = dg.AssetCheckKey(dg.AssetKey("daily_adherence"), "daily_adherence_valid_day")
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        infos = instance.event_log_storage.get_asset_check_partition_info([key])
+    return {info.partition_key: info.latest_execution_status.value for info in infos if info.is_current and info.partition_key}
+
+
 def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(REPO / "deploy" / "local" / "dagster.yaml", dagster_home / "dagster.yaml")
+    local_instance(dagster_home, tmp_path / "state" / "pgdata")
+    try:
+        run_demos(tmp_path, dagster_home)
+    finally:
+        stop_server(tmp_path / "state" / "pgdata")  # the demo leaves its embedded server running, as `make demo` does
+
+
+def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FITBIT_")},
         "FITBIT_STATE_DIR": str(tmp_path / "state"),
@@ -24,7 +53,8 @@ def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     out = completed.stdout
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
     assert "participants: demo-001, demo-002, demo-003 (3 newly registered)" in out
-    assert out.count(f"2026-01-04 .. {LAST_DAY} ok in") == 3
+    # The daily schedule's run shape: the three participants' 7 days are one ranged run.
+    assert f"[1/1] demo-001 .. demo-003: 2026-01-04 .. {LAST_DAY} ok in" in out
     rows_section = out.split("heart_rate rows per participant-day")[1].split("wear-time adherence")[0]
     assert {line.split()[0] for line in rows_section.splitlines()[3:] if line.strip()} == {"demo-001", "demo-002", "demo-003"}
     adherence = {
@@ -38,18 +68,25 @@ def test_demo_prints_rows_adherence_and_metrics(tmp_path):
     for column in ("resting HR", "zone min/day", "SpO2 %", "daily RMSSD ms", "breaths/min", "AZM/day", "steps/day"):
         assert column in metrics_header
     assert "runs failed: 0" in out
+    # Every participant-day's valid-day result is current in the instance, as the UI's check partition view shows it.
+    statuses = valid_day_statuses(dagster_home)
+    days = [dt.date(2026, 1, 4) + dt.timedelta(days=i) for i in range(7)]
+    assert {f"{day}|demo-00{i}" for day in days for i in (1, 2, 3)} <= set(statuses)
+    failed = sorted(key for key, status in statuses.items() if status == AssetCheckExecutionRecordStatus.FAILED.value)
+    assert failed and all(key.endswith("demo-003") for key in failed)
+    assert f"daily_adherence_valid_day: {21 - len(failed)} passed, {len(failed)} failed" in out
 
     # The README's "another window", earlier than the first demo's enrolment, on the same state: the demo roster is
     # enrolled from the window's first day, so every participant loads it (it used to print "ok" and load nothing).
     again = demo(env, "--days", "2", "--last", "2026-01-02")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "now enrolled from 2026-01-01 (3 participant(s) moved earlier)" in again.stdout
-    assert again.stdout.count("2026-01-01 .. 2026-01-02 ok in") == 3
+    assert "[1/1] demo-001 .. demo-003: 2026-01-01 .. 2026-01-02 ok in" in again.stdout
     rows = again.stdout.split("heart_rate rows per participant-day")[1].split("wear-time adherence")[0]
     assert {line.split()[1] for line in rows.splitlines()[3:] if line.strip()} >= {"2026-01-01", "2026-01-02"}
     # A window that has not ended is refused with the reason, and nothing runs.
     future = demo(env, "--days", "1", "--last", "2999-01-01")
-    assert future.returncode == 2 and "has not ended yet" in future.stderr and "[1/3]" not in future.stdout
+    assert future.returncode == 2 and "has not ended yet" in future.stderr and "[1/" not in future.stdout
 
 
 def demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
