@@ -58,7 +58,7 @@ class Sizes:
 
 
 FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True)
-QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=300, multiprocess=False)
+QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=600, multiprocess=False)
 
 
 def bench_participant(index: int) -> Participant:
