@@ -58,7 +58,7 @@ class Sizes:
 
 
 FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True)
-QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=300, multiprocess=False)
+QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=600, multiprocess=False)
 
 
 def bench_participant(index: int) -> Participant:
@@ -105,7 +105,8 @@ class Outcome:
         statuses = Counter(run.status for run in self.runs)
         started = [run for run in self.runs if run.started]
         first_start = min(run.started for run in started) - self.launched if started else None
-        durations = [run.duration for run in self.runs if run.duration is not None]
+        # Runs canceled while queued never ran: their zero duration is not a run time.
+        durations = [run.duration for run in self.runs if run.duration is not None and run.status != "CANCELED"]
         wall = fmt_s(self.wall) if self.gave_up_after is None else f"> {self.gave_up_after:.0f} (gave up)"
         return {
             "runs": f"{len(self.runs)} ({', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))})",

@@ -476,16 +476,20 @@ def daemon_command(workspace_yaml: Path) -> list[str]:
     return [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace_yaml)]
 
 
-def stop_process(process: subprocess.Popen, timeout_s: float = 60) -> None:
-    """Ctrl-C first (the daemon then stops its code server); the process group only if it does not exit."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)
+def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
+    """Ctrl-C first (the daemon then stops its code server), then whatever is left of its session: a code
+    server still serving an unfinished run and that run's worker outlive the daemon otherwise."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
     try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only the daemon and its children
-        process.wait()
+        os.killpg(process.pid, signal.SIGKILL)  # its own session (start_new_session): only what the daemon started
+    except ProcessLookupError:
+        pass  # nothing left
+    process.wait()
 
 
 @contextmanager
@@ -519,6 +523,6 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
                 ui.wait_for_daemon()
                 yield ui
             finally:
-                stop_process(ui.daemon)
+                stop_daemon(ui.daemon)
     # The instance's storage lives in the state folder's embedded server, which outlives its processes by design.
     stop_server(state_dir / "pgdata")
