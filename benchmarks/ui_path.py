@@ -226,7 +226,16 @@ def bench_ticks(server: Server, state: Path, sizes: Sizes, table: Table) -> list
             run_ids = ui.schedule_tick(TICK)
             outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
             add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days",
-                       "schedule tick (daemon scheduler, queued runs, run workers)", outcome, dsn, window, ui)
+                       "first tick on a fresh state: every day new", outcome, dsn, window, ui)
+            if outcome.gave_up_after is None:
+                # The next day's tick, what runs every day: one new day, three trailing days already loaded.
+                next_window = [key for p in cohort for key in participant_days(p.participant_id, yesterday - dt.timedelta(days=2), 4)]
+                log(f"UI: the next day's tick for {cohort_size} participants")
+                launched = time.time()
+                run_ids = ui.schedule_tick(TICK + dt.timedelta(days=1))
+                outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
+                add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days",
+                           "next day's tick: 1 new day, 3 trailing days unchanged", outcome, dsn, next_window, ui)
         if outcome.gave_up_after is not None:
             skipped = [size for size in sizes.cohorts if size > cohort_size]
             if skipped:

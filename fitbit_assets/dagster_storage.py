@@ -35,7 +35,9 @@ def _url(config_value: Mapping[str, Any]) -> str:
     return dagster_storage_url(Path(pgdata) if pgdata else default_pgdata())
 
 
-class EmbeddedRunStorage(PostgresRunStorage):
+class _EmbeddedServerUrl:
+    """Config ``{pgdata}`` instead of a URL: the storage connects to the embedded server's Dagster database."""
+
     @classmethod
     def config_type(cls):
         return CONFIG
@@ -45,17 +47,15 @@ class EmbeddedRunStorage(PostgresRunStorage):
         return cls(postgres_url=_url(config_value), inst_data=inst_data)
 
 
-class EmbeddedScheduleStorage(PostgresScheduleStorage):
-    @classmethod
-    def config_type(cls):
-        return CONFIG
-
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]):
-        return cls(postgres_url=_url(config_value), inst_data=inst_data)
+class EmbeddedRunStorage(_EmbeddedServerUrl, PostgresRunStorage):
+    pass
 
 
-class EmbeddedEventLogStorage(PostgresEventLogStorage):
+class EmbeddedScheduleStorage(_EmbeddedServerUrl, PostgresScheduleStorage):
+    pass
+
+
+class EmbeddedEventLogStorage(_EmbeddedServerUrl, PostgresEventLogStorage):
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True, inst_data: ConfigurableClassData | None = None):
         super().__init__(postgres_url, should_autocreate_tables, inst_data)
         self._engine.dispose()
@@ -63,11 +63,3 @@ class EmbeddedEventLogStorage(PostgresEventLogStorage):
             postgres_url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_recycle=3600,
             pool_pre_ping=True,  # the embedded server may have been restarted since a connection was pooled
         )
-
-    @classmethod
-    def config_type(cls):
-        return CONFIG
-
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]):
-        return cls(postgres_url=_url(config_value), inst_data=inst_data)
