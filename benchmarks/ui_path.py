@@ -55,9 +55,10 @@ class Sizes:
     cohorts: tuple[int, ...]
     timeout_s: float  # per case: give up, terminate the rest and report how far it got
     multiprocess: bool  # the replaced executor (~1 min per run): full mode only
+    run_shapes: tuple[int, ...] = ()  # other FITBIT_PARTICIPANTS_PER_RUN values, measured on the largest cohort
 
 
-FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True)
+FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True, run_shapes=(1, 100))
 QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=600, multiprocess=False)
 
 
@@ -215,34 +216,40 @@ def add_ui_row(table: Table, what: str, path: str, outcome: Outcome, dsn: str, k
 
 def bench_ticks(server: Server, state: Path, sizes: Sizes, table: Table) -> list[str]:
     notes = []
-    yesterday = TICK.date() - dt.timedelta(days=1)
-    for cohort_size in sizes.cohorts:
-        cohort = [bench_participant(i) for i in range(1, cohort_size + 1)]
-        window = [key for p in cohort for key in participant_days(p.participant_id, yesterday - dt.timedelta(days=3), 4)]
-        dsn = server.fresh(f"bench_ui_tick_{cohort_size}")
-        with open_ui_path(state / f"tick_{cohort_size}", dsn, cohort) as ui:
-            log(f"UI: schedule tick at {TICK:%Y-%m-%d %H:%M} for {cohort_size} participants")
-            launched = time.time()
-            run_ids = ui.schedule_tick(TICK)
-            outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
-            add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days",
-                       "first tick on a fresh state: every day new", outcome, dsn, window, ui)
-            if outcome.gave_up_after is None:
-                # The next day's tick, what runs every day: one new day, three trailing days already loaded.
-                next_window = [key for p in cohort for key in participant_days(p.participant_id, yesterday - dt.timedelta(days=2), 4)]
-                log(f"UI: the next day's tick for {cohort_size} participants")
-                launched = time.time()
-                run_ids = ui.schedule_tick(TICK + dt.timedelta(days=1))
-                outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
-                add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days",
-                           "next day's tick: 1 new day, 3 trailing days unchanged", outcome, dsn, next_window, ui)
-        if outcome.gave_up_after is not None:
+    runs = [(size, None) for size in sizes.cohorts] + [(max(sizes.cohorts), shape) for shape in sizes.run_shapes]
+    for cohort_size, participants_per_run in runs:
+        shape = f"{participants_per_run} per run" if participants_per_run else "default 25 per run"
+        outcome = bench_tick_pair(server, state, sizes, table, cohort_size, participants_per_run, shape)
+        if outcome.gave_up_after is not None and participants_per_run is None:
             skipped = [size for size in sizes.cohorts if size > cohort_size]
             if skipped:
                 notes.append(f"Ticks for {', '.join(map(str, skipped))} participants not measured: {cohort_size} "
                              f"participants did not finish within {sizes.timeout_s:.0f} s.")
             break
     return notes
+
+
+def bench_tick_pair(server: Server, state: Path, sizes: Sizes, table: Table, cohort_size: int,
+                    participants_per_run: int | None, shape: str) -> Outcome:
+    """The first tick on a fresh state, then the next day's (what runs every day: one new day, three unchanged)."""
+    yesterday = TICK.date() - dt.timedelta(days=1)
+    cohort = [bench_participant(i) for i in range(1, cohort_size + 1)]
+    name = f"tick_{cohort_size}" + (f"_by_{participants_per_run}" if participants_per_run else "")
+    dsn = server.fresh(f"bench_ui_{name}")
+    environment = {"FITBIT_PARTICIPANTS_PER_RUN": str(participants_per_run)} if participants_per_run else {}
+    with project_environment(environment), open_ui_path(state / name, dsn, cohort) as ui:
+        for label, tick, first in (("first tick on a fresh state: every day new", TICK, yesterday - dt.timedelta(days=3)),
+                                   ("next day's tick: 1 new day, 3 trailing days unchanged", TICK + dt.timedelta(days=1),
+                                    yesterday - dt.timedelta(days=2))):
+            window = [key for p in cohort for key in participant_days(p.participant_id, first, 4)]
+            log(f"UI: {label} at {tick:%Y-%m-%d %H:%M}, {cohort_size} participants, {shape}")
+            launched = time.time()
+            run_ids = ui.schedule_tick(tick)
+            outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
+            add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days, {shape}", label, outcome, dsn, window, ui)
+            if outcome.gave_up_after is not None:
+                break
+    return outcome
 
 
 def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tuple[float, float]) -> Section:

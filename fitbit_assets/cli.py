@@ -122,7 +122,7 @@ def demo(days: int, last: dt.date | None = None) -> int:
         # --last ran with --days - 1 trailing days.
         requests = daily_run_requests(
             roster, instance.get_dynamic_partitions(participant_partitions.name), last + dt.timedelta(days=1),
-            days - 1, STUDY_START,
+            days - 1, STUDY_START, configured.participants_per_run,
         )
         job = defs.resolve_job_def("heart_rate_job")
         failed = 0

@@ -14,17 +14,13 @@ from fitbit_assets.study_files import StudyFilesResource
 DAILY_CRON = "30 12 * * *"
 
 
-# Participants per scheduled run (benchmarks/RESULTS.md "UI path": per-run costs vs using both cores).
-PARTICIPANTS_PER_RUN = 25
-
-
 def daily_run_requests(
     roster: Roster,
     registered: list[str],
     today: dt.date,
     trailing_days: int,
     study_start: dt.date,
-    participants_per_run: int = PARTICIPANTS_PER_RUN,
+    participants_per_run: int,
 ) -> list[dg.RunRequest]:
     """Runs covering [yesterday - trailing_days, yesterday] for every registered participant of the roster, in
     batches of up to ``participants_per_run`` participants adjacent in registration order (a run covers a range
@@ -62,14 +58,15 @@ def daily_run_requests(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every day at 12:30 UTC: yesterday and the 3 days before it (FITBIT_LATE_SYNC_DAYS) for every "
-    f"registered participant, one ranged run per {PARTICIPANTS_PER_RUN} participants. Days whose input did not "
+    "registered participant, one ranged run per 25 participants (FITBIT_PARTICIPANTS_PER_RUN). Days whose input did not "
     "change since they were loaded are skipped inside the run.",
 )
 def daily_heart_rate_schedule(context: dg.ScheduleEvaluationContext, study_files: StudyFilesResource):
     today = context.scheduled_execution_time.astimezone(dt.timezone.utc).date()
     registered = context.instance.get_dynamic_partitions(participant_partitions.name)
-    # FITBIT_LATE_SYNC_DAYS was validated when the code location loaded; the date partitions hold the study start.
+    # The settings were validated when the code location loaded; the date partitions hold the study start.
+    configured = settings.load()
     requests = daily_run_requests(
-        study_files.roster(), registered, today, settings.load().late_sync_days, STUDY_START
+        study_files.roster(), registered, today, configured.late_sync_days, STUDY_START, configured.participants_per_run
     )
     return requests or dg.SkipReason("no registered participant is enrolled for yesterday")

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         3, "days before yesterday the daily schedule loads again, so late device syncs land", "an integer >= 0", "3",
         "pipeline", ge=0,
     )
+    participants_per_run: int = _setting(
+        25, "registered participants per run of the daily schedule (benchmarks/RESULTS.md \"UI path\")",
+        "an integer >= 1", "25", "pipeline", ge=1,
+    )
     # --- Adherence definitions (README "Adherence definitions")
     worn_minute_min_samples: int = _setting(
         1, "a minute is worn with at least this many heart-rate samples", "an integer >= 1", "1", "adherence", ge=1,

@@ -132,10 +132,12 @@ query Runs($filter: RunsFilter!) {
 
 # The run's log view; the executor announces itself in an engine event.
 RUN_LOG_QUERY = """
-query RunLog($runId: ID!) {
+query RunLog($runId: ID!, $cursor: String) {
   runOrError(runId: $runId) {
     __typename
-    ... on Run { eventConnection(limit: 200) { events { __typename ... on EngineEvent { message } } } }
+    ... on Run {
+      eventConnection(afterCursor: $cursor, limit: 2000) { events { __typename ... on EngineEvent { message } } cursor hasMore }
+    }
     ... on Error { message }
   }
 }
@@ -432,13 +434,18 @@ class UiPath:
 
     def run_executor(self, run_id: str) -> str:
         """Which executor ran the steps ("in process" or "multiprocess"), from the run's log."""
-        result = self.graphql(RUN_LOG_QUERY, {"runId": run_id})["runOrError"]
-        if result["__typename"] != "Run":
-            raise UiPathError(f"reading the log of run {run_id}: {result}")
-        for event in result["eventConnection"]["events"]:
-            for announcement, executor in EXECUTORS.items():
-                if event.get("message", "").startswith(announcement):
-                    return executor
+        cursor = None
+        while True:  # a ranged run logs its planned materializations first: thousands of events for a cohort
+            result = self.graphql(RUN_LOG_QUERY, {"runId": run_id, "cursor": cursor})["runOrError"]
+            if result["__typename"] != "Run":
+                raise UiPathError(f"reading the log of run {run_id}: {result}")
+            for event in result["eventConnection"]["events"]:
+                for announcement, executor in EXECUTORS.items():
+                    if event.get("message", "").startswith(announcement):
+                        return executor
+            if not result["eventConnection"]["hasMore"]:
+                break
+            cursor = result["eventConnection"]["cursor"]
         raise UiPathError(f"run {run_id} did not log which executor ran its steps")
 
     def terminate(self, run_ids: Sequence[str]) -> None:
