@@ -1044,6 +1044,18 @@ def render(sections: list[Section], info: dict[str, str], pg_version: str, mode:
     return "\n".join(header) + "\n\n" + "\n\n".join(s.markdown() for s in sections) + "\n"
 
 
+def output_and_state(args: argparse.Namespace, name: str) -> tuple[Path, Path, tempfile.TemporaryDirectory | None]:
+    """Where a benchmark writes its report and keeps its state: ``--out``/``--state-dir``, else RESULTS.md and
+    ``.state/<name>`` (quick mode: ``.state/bench-quick/RESULTS.md`` and a temporary folder, returned to clean up)."""
+    out = args.out or (settings.PROJECT_ROOT / ".state" / "bench-quick" / "RESULTS.md" if args.quick else HERE / "RESULTS.md")
+    if args.state_dir:
+        return out, args.state_dir.resolve(), None
+    if args.quick:
+        temp = tempfile.TemporaryDirectory(prefix=f"fitbit-{name}-")
+        return out, Path(temp.name), temp
+    return out, settings.PROJECT_ROOT / ".state" / name, None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition: checks the code runs (< 1 min)")
@@ -1064,15 +1076,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reps:
         sizes = Sizes(**{**sizes.__dict__, "reps": args.reps})
     mode = "quick" if args.quick else "full"
-    out = args.out or (settings.PROJECT_ROOT / ".state" / "bench-quick" / "RESULTS.md" if args.quick else HERE / "RESULTS.md")
-    temp = None
-    if args.state_dir:
-        state = args.state_dir.resolve()
-    elif args.quick:
-        temp = tempfile.TemporaryDirectory(prefix="fitbit-bench-")
-        state = Path(temp.name)
-    else:
-        state = settings.PROJECT_ROOT / ".state" / "bench"
+    out, state, temp = output_and_state(args, "bench")
     state.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     log(f"mode {mode}, state {state}")

@@ -18,15 +18,13 @@ import datetime as dt
 import os
 import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.run import HERE, Section, Server, Table, fmt_int, fmt_s, log, machine
-from fitbit_assets import settings
+from benchmarks.run import Section, Server, Table, fmt_int, fmt_s, log, machine, output_and_state
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.roster import Participant, write_roster
 from fitbit_assets_tests.conftest import fetch_all
@@ -304,15 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=category)
     sizes = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
-    out = args.out or (settings.PROJECT_ROOT / ".state" / "bench-quick" / "RESULTS.md" if args.quick else HERE / "RESULTS.md")
-    temp = None
-    if args.state_dir:
-        state = args.state_dir.resolve()
-    elif args.quick:
-        temp = tempfile.TemporaryDirectory(prefix="fitbit-bench-ui-")
-        state = Path(temp.name)
-    else:
-        state = settings.PROJECT_ROOT / ".state" / "bench-ui"
+    out, state, temp = output_and_state(args, "bench-ui")
     # Dagster instances and study folders start empty every time; only the PostgreSQL data dir is kept.
     for stale in state.glob("*"):
         if stale.is_dir() and stale.name != "pgdata":
