@@ -24,7 +24,18 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.run import Section, Server, Table, fmt_int, fmt_s, log, machine, output_and_state
+from benchmarks.database import BenchServer
+from benchmarks.report import (
+    Section,
+    Table,
+    add_output_arguments,
+    fmt_int,
+    fmt_s,
+    log,
+    machine,
+    output_and_state,
+    update_section,
+)
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.roster import Participant, write_roster
 from fitbit_assets_tests.conftest import fetch_all
@@ -166,7 +177,7 @@ def in_process(state: Path, dsn: str, requests: list[dict], participant_ids: lis
             return time.perf_counter() - started, len(requests)
 
 
-def bench_launchpad_and_backfill(server: Server, state: Path, sizes: Sizes, table: Table) -> None:
+def bench_launchpad_and_backfill(server: BenchServer, state: Path, sizes: Sizes, table: Table) -> None:
     who = bench_participant(0)
     single = [ParticipantDayKey(LAUNCHPAD_DAY, who.participant_id)]
     multiprocess_day = [ParticipantDayKey(LAUNCHPAD_DAY + dt.timedelta(days=1), who.participant_id)]
@@ -212,7 +223,7 @@ def add_ui_row(table: Table, what: str, path: str, outcome: Outcome, dsn: str, k
               fmt_int(rows_loaded(dsn, keys)), checks_reported(ui, keys))
 
 
-def bench_ticks(server: Server, state: Path, sizes: Sizes, table: Table) -> list[str]:
+def bench_ticks(server: BenchServer, state: Path, sizes: Sizes, table: Table) -> list[str]:
     notes = []
     runs = [(size, None) for size in sizes.cohorts] + [(max(sizes.cohorts), shape) for shape in sizes.run_shapes]
     for cohort_size, participants_per_run in runs:
@@ -227,7 +238,7 @@ def bench_ticks(server: Server, state: Path, sizes: Sizes, table: Table) -> list
     return notes
 
 
-def bench_tick_pair(server: Server, state: Path, sizes: Sizes, table: Table, cohort_size: int,
+def bench_tick_pair(server: BenchServer, state: Path, sizes: Sizes, table: Table, cohort_size: int,
                     participants_per_run: int | None, shape: str) -> Outcome:
     """The first tick on a fresh state, then the next day's (what runs every day: one new day, three unchanged)."""
     yesterday = TICK.date() - dt.timedelta(days=1)
@@ -274,27 +285,9 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
     return Section(SECTION_TITLE, intro, [("", table)], notes)
 
 
-def update_results(out: Path, markdown: str) -> None:
-    """Replace the UI path section of ``out`` (or append it), leaving the other sections as they are."""
-    heading = f"## {SECTION_TITLE}"
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if heading in text:
-        before, rest = text.split(heading, 1)
-        after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
-        text = before + markdown + ("\n\n## " + after if after else "\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + markdown + "\n"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ui_path", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the code runs")
-    parser.add_argument("--out", type=Path, default=None, help="Markdown file whose UI path section is replaced "
-                        "(default benchmarks/RESULTS.md; quick mode: .state/bench-quick/RESULTS.md)")
-    parser.add_argument("--state-dir", type=Path, default=None, help="embedded PostgreSQL + Dagster instances "
-                        "(default .state/bench-ui, quick mode: a temporary folder)")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
     import dagster as dg
 
@@ -310,18 +303,20 @@ def main(argv: list[str] | None = None) -> int:
     state.mkdir(parents=True, exist_ok=True)
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     log(f"mode {mode}, state {state}")
-    server = Server(state / "pgdata")
+    server = BenchServer(state / "pgdata")
     table = Table(["case", "path", "executor", "runs", "wall time (s)", "first run start (s)", "run time (s)", "rows loaded",
                    "checks shown passed/failed"])
-    bench_launchpad_and_backfill(server, state, sizes, table)
-    notes = bench_ticks(server, state, sizes, table)
+    try:
+        bench_launchpad_and_backfill(server, state, sizes, table)
+        notes = bench_ticks(server, state, sizes, table)
+    finally:
+        server.stop()
+        if temp is not None:
+            temp.cleanup()
     markdown = section(table, notes, mode, time.perf_counter() - started, (load_before, os.getloadavg()[0])).markdown()
-    update_results(out, markdown)
+    update_section(out, SECTION_TITLE, markdown)
     print(markdown)
     log(f"done in {time.perf_counter() - started:.0f} s; wrote {out}")
-    if temp is not None:
-        server.server.cleanup()  # stop the server before its data dir goes
-        temp.cleanup()
     return 0
 
 

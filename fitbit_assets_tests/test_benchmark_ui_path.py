@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.ui_path import update_results
+from benchmarks.report import keep_sections, update_section
 
 ROOT = Path(__file__).resolve().parent.parent
 # About 2 minutes on a shared 2-core machine (in-process executor); a generous bound, not a timing assert.
@@ -55,7 +55,15 @@ def test_quick_ui_path_benchmark_updates_only_its_section(tmp_path):
 def test_a_new_ui_path_section_replaces_the_old_one_in_place(tmp_path):
     out = tmp_path / "RESULTS.md"
     out.write_text("# Benchmarks\n\n## 2. Backfill\n\nb\n\n## UI path\n\nold numbers\n\n## Extra: layout\n\nx\n")
-    update_results(out, "## UI path\n\nnew numbers")
+    update_section(out, "UI path", "## UI path\n\nnew numbers")
     assert out.read_text() == "# Benchmarks\n\n## 2. Backfill\n\nb\n\n## UI path\n\nnew numbers\n\n## Extra: layout\n\nx\n"
-    update_results(out, "## UI path\n\nnewer")
+    update_section(out, "UI path", "## UI path\n\nnewer")
     assert out.read_text().count("## UI path") == 1 and "newer" in out.read_text()
+
+
+def test_the_main_benchmark_keeps_the_ui_path_section_it_does_not_measure(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# Benchmarks\n\n## 1. Load\n\nold\n\n## UI path\n\nui numbers\n\n## 5. Scale\n\nold\n")
+    report = keep_sections(out, "# Benchmarks\n\n## 1. Load\n\nnew\n\n## 5. Scale\n\nnew\n", ("UI path",))
+    assert report == "# Benchmarks\n\n## 1. Load\n\nnew\n\n## 5. Scale\n\nnew\n\n## UI path\n\nui numbers\n"
+    assert keep_sections(tmp_path / "missing.md", "# B\n", ("UI path",)) == "# B\n"

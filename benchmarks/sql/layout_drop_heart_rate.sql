@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS heart_rate CASCADE

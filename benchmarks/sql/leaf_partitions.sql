@@ -1,0 +1,1 @@
+SELECT count(*) FROM pg_partition_tree(%(rel)s) WHERE isleaf

@@ -1,0 +1,1 @@
+COPY bench_unlogged (participant_id, ts, bpm) FROM STDIN (FORMAT csv)

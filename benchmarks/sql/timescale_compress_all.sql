@@ -1,0 +1,1 @@
+SELECT compress_chunk(c) FROM show_chunks('heart_rate') c

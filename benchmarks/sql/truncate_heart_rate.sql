@@ -1,0 +1,1 @@
+TRUNCATE heart_rate, participant
