@@ -14,18 +14,10 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # it). Read by the run worker when it stores events, so it is set where every run worker loads the code.
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
 
-from fitbit_assets import settings
-from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
+from fitbit_assets import adherence_checks, assets, checks, metric_checks, settings
 from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
-from fitbit_assets.assets.device_sync import device_sync_events
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.metrics import METRIC_ASSETS
-from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.assets.rollups import AdherenceResource
 from fitbit_assets.jobs import heart_rate_job
-from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.schedules import daily_heart_rate_schedule
 from fitbit_assets.sensors import participant_roster_sensor
 from fitbit_assets.study_files import StudyFilesResource
@@ -36,22 +28,9 @@ from fitbit_assets.warehouse import WarehouseResource
 configured = settings.load()
 
 defs = dg.Definitions(
-    assets=[
-        raw_heart_rate_csv,
-        validated_heart_rate,
-        heart_rate_rows,
-        heart_rate_aggregates,
-        daily_adherence,
-        device_sync_events,
-        *METRIC_ASSETS,
-    ],
-    asset_checks=[
-        validated_heart_rate_schema,
-        heart_rate_rows_match_validated,
-        heart_rate_aggregates_match_raw,
-        daily_adherence_valid_day,
-        *METRIC_CHECKS,
-    ],
+    # Found, not listed: a new asset module in fitbit_assets/assets/ or a new metric family joins by itself.
+    assets=dg.load_assets_from_package_module(assets),
+    asset_checks=dg.load_asset_checks_from_modules([checks, adherence_checks, metric_checks]),
     jobs=[heart_rate_job],
     # Every job, including the implicit asset job of UI materializations and asset backfills, runs its steps in
     # the run worker's own process: a step costs milliseconds of work, a process per step cost seconds (issue 12).
