@@ -9,7 +9,8 @@ the right one (HeartSteps issues #122/#300: sync gaps were misread as non-wear):
   is: ask the participant to wear the device.
 * ``ok``: the day has at least ``valid_day_minutes`` worn minutes (it counts whatever has arrived).
 
-The same rule is the SQL view ``participant_day_status`` (sql/common/090_participant_day_status.sql).
+The rule lives in one place, the SQL view ``participant_day_status`` (sql/common/090_participant_day_status.sql);
+``DayStatus`` names its values.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import psycopg2.extras
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.roster import Participant
 
-VALID_DAY_MINUTES = 600  # same default as adherence.AdherenceParams.valid_day_minutes
 SYNTHETIC_FORMAT = "synthetic"
 SYNTHETIC_DEVICE = "Charge 6 (synthetic)"
 # Chance per day that a multi-day no-sync stretch starts (phone away, app logged out, Bluetooth off).
@@ -36,20 +36,6 @@ class DayStatus(str, Enum):
     OK = "ok"
     NOT_WEARING = "not_wearing"
     NOT_SYNCING = "not_syncing"
-
-
-def classify_day(
-    wear_minutes: int | None,
-    first_sync_after_day_end: dt.datetime | pd.Timestamp | None,
-    valid_day_minutes: int = VALID_DAY_MINUTES,
-) -> DayStatus:
-    """The status of one participant-day (pure). ``first_sync_after_day_end``: any sync at/after the local
-    day's end (UTC), or None when there has been none (yet)."""
-    if wear_minutes is not None and wear_minutes >= valid_day_minutes:
-        return DayStatus.OK
-    if first_sync_after_day_end is not None and not pd.isna(first_sync_after_day_end):
-        return DayStatus.NOT_WEARING
-    return DayStatus.NOT_SYNCING
 
 
 def status_explanation(
@@ -76,11 +62,6 @@ def status_explanation(
 
 def _utc_text(moment: dt.datetime | None) -> str:
     return "never" if moment is None else pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
-
-
-def first_sync_after(sync_times: list[pd.Timestamp] | pd.Series, day: LocalDay) -> pd.Timestamp | None:
-    later = [t for t in pd.to_datetime(pd.Series(sync_times), utc=True) if t >= day.end_utc]
-    return min(later) if later else None
 
 
 def _in_no_sync_stretch(participant: Participant, local_date: dt.date) -> bool:

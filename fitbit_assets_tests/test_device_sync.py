@@ -12,29 +12,54 @@ from fitbit_assets.assets.device_sync import device_sync_events
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.device_sync import DayStatus, classify_day, first_sync_after, generate_sync_events
+from fitbit_assets.device_sync import DayStatus, generate_sync_events
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.roster import Participant
-from fitbit_assets.warehouse import sql_query
+from fitbit_assets.warehouse import sql_query, upsert_participant
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
 
 DAY = dt.date(2025, 6, 10)
 
 
-def test_classify_day():
-    end = pd.Timestamp("2025-06-10T22:00:00Z")
-    assert classify_day(700, None) is DayStatus.OK  # the data is here, whenever it synced
-    assert classify_day(120, end + pd.Timedelta(hours=3)) is DayStatus.NOT_WEARING
-    assert classify_day(0, end) is DayStatus.NOT_WEARING  # a sync exactly at the end of the day counts
-    assert classify_day(120, None) is DayStatus.NOT_SYNCING
-    assert classify_day(None, None) is DayStatus.NOT_SYNCING
-    assert classify_day(500, end, valid_day_minutes=480) is DayStatus.OK
-    day = LocalDay(DAY, "Europe/Berlin")
-    assert first_sync_after([day.end_utc - pd.Timedelta(seconds=1)], day) is None
-    assert first_sync_after([day.end_utc + pd.Timedelta(hours=5), day.end_utc + pd.Timedelta(hours=1)], day) == (
-        day.end_utc + pd.Timedelta(hours=1)
-    )
+def test_participant_day_status_view_tells_not_wearing_from_not_syncing(warehouse, query):
+    """The one status rule (the SQL view), at its edges: a sync exactly at the day's end counts as after it."""
+    who = Participant("status-01", 1, "Europe/Berlin", DAY, "landing")
+    days = [LocalDay(DAY + dt.timedelta(days=i), who.timezone) for i in range(6)]
+    # (wear minutes, valid_day, valid_day_minutes) per day from daily_adherence; None: not computed, no heart rate
+    adherence = [(700, True, 600), (120, False, 600), (0, False, 600), (120, False, 600), None, (500, True, 480)]
+    syncs = [days[1].end_utc + pd.Timedelta(hours=3), days[2].end_utc]
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        upsert_participant(conn, who)
+        for day, row in zip(days, adherence):
+            if row is not None:
+                wear, valid, threshold = row
+                cur.execute(
+                    "INSERT INTO daily_adherence (participant_id, local_date, timezone, day_minutes, wear_minutes, "
+                    "adherence_pct, longest_gap_minutes, gap_count, valid_day, imputed_minutes, samples, "
+                    "worn_minute_min_samples, valid_day_minutes, impute_max_gap_minutes) "
+                    "VALUES (%s, %s, %s, 1440, %s, %s, 0, 0, %s, 0, 0, 1, %s, 5)",
+                    (who.participant_id, day.local_date, who.timezone, wear, wear / 14.4, valid, threshold),
+                )
+        for synced_at in syncs:
+            cur.execute(
+                "INSERT INTO device_sync (participant_id, synced_at, device, source_format, source_file) "
+                "VALUES (%s, %s, 'Charge 6', 'fitabase_sync_csv', 'sync.csv')",
+                (who.participant_id, synced_at.to_pydatetime()),
+            )
+        conn.commit()
+    rows = query(sql_query("participant_day_status"),
+                 {"participant_id": who.participant_id, "first": days[0].local_date, "last": days[-1].local_date})
+    assert [(r[1], r[2]) for r in rows] == [
+        (days[0].local_date, DayStatus.OK.value),  # the data is here, whenever it synced
+        (days[1].local_date, DayStatus.NOT_WEARING.value),  # synced 3 h after the day ended
+        (days[2].local_date, DayStatus.NOT_WEARING.value),  # a sync exactly at the end of the day counts
+        (days[3].local_date, DayStatus.NOT_SYNCING.value),
+        (days[4].local_date, DayStatus.NOT_SYNCING.value),  # nothing computed, no heart rate, no sync since
+        (days[5].local_date, DayStatus.OK.value),  # valid under the study's own threshold (480)
+    ]
+    assert rows[1][5] == syncs[0] and rows[2][5] == syncs[1] and rows[3][5] is None  # first sync after the day
+    assert all(r[7] for r in rows)  # sync data available
 
 
 def test_synthetic_sync_events_are_deterministic_with_no_sync_stretches():
@@ -94,9 +119,6 @@ def test_participant_day_status_view(instance, study_files, warehouse, query, ro
         (d3, "not_syncing", 1),
     ]
     assert rows[2][6] == pd.Timestamp("2025-06-12T09:00:00Z") and rows[2][7] is True  # last_sync_at, sync data
-    # The pure function agrees with the view.
-    for _, local_date, status, wear, _, first_after, _, _ in rows:
-        assert classify_day(wear, first_after).value == status
 
     # Re-running replaces the file's events (a corrected export leaves no stale events).
     (folder / "land-01_syncEvents.csv").write_text(
