@@ -18,7 +18,6 @@ from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
 from fitbit_assets.sources import export_dir
 
-HEART_RATE = "heart_rate"  # the folder of raw and validated heart rate; each metric family has its own
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
 # and loaded under the old rules are processed again instead of being skipped as unchanged.
 RULES_VERSION = "2026-11-30"
