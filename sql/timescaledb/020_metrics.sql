@@ -1,7 +1,6 @@
 -- TimescaleDB: the intraday metric tables (SpO2, HRV: ~100 rows per night; AZM: up to a few hundred minutes a
 -- day; sleep minutes: ~500 a night) are small, so 7-day chunks; compression segmented by participant, after the
--- late-sync window like
--- heart_rate. The daily tables stay plain tables.
+-- late-sync window like heart_rate. The daily tables stay plain tables.
 SELECT create_hypertable('spo2', by_range('ts', INTERVAL '7 days'), if_not_exists => TRUE, migrate_data => TRUE);
 SELECT create_hypertable('hrv', by_range('ts', INTERVAL '7 days'), if_not_exists => TRUE, migrate_data => TRUE);
 SELECT create_hypertable('active_zone_minutes', by_range('ts', INTERVAL '7 days'), if_not_exists => TRUE, migrate_data => TRUE);
