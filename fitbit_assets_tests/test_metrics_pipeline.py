@@ -16,7 +16,7 @@ from fitbit_assets.reports import metrics_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
-from fitbit_assets_tests.test_sleep import fitabase_document
+from fitbit_assets_tests.sleep_documents import fitabase_document
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
 
 DAY = dt.date(2025, 6, 10)
