@@ -12,7 +12,7 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
 from fitbit_assets.metrics import files as metric_files
-from fitbit_assets.reports import metrics_summary_rows
+from fitbit_assets.reports import metrics_summary_rows, sleep_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
@@ -65,6 +65,11 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
 
     [row] = metrics_summary_rows(psycopg2.connect(warehouse.dsn))
     assert row[0] == SYNTHETIC.participant_id and row[1] == 3 and "-" not in row
+    nightly = query("SELECT minutes_asleep FROM sleep_daily ORDER BY local_date")
+    [sleep_row] = sleep_summary_rows(psycopg2.connect(warehouse.dsn))
+    slept = [m for (m,) in nightly if m > 0]
+    assert sleep_row[:4] == (SYNTHETIC.participant_id, 3, len(slept), int(sum(slept) / len(slept) + 0.5))  # SQL round: half away from zero
+    assert sleep_row[5] == " ".join(str(m) for (m,) in nightly)
 
     again = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
     assert again.success
