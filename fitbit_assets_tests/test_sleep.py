@@ -65,6 +65,24 @@ def test_fall_back_night_counts_the_repeated_hour():
         sleep.parse_daily(naive, "p1", day)
 
 
+def test_a_log_across_the_repeated_hour_is_placed_by_its_duration():
+    """01:40 (first pass, EDT) -> 01:10 (second pass, EST) is 30 minutes: the wall clock steps back inside the log."""
+    day = LocalDay(dt.date(2016, 11, 6), "America/New_York")
+    log = {"logId": 7, "dateOfSleep": "2016-11-06", "startTime": "2016-11-06T01:40:00.000", "endTime": "2016-11-06T01:10:00.000",
+           "duration": 30 * 60_000, "minutesAsleep": 20, "minutesAwake": 10, "timeInBed": 30, "isMainSleep": False,
+           "type": "classic", "levels": {"data": [{"dateTime": "2016-11-06T01:40:00.000", "level": "asleep", "seconds": 1200},
+                                                  {"dateTime": "2016-11-06T01:00:00.000", "level": "restless", "seconds": 600}]}}
+    document = {"sleep": [log], "summary": {"totalMinutesAsleep": 20, "totalSleepRecords": 1, "totalTimeInBed": 30}}
+    daily, minutes, daily_report, minutes_report = both(document, day)
+    assert daily_report.passed and minutes_report.passed
+    assert minutes["ts"].iloc[[0, 20, -1]].tolist() == [pd.Timestamp(t) for t in ("2016-11-06T05:40Z", "2016-11-06T06:00Z", "2016-11-06T06:09Z")]
+    assert minutes["level"].iloc[20] == "restless"
+    # A duration that fits neither reading of the wall clock is refused with both.
+    log["duration"] = 45 * 60_000
+    with pytest.raises(MetricFileError, match=r"duration 2700000 ms is not endTime - startTime \(1800000 ms\)"):
+        sleep.parse_minutes(document, "p1", day)
+
+
 def broken(mutate):
     document = fitabase_document()
     mutate(document)

@@ -33,7 +33,6 @@ from fitbit_assets.metrics.common import (
     entries,
     field,
     local_dates,
-    local_to_utc,
     parse_local_times,
     sleep_window,
 )
@@ -138,16 +137,38 @@ def _integer(obj: dict, name: str, where: str, low: int = 0) -> int:
     return int(value)
 
 
-def _utc(stamps: list[str], where: str, timezone: str) -> pd.Series:
-    """Local ISO stamps (chronological) -> UTC; any unparseable or non-existent (spring-forward) time is an error."""
-    local = parse_local_times(stamps, stamps)
-    bad = [s for s, t in zip(stamps, local) if pd.isna(t)]
-    if bad:
-        raise MetricFileError(f"{where}: unparseable local time {bad[0]!r}")
-    utc = local_to_utc(local, timezone)
-    if utc.isna().any():
-        raise MetricFileError(f"{where}: {stamps[int(np.flatnonzero(utc.isna())[0])]!r} does not exist in {timezone}")
-    return utc
+def _local(stamp: str, where: str) -> pd.Timestamp:
+    local = parse_local_times([stamp], [stamp])[0]
+    if pd.isna(local):
+        raise MetricFileError(f"{where}: unparseable local time {stamp!r}")
+    return local
+
+
+def _candidates(local: pd.Timestamp, stamp: str, where: str, timezone: str) -> list[pd.Timestamp]:
+    """The UTC instants a local wall-clock time can be: one, two in a repeated fall-back hour (first pass first),
+    none in a spring-forward gap (an error)."""
+    both_passes = pd.Series([local, local]).dt.tz_localize(timezone, ambiguous=np.array([True, False]), nonexistent="NaT")
+    if both_passes.isna().any():
+        raise MetricFileError(f"{where}: {stamp!r} does not exist in {timezone}")
+    return list(dict.fromkeys(both_passes.dt.tz_convert("UTC").astype(UTC_NS)))
+
+
+def _log_times(log: dict, where: str, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp, int]:
+    """startTime, endTime (UTC) and duration (ms). Around a fall-back hour a wall-clock time can be two instants: the
+    pair whose distance is ``duration`` is the one meant; none of them is a clear error."""
+    stamps = {name: field(log, name, where, str) for name in ("startTime", "endTime")}
+    local = {name: _local(stamp, where) for name, stamp in stamps.items()}
+    duration = _integer(log, "duration", where)
+    starts, ends = (_candidates(local[name], stamps[name], where, timezone) for name in ("startTime", "endTime"))
+    pairs = [(start, end) for start in starts for end in ends if start < end]
+    if not pairs:
+        raise MetricFileError(f"{where}: startTime {stamps['startTime']} is not before endTime {stamps['endTime']}")
+    matching = [(start, end) for start, end in pairs if (end - start) / pd.Timedelta(milliseconds=1) == duration]
+    if duration % 60_000 or not matching:
+        elapsed = " or ".join(str(int((end - start) / pd.Timedelta(milliseconds=1))) for start, end in pairs)
+        raise MetricFileError(f"{where}: duration {duration} ms is not endTime - startTime ({elapsed} ms) in whole minutes")
+    start, end = matching[0]
+    return start, end, duration
 
 
 @dataclass(frozen=True)
@@ -191,17 +212,14 @@ def _levels(log: dict, where: str, kind: str, start: pd.Timestamp, duration_min:
         raise MetricFileError(f"{where}: levels.data add up to {sum(counts)} min, the log's duration is {duration_min} min")
     if not data:
         return pd.DataFrame({"ts": pd.Series(dtype=UTC_NS), "level": pd.Series(dtype=str)})
-    run_start = _utc(stamps, f"{where}.levels.data", timezone)
-    expected = pd.Series(start + pd.to_timedelta(np.r_[0, np.cumsum(counts)[:-1]], unit="min"))
-    off = np.flatnonzero((run_start.reset_index(drop=True) != expected).to_numpy())
-    if off.size:
-        r = int(off[0])
-        raise MetricFileError(f"{where}.levels.data[{r}] starts at {stamps[r]}, expected the previous run's end "
-                              f"({expected[r].tz_convert(timezone).strftime('%Y-%m-%dT%H:%M:%S')})")
-    offsets = np.concatenate([np.arange(n) for n in counts])
-    starts = pd.DatetimeIndex(np.repeat(run_start.dt.tz_localize(None).to_numpy(), counts))
-    ts = (starts + pd.to_timedelta(offsets, unit="min")).tz_localize("UTC")
-    return pd.DataFrame({"ts": pd.Series(ts).astype(UTC_NS), "level": np.repeat(names, counts)})
+    # Runs follow each other from startTime: each run's wall-clock start must be where the previous one ended.
+    ts = pd.Series(start + pd.to_timedelta(np.arange(duration_min), unit="min")).astype(UTC_NS)
+    expected = ts.iloc[np.r_[0, np.cumsum(counts)[:-1]]].dt.tz_convert(timezone).dt.tz_localize(None).reset_index(drop=True)
+    for r, stamp in enumerate(stamps):
+        if _local(stamp, f"{where}.levels.data[{r}]") != expected[r]:
+            raise MetricFileError(f"{where}.levels.data[{r}] starts at {stamp}, expected the previous run's end "
+                                  f"({expected[r].strftime('%Y-%m-%dT%H:%M:%S')})")
+    return pd.DataFrame({"ts": ts, "level": np.repeat(names, counts)})
 
 
 def _log(log: dict, where: str, day: LocalDay) -> SleepLog:
@@ -211,13 +229,7 @@ def _log(log: dict, where: str, day: LocalDay) -> SleepLog:
     kind = field(log, "type", where, str)
     if kind not in LEVELS:
         raise MetricFileError(f'{where}: type {kind!r} is neither "classic" nor "stages"')
-    start, end = _utc([field(log, "startTime", where, str), field(log, "endTime", where, str)], where, day.timezone)
-    duration = _integer(log, "duration", where)
-    if not start < end:
-        raise MetricFileError(f"{where}: startTime {log['startTime']} is not before endTime {log['endTime']}")
-    if duration % 60_000 or duration != (end - start) / pd.Timedelta(milliseconds=1):
-        raise MetricFileError(f"{where}: duration {duration} ms is not endTime - startTime "
-                              f"({int((end - start) / pd.Timedelta(milliseconds=1))} ms) in whole minutes")
+    start, end, duration = _log_times(log, where, day.timezone)
     numbers = {name: _integer(log, name, where) for name in ("minutesAsleep", "minutesAwake", "timeInBed")}
     if numbers["timeInBed"] != duration // 60_000:
         raise MetricFileError(f"{where}: timeInBed {numbers['timeInBed']} min is not the duration ({duration // 60_000} min)")
