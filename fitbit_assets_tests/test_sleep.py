@@ -114,6 +114,7 @@ def _set(path, value):
         (_set(("sleep", 1, "timeInBed"), 44), '"sleep"[1]: timeInBed 44 min is not the duration (45 min)'),
         (_set(("sleep", 1, "minutesAwake"), 6), "minutesAsleep 40 + minutesAwake 6 exceed timeInBed 45"),
         (_set(("sleep", 1, "minutesAsleep"), "40"), '"sleep"[1]."minutesAsleep" must be int or float, got str'),
+        (_set(("sleep", 1, "minutesAwake"), float("nan")), '"sleep"[1]."minutesAwake" must be a whole number >= 0, got nan'),
         (_set(("sleep", 1, "isMainSleep"), True), "2 sleep logs have isMainSleep true, at most one may"),
         (_set(("sleep", 1, "logId"), 11380564589), "logId repeated: [11380564589]"),
         (_set(("sleep", 1, "type"), "naps"), "type 'naps' is neither"),

@@ -132,7 +132,7 @@ def generate(participant: Participant, local_date: dt.date) -> dict:
 
 def _integer(obj: dict, name: str, where: str, low: int = 0) -> int:
     value = field(obj, name, where, (int, float))
-    if isinstance(value, bool) or value != int(value) or value < low:
+    if isinstance(value, bool) or not np.isfinite(value) or value != int(value) or value < low:  # json reads NaN
         raise MetricFileError(f'{where}."{name}" must be a whole number >= {low}, got {value!r}')
     return int(value)
 
