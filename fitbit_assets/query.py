@@ -339,6 +339,22 @@ def participant_adherence(conn, participant_id: str, start: dt.date, end: dt.dat
         return _rows_as_dicts(cur)
 
 
+def last_sleep_night(conn, participant_id: str) -> Optional[dt.date]:
+    with conn.cursor() as cur:
+        cur.execute(sql_query("api_sleep_last_night"), {"participant_id": participant_id})
+        return cur.fetchone()[0]
+
+
+def participant_sleep(conn, participant_id: str, start: dt.date, end: dt.date) -> list[dict]:
+    """sleep_daily rows (nightly totals, main sleep) of one participant for dateOfSleep start..end (inclusive)."""
+    if end < start:
+        raise QueryError("end must not be before start")
+    require_participant(conn, participant_id)
+    with conn.cursor() as cur:
+        cur.execute(sql_query("api_sleep_participant"), {"participant_id": participant_id, "start": start, "end": end})
+        return _rows_as_dicts(cur)
+
+
 def cohort_adherence(conn, start: dt.date, end: dt.date) -> list[dict]:
     """daily_adherence rows of every participant for local dates start..end (inclusive)."""
     if end < start:

@@ -1,4 +1,5 @@
-"""The tables ``fitbit-assets demo`` / ``summary`` print: rows per participant-day, adherence, metric families.
+"""The tables ``fitbit-assets demo`` / ``summary`` print: rows per participant-day, adherence, metric families,
+nightly sleep.
 
 Each ``*_rows`` function runs one named query from ``sql/queries/`` on an open connection (tests call them);
 the ``print_*`` functions format them.
@@ -18,6 +19,8 @@ METRICS_HEADERS = [
     "breaths/min", "AZM/day", "steps/day",
 ]
 
+SLEEP_HEADERS = ["participant", "nights", "with sleep", "mean min asleep", "mean min in bed", "last nights (min asleep)"]
+
 
 def print_table(headers: list[str], rows: list[tuple]) -> None:
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)] if rows else list(map(len, headers))
@@ -35,6 +38,10 @@ def _rows(conn, query_name: str) -> list[tuple]:
 
 def metrics_summary_rows(conn) -> list[tuple]:
     return [tuple("-" if value is None else value for value in row) for row in _rows(conn, "metrics_summary")]
+
+
+def sleep_summary_rows(conn) -> list[tuple]:
+    return [tuple("-" if value is None else value for value in row) for row in _rows(conn, "sleep_nightly_summary")]
 
 
 def print_rows_per_day(warehouse: WarehouseResource) -> None:
@@ -65,8 +72,17 @@ def print_metrics_summary(warehouse: WarehouseResource) -> None:
     print_table(METRICS_HEADERS, rows)
 
 
+def print_sleep_summary(warehouse: WarehouseResource) -> None:
+    with warehouse.connection() as conn:
+        rows = sleep_summary_rows(conn)
+    print("\nnightly sleep per participant (minutes asleep per dateOfSleep, the date a sleep ends on; means over "
+          "nights with sleep; 0 = no sleep recorded):")
+    print_table(SLEEP_HEADERS, rows)
+
+
 def print_warehouse_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
-    """All three tables, from the code location's (resolved) resources."""
+    """All four tables, from the code location's (resolved) resources."""
     print_rows_per_day(warehouse)
     print_adherence_summary(warehouse, adherence)
     print_metrics_summary(warehouse)
+    print_sleep_summary(warehouse)

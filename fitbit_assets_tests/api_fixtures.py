@@ -19,6 +19,7 @@ from fitbit_assets_tests.conftest import create_database, study_files_in
 HEART_RATE_ASSETS = (
     "raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows", "heart_rate_aggregates", "daily_adherence",
     "device_sync_events",
+    "raw_sleep_json", "validated_sleep", "sleep_rows",  # the dashboard's nightly sleep
 )
 FIRST_DAY = dt.date(2025, 6, 9)
 LAST_DAY = dt.date(2025, 6, 11)
@@ -62,6 +63,7 @@ def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
     study_files = study_files_in(folder)
     write_roster(Path(study_files.roster_path), COHORT + [LANDING, NOT_LOADED])
     drop_landing_day(study_files)
+    drop_landing_night(study_files)
     warehouse = WarehouseResource(dsn=dsn)
     resources = {**defs.resources, "warehouse": warehouse, "study_files": study_files}
     assets = list(defs.assets or [])
@@ -97,3 +99,16 @@ def drop_landing_day(study_files: StudyFilesResource) -> None:
     path = study_files.raw_heart_rate_path(ParticipantDayKey(LAST_DAY, LANDING.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def drop_landing_night(study_files: StudyFilesResource) -> None:
+    """The landing participant's night ending on LAST_DAY: a Fitabase-style classic document, 470 minutes asleep."""
+    import json
+
+    from fitbit_assets.metrics import FAMILIES_BY_NAME
+    from fitbit_assets.metrics.files import write_raw
+    from fitbit_assets.partitions import ParticipantDayKey
+    from fitbit_assets_tests.sleep_documents import fitabase_document
+
+    key = ParticipantDayKey(LAST_DAY, LANDING.participant_id)
+    write_raw(study_files, FAMILIES_BY_NAME["sleep"], key, json.loads(json.dumps(fitabase_document(LAST_DAY))))

@@ -220,6 +220,23 @@ def test_adherence_by_participant_and_by_range(client, cohort):
 
 
 @pytest.mark.integration
+def test_nightly_sleep_by_participant(client, cohort):
+    landing = client.get("/api/participants/api-landing/sleep").json()
+    # The hand-built Fitabase-style night: main sleep 22:40 -> 06:10 London (BST) plus a 45-minute nap.
+    assert landing["nights"] == [{
+        "local_date": "2025-06-11", "minutes_asleep": 470, "time_in_bed": 495, "sleep_records": 2, "minutes_awake": 25,
+        "main_sleep_start": "2025-06-10T21:40:00Z", "main_sleep_end": "2025-06-11T05:10:00Z", "main_efficiency": 96,
+    }]
+    low = client.get("/api/participants/api-lowwear/sleep").json()
+    assert [n["local_date"] for n in low["nights"]] == ["2025-06-09", "2025-06-10", "2025-06-11"]
+    stored = fetch_all(cohort.dsn, "SELECT minutes_asleep FROM sleep_daily WHERE participant_id = 'api-lowwear' ORDER BY local_date")
+    assert [n["minutes_asleep"] for n in low["nights"]] == [m for (m,) in stored]
+    one = client.get("/api/participants/api-typical/sleep", params={"start": "2025-06-10", "end": "2025-06-10"}).json()
+    assert [n["local_date"] for n in one["nights"]] == ["2025-06-10"] and one["nights"][0]["minutes_asleep"] > 300
+    assert client.get("/api/participants/api-new/sleep").json()["nights"] == []
+
+
+@pytest.mark.integration
 def test_cohort_overview_sorted_by_risk(client):
     body = client.get("/api/cohort", params={"as_of": "2025-06-12T12:00:00Z"}).json()
     rows = body["participants"]
@@ -241,6 +258,8 @@ def test_cohort_overview_sorted_by_risk(client):
         ("/api/participants/nobody", 404),
         ("/api/participants/nobody/series", 404),
         ("/api/participants/nobody/adherence", 404),
+        ("/api/participants/nobody/sleep", 404),
+        ("/api/participants/api-typical/sleep?start=2025-06-10&end=2025-06-01", 422),
         ("/api/participants/bad%20id/series", 422),
         ("/api/participants/api-typical/series?start=2025-06-10T00:00:00Z&end=2025-06-09T00:00:00Z", 422),
         ("/api/participants/api-typical/series?start=2015-01-01T00:00:00Z&end=2025-06-09T00:00:00Z", 422),

@@ -87,6 +87,11 @@ def test_dashboard_cohort_participant_chart_and_heatmap(chromium_path, server_ur
         assert cells == 1
         colored = browser.evaluate("document.querySelector('[data-testid=heatmap-cell]').style.background")
         assert colored.startswith("rgb"), colored
+        # Nightly sleep: the hand-built night, 470 minutes asleep of 495 in bed.
+        nights = browser.wait_for("[...document.querySelectorAll('[data-testid=sleep-night]')].map(n => ({...n.dataset}))")
+        assert nights == [{"testid": "sleep-night", "date": "2025-06-11", "minutesAsleep": "470"}]
+        assert "470" in browser.evaluate("document.querySelector('[data-testid=sleep-night]').textContent")
+        assert browser.evaluate("document.querySelector('[data-testid=sleep-night] .asleep').getBoundingClientRect().height") > 20
 
         # One day: minute resolution, every imputed minute marked.
         browser.click("button[data-days='1']")
@@ -98,6 +103,8 @@ def test_dashboard_cohort_participant_chart_and_heatmap(chromium_path, server_ur
         browser.wait_for("document.querySelector('[data-testid=hr-chart]')?.dataset.rendered === 'true'")
         assert browser.wait_for("document.querySelectorAll('[data-testid=heatmap-cell]').length") == 3
         assert browser.evaluate("document.querySelectorAll('[data-testid=heatmap-cell].invalid').length") >= 1
+        assert browser.wait_for("document.querySelectorAll('[data-testid=sleep-night]').length") == 3
+        assert "nights with sleep" in browser.evaluate("document.querySelector('[data-testid=sleep-meta]').textContent")
         assert browser.wait_for(CANVAS_INK) > 1000
 
         # Contact participant: no channel is configured here, so the dialog reports why.

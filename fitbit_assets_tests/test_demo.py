@@ -67,6 +67,12 @@ def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     metrics_header = out.split("metric families per participant")[1].splitlines()[1]
     for column in ("resting HR", "zone min/day", "SpO2 %", "daily RMSSD ms", "breaths/min", "AZM/day", "steps/day"):
         assert column in metrics_header
+    sleep_section = out.split("nightly sleep per participant")[1].splitlines()
+    assert "mean min asleep" in sleep_section[1]
+    nightly = {line.split()[0]: line.split() for line in sleep_section[3:] if line.startswith("demo-")}
+    assert set(nightly) == {"demo-001", "demo-002", "demo-003"}
+    for participant, row in nightly.items():  # 7 nights each, the last 7 listed one by one
+        assert row[1] == "7" and len(row[5:]) == 7 and int(row[3]) > 240, (participant, row)
     assert "runs failed: 0" in out
     # Every participant-day's valid-day result is current in the instance, as the UI's check partition view shows it.
     statuses = valid_day_statuses(dagster_home)

@@ -224,6 +224,15 @@ MALFORMED = {
         ('{"summary": {"steps": 10, "distances": []}}', 'exactly one {"activity": "total"} entry'),
         ("null", "expected a JSON object"),
     ],
+    "sleep": [
+        ('{"sleep": [], "summary": {"totalMinutesAsleep": 4', "not valid JSON"),  # truncated
+        ('{"sleep": {}, "summary": {}}', '"sleep" must be a list'),
+        ('{"sleep": [{"logId": 1}], "summary": {}}', '"sleep"[0] lacks "dateOfSleep"'),
+    ],
+    "sleep_minutes": [
+        ('{"summary": {}}', 'list under "sleep"'),
+        ('{"sleep": [], "totals": {}}', 'document lacks "summary"'),
+    ],
 }
 
 

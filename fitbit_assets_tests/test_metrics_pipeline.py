@@ -12,10 +12,11 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
 from fitbit_assets.metrics import files as metric_files
-from fitbit_assets.reports import metrics_summary_rows
+from fitbit_assets.reports import metrics_summary_rows, sleep_summary_rows
 from fitbit_assets.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
+from fitbit_assets_tests.sleep_documents import fitabase_document
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
 
 DAY = dt.date(2025, 6, 10)
@@ -36,7 +37,8 @@ def table_count(query, table, participant_id):
 def test_metric_families_are_in_the_daily_job():
     job_assets = defs.resolve_job_def("heart_rate_job").asset_layer.executable_asset_keys
     assert {a.key for a in METRIC_ASSETS} <= set(job_assets)
-    assert len(METRIC_ASSETS) == 3 * len(FAMILIES) == 18
+    # sleep_minutes reads sleep's landing files: one landing asset less than three per family.
+    assert len(METRIC_ASSETS) == 3 * len(FAMILIES) - 1 == 23
 
 
 def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance, study_files, warehouse, query):
@@ -52,8 +54,10 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
         counts[family.table] = table_count(query, family.table, SYNTHETIC.participant_id)
         assert counts[family.table] == expected, family.name
     # Daily tables: one row per day; intraday tables: realistic volumes (SpO2/HRV ~12/h of sleep).
-    for table in ("heart_rate_daily_summary", "activity_daily_summary"):
+    for table in ("heart_rate_daily_summary", "activity_daily_summary", "sleep_daily"):
         assert counts[table] == 3
+    [(asleep, in_bed)] = query("SELECT sum(minutes_asleep), sum(time_in_bed) FROM sleep_daily")
+    assert 0 < asleep <= in_bed == counts["sleep_minutes"]  # synthetic nights have every minute's state
     assert 150 <= counts["spo2"] <= 400 and 150 <= counts["hrv"] <= 400 and counts["active_zone_minutes"] > 0
     assert counts["breathing_rate_daily"] >= 2
     [(spo2_dates,)] = query("SELECT array_agg(DISTINCT local_date ORDER BY local_date) FROM spo2")
@@ -61,6 +65,11 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
 
     [row] = metrics_summary_rows(psycopg2.connect(warehouse.dsn))
     assert row[0] == SYNTHETIC.participant_id and row[1] == 3 and "-" not in row
+    nightly = query("SELECT minutes_asleep FROM sleep_daily ORDER BY local_date")
+    [sleep_row] = sleep_summary_rows(psycopg2.connect(warehouse.dsn))
+    slept = [m for (m,) in nightly if m > 0]
+    assert sleep_row[:4] == (SYNTHETIC.participant_id, 3, len(slept), int(sum(slept) / len(slept) + 0.5))  # SQL round: half away from zero
+    assert sleep_row[5] == " ".join(str(m) for (m,) in nightly)
 
     again = materialize(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, first, last))
     assert again.success
@@ -119,12 +128,13 @@ def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_time
                 "SELECT h.hypertable_name, h.compression_enabled, d.time_interval"
                 " FROM timescaledb_information.hypertables h JOIN timescaledb_information.dimensions d USING"
                 " (hypertable_schema, hypertable_name)"
-                " WHERE h.hypertable_name IN ('spo2', 'hrv', 'active_zone_minutes', 'activity_daily_summary')"
-                " ORDER BY 1"
+                " WHERE h.hypertable_name IN ('spo2', 'hrv', 'active_zone_minutes', 'sleep_minutes', 'activity_daily_summary',"
+                " 'sleep_daily') ORDER BY 1"
             )
             assert cur.fetchall() == [
                 ("active_zone_minutes", True, dt.timedelta(days=7)),
                 ("hrv", True, dt.timedelta(days=7)),
+                ("sleep_minutes", True, dt.timedelta(days=7)),
                 ("spo2", True, dt.timedelta(days=7)),
             ]
         # The one loader on a hypertable (the test server has no COPY FROM STDIN: INSERT method).
@@ -136,3 +146,39 @@ def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_time
         assert count_rows(conn, "spo2", SYNTHETIC.participant_id, day) == len(frame) > 50
     finally:
         conn.close()
+
+
+def test_sleep_documents_load_both_tables_replace_a_resent_night_and_quarantine_a_bad_one(instance, study_files, warehouse, query):
+    """A Fitabase-style classic night (known totals) loads sleep_daily and sleep_minutes; a re-sent document with a
+    changed value replaces that night in both; a self-contradicting document fails both checks for its day only."""
+    sleep_graph = [*FAMILY_ASSETS["sleep"], *FAMILY_ASSETS["sleep_minutes"][1:],
+                   *(c for c in METRIC_CHECKS if c.node_def.name.startswith(("validated_sleep", "sleep")))]
+    first, second = DAY, DAY + dt.timedelta(days=1)
+    tags = range_tags(LANDING.participant_id, first, second)
+    drop(study_files, "sleep", LANDING, first, json.dumps(fitabase_document(first)))
+    drop(study_files, "sleep", LANDING, second, json.dumps(fitabase_document(second)))
+    assert materialize_graph(sleep_graph, instance, study_files, warehouse, tags=tags).success
+    nightly = "SELECT local_date, minutes_asleep, time_in_bed, sleep_records, main_sleep_start FROM sleep_daily ORDER BY 1"
+    # Berlin is UTC+2 in June: the main sleep starting 22:40 local starts 20:40 UTC.
+    assert query(nightly)[0][:4] == (first, 470, 495, 2)
+    assert query(nightly)[0][4] == dt.datetime(2025, 6, 9, 20, 40, tzinfo=dt.timezone.utc)
+    assert query("SELECT local_date, level, count(*) FROM sleep_minutes GROUP BY 1, 2 ORDER BY 1, 2") == [
+        (date, level, n) for date in (first, second) for level, n in (("asleep", 470), ("awake", 13), ("restless", 12))
+    ]
+
+    resent = fitabase_document(first)
+    resent["sleep"].pop()  # the nap is gone from the re-sent export
+    resent["summary"] = {"totalMinutesAsleep": 430, "totalSleepRecords": 1, "totalTimeInBed": 450}
+    drop(study_files, "sleep", LANDING, first, json.dumps(resent))
+    bad = fitabase_document(second)
+    bad["summary"]["totalMinutesAsleep"] = 471
+    bad_path = drop(study_files, "sleep", LANDING, second, json.dumps(bad))
+    result = materialize_graph(sleep_graph, instance, study_files, warehouse, tags=tags)
+    assert result.success
+    failed = {e.check_name: e for e in day_evaluations(result) if not e.passed}
+    assert set(failed) == {"validated_sleep_schema", "validated_sleep_minutes_schema"}
+    for check in failed.values():
+        assert check.partition == ParticipantDayKey(second, LANDING.participant_id).key
+        assert str(bad_path) in check.description and "totalMinutesAsleep 471 != 470" in check.description
+    assert [row[:4] for row in query(nightly)] == [(first, 430, 450, 1), (second, 470, 495, 2)]  # bad night kept
+    assert query("SELECT local_date, count(*) FROM sleep_minutes GROUP BY 1 ORDER BY 1") == [(first, 450), (second, 495)]

@@ -142,6 +142,26 @@ class AdherenceResponse(BaseModel):
     days: list[AdherenceDay]
 
 
+class SleepNight(BaseModel):
+    """One night (``local_date`` = dateOfSleep, the date the sleep ends on): summary totals over the sleep logs."""
+
+    local_date: dt.date
+    minutes_asleep: int = Field(description="Nightly sleep minutes (totalMinutesAsleep); 0: no sleep recorded")
+    time_in_bed: int
+    sleep_records: int
+    minutes_awake: Optional[int] = Field(default=None, description="Null when only daily totals were exported")
+    main_sleep_start: Optional[dt.datetime] = None
+    main_sleep_end: Optional[dt.datetime] = None
+    main_efficiency: Optional[int] = None
+
+
+class SleepResponse(BaseModel):
+    participant_id: str
+    start: dt.date
+    end: dt.date
+    nights: list[SleepNight]
+
+
 class CohortRow(BaseModel):
     participant_id: str
     timezone: str
@@ -333,6 +353,18 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
             start, end = date_range(start, end, last)
             days = q.participant_adherence(conn, participant_id, start, end)
         return AdherenceResponse(start=start, end=end, days=[AdherenceDay(**d) for d in days])
+
+    @app.get(
+        "/api/participants/{participant_id}/sleep", tags=["sleep"], dependencies=secured,
+        responses={**ERRORS, **NOT_FOUND, 422: {"model": ValidationProblem, "description": "bad range"}},
+    )
+    def get_participant_sleep(participant_id: ParticipantId, start: DateQuery = None, end: DateQuery = None) -> SleepResponse:
+        """Nightly sleep of one participant (default: the 90 nights ending at the last loaded night)."""
+        with database().connection() as conn:
+            q.require_participant(conn, participant_id)
+            start, end = date_range(start, end, q.last_sleep_night(conn, participant_id))
+            nights = q.participant_sleep(conn, participant_id, start, end)
+        return SleepResponse(participant_id=participant_id, start=start, end=end, nights=[SleepNight(**n) for n in nights])
 
     @app.get(
         "/api/adherence", tags=["adherence"], dependencies=secured,

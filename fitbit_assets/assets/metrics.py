@@ -113,13 +113,21 @@ def rows_asset(family: MetricFamily, validated: dg.AssetsDefinition) -> dg.Asset
     return _rows
 
 
-def build_family_assets(family: MetricFamily) -> tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.AssetsDefinition]:
-    landing = landing_asset(family)
+def build_family_assets(
+    family: MetricFamily, landing: dg.AssetsDefinition | None = None
+) -> tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.AssetsDefinition]:
+    """The family's three assets; ``landing`` is the landing asset of the family whose files it reads, if any."""
+    landing = landing or landing_asset(family)
     validated = validated_asset(family, landing)
     return landing, validated, rows_asset(family, validated)
 
 
-FAMILY_ASSETS: dict[str, tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.AssetsDefinition]] = {
-    family.name: build_family_assets(family) for family in FAMILIES
-}
-METRIC_ASSETS: list[dg.AssetsDefinition] = [asset for assets in FAMILY_ASSETS.values() for asset in assets]
+FAMILY_ASSETS: dict[str, tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.AssetsDefinition]] = {}
+for _family in FAMILIES:
+    FAMILY_ASSETS[_family.name] = build_family_assets(
+        _family, FAMILY_ASSETS[_family.landing][0] if _family.landing else None
+    )
+# A shared landing asset appears once.
+METRIC_ASSETS: list[dg.AssetsDefinition] = list(
+    {asset.key: asset for assets in FAMILY_ASSETS.values() for asset in assets}.values()
+)

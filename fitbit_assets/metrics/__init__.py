@@ -7,6 +7,7 @@ from fitbit_assets.metrics import (
     breathing_rate,
     heart_rate_summary,
     hrv,
+    sleep,
     spo2,
 )
 from fitbit_assets.metrics.common import MetricFamily, MetricFileError, read_metric_file, validate_frame
@@ -18,6 +19,8 @@ FAMILIES: tuple[MetricFamily, ...] = (
     breathing_rate.FAMILY,
     active_zone_minutes.FAMILY,
     activity_summary.FAMILY,
+    sleep.FAMILY,
+    sleep.MINUTES_FAMILY,  # reads sleep's landing files: after it
 )
 FAMILIES_BY_NAME = {family.name: family for family in FAMILIES}
 

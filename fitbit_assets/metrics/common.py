@@ -39,6 +39,13 @@ class MetricFamily:
     window: Callable[[LocalDay], tuple[pd.Timestamp, pd.Timestamp]] | None  # allowed UTC range of ts, if any
     title: str
     source: str  # Web API endpoint mirrored
+    # Another family whose landing files this one reads (one Web API document loaded into two tables, e.g. sleep's
+    # nightly totals and its minute states): no landing asset of its own. None: landing/<name>/.
+    landing: str | None = None
+
+    @property
+    def landing_name(self) -> str:
+        return self.landing or self.name
 
     def schema(self, day: LocalDay) -> pa.DataFrameSchema:
         """The family's model plus the day-specific rules: the file's date is the partition's date, and

@@ -12,7 +12,7 @@ from fitbit_assets.study_files import StudyFilesResource, _atomic_write_bytes
 
 
 def raw_path(files: StudyFilesResource, family: MetricFamily, key: ParticipantDayKey) -> Path:
-    return files.raw_path(family.name, key, ".json")
+    return files.raw_path(family.landing_name, key, ".json")
 
 
 def document_bytes(document: object) -> bytes:

@@ -102,3 +102,33 @@ CREATE TABLE IF NOT EXISTS activity_daily_summary (
     PRIMARY KEY (participant_id, local_date)
 );
 COMMENT ON TABLE activity_daily_summary IS 'Fitbit daily activity summary. sedentary_minutes counts non-wear time: never use it for wear time';
+
+-- Sleep (one sleep-log document per participant and dateOfSleep, the date the sleep ends on): nightly totals, and
+-- the state of every minute of the logs' levels. A night without sleep has a sleep_daily row of zeros; a night known
+-- only from daily totals (Fitabase sleepDay) has no sleep_minutes rows.
+CREATE TABLE IF NOT EXISTS sleep_daily (
+    participant_id      text        NOT NULL,
+    local_date          date        NOT NULL,  -- dateOfSleep
+    minutes_asleep      smallint    NOT NULL CHECK (minutes_asleep BETWEEN 0 AND 1440),  -- nightly sleep minutes
+    time_in_bed         smallint    NOT NULL CHECK (time_in_bed BETWEEN 0 AND 1440),
+    sleep_records       smallint    NOT NULL CHECK (sleep_records >= 0),
+    minutes_awake       smallint    CHECK (minutes_awake BETWEEN 0 AND 1440),  -- NULL: totals without sleep logs
+    main_sleep_start    timestamptz,                                            -- NULL: no main sleep
+    main_sleep_end      timestamptz CHECK (main_sleep_end > main_sleep_start),
+    main_minutes_asleep smallint    CHECK (main_minutes_asleep BETWEEN 0 AND 1440),
+    main_efficiency     smallint    CHECK (main_efficiency BETWEEN 0 AND 100),
+    CHECK (minutes_asleep <= time_in_bed),
+    PRIMARY KEY (participant_id, local_date)
+);
+COMMENT ON TABLE sleep_daily IS 'Fitbit sleep per night (dateOfSleep): summary totals over the sleep logs and the main sleep';
+
+CREATE TABLE IF NOT EXISTS sleep_minutes (
+    participant_id text        NOT NULL,
+    ts             timestamptz NOT NULL,  -- the minute
+    local_date     date        NOT NULL,  -- dateOfSleep of its sleep log
+    log_id         bigint      NOT NULL,
+    level          text        NOT NULL CHECK (level IN ('asleep', 'restless', 'awake', 'wake', 'light', 'deep', 'rem')),
+    PRIMARY KEY (participant_id, ts)
+);
+CREATE INDEX IF NOT EXISTS sleep_minutes_participant_local_date ON sleep_minutes (participant_id, local_date);
+COMMENT ON TABLE sleep_minutes IS 'Fitbit sleep state per minute: classic logs asleep/restless/awake (Fitabase minuteSleep 1/2/3), stages logs wake/light/deep/rem';

@@ -1,5 +1,5 @@
 // Coordinator dashboard: plain JavaScript over the JSON API, charts by the vendored uPlot. No build step.
-// Routes: #/ cohort table (sorted by risk), #/p/<participant_id> heart-rate chart + adherence calendar.
+// Routes: #/ cohort table (sorted by risk), #/p/<participant_id> heart-rate chart + adherence calendar + nightly sleep.
 "use strict";
 
 const TOKEN_KEY = "fitbit_api_token";
@@ -166,6 +166,41 @@ function drawHeatmap(container, days) {
       h("span", {}, h("span", { class: "swatch", style: "outline:2px solid #c62828" }), "invalid day")));
 }
 
+function fmtMinutes(minutes) {
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+// One bar per night (dateOfSleep), its height the nightly sleep minutes; empty slot: no sleep document loaded.
+function drawSleep(container, sleep) {
+  container.replaceChildren();
+  if (!sleep.nights.length) {
+    container.append(h("p", { class: "meta", "data-testid": "sleep-empty" }, "No sleep loaded yet."));
+    return;
+  }
+  const most = Math.max(600, ...sleep.nights.map((n) => n.time_in_bed));
+  const bars = h("div", { class: "sleep-bars", "data-testid": "sleep-bars" });
+  for (const night of sleep.nights) {
+    const title = night.sleep_records
+      ? `${night.local_date}: ${fmtMinutes(night.minutes_asleep)} asleep, ${night.time_in_bed} min in bed, ` +
+        `${night.sleep_records} sleep record(s)` + (night.main_sleep_start
+        ? `, main sleep ${fmtTime(night.main_sleep_start)} – ${fmtTime(night.main_sleep_end)}` : "")
+      : `${night.local_date}: no sleep recorded`;
+    bars.append(h("div", { class: "night", title, "data-testid": "sleep-night",
+      dataset: { date: night.local_date, minutesAsleep: String(night.minutes_asleep) } },
+      h("div", { class: "in-bed", style: `height:${(100 * night.time_in_bed / most).toFixed(1)}%` },
+        h("div", { class: "asleep", style: `height:${night.time_in_bed ? (100 * night.minutes_asleep / night.time_in_bed).toFixed(1) : 0}%` })),
+      h("span", { class: "label" }, night.minutes_asleep ? String(night.minutes_asleep) : "–")));
+  }
+  const slept = sleep.nights.filter((n) => n.minutes_asleep > 0);
+  const mean = slept.length ? Math.round(slept.reduce((a, n) => a + n.minutes_asleep, 0) / slept.length) : 0;
+  container.append(bars,
+    h("p", { class: "meta", "data-testid": "sleep-meta" },
+      `${slept.length} of ${sleep.nights.length} nights with sleep · mean ${fmtMinutes(mean)} asleep`),
+    h("div", { class: "legend" },
+      h("span", {}, h("span", { class: "swatch", style: "background:#3949ab" }), "minutes asleep (labelled)"),
+      h("span", {}, h("span", { class: "swatch", style: "background:#c5cae9" }), "time in bed")));
+}
+
 function contactDialog(participantId) {
   const text = h("textarea", { "data-testid": "contact-message", maxlength: 2000 },
     "Please wear your Fitbit day and night and open the Fitbit app once a day so it syncs.");
@@ -199,10 +234,12 @@ function contactDialog(participantId) {
 async function participantView(participantId) {
   const id = encodeURIComponent(participantId);
   view.replaceChildren(h("p", { class: "meta" }, `Loading ${participantId}…`));
-  const [participant, adherence] = await Promise.all([api(`/api/participants/${id}`), api(`/api/participants/${id}/adherence`)]);
+  const [participant, adherence, sleep] = await Promise.all([
+    api(`/api/participants/${id}`), api(`/api/participants/${id}/adherence`), api(`/api/participants/${id}/sleep`)]);
   const chartBox = h("div", { class: "card", "data-testid": "hr-chart" });
   const chartMeta = h("p", { class: "meta", "data-testid": "chart-meta" });
   const heatBox = h("div", { class: "card", "data-testid": "heatmap-card" });
+  const sleepBox = h("div", { class: "card", "data-testid": "sleep-card" });
   const buttons = RANGES.map(([label, days]) => h("button", { dataset: { days: days ?? "all" } }, label));
   view.replaceChildren(
     h("p", {}, h("a", { href: "#/" }, "← Cohort")),
@@ -219,8 +256,11 @@ async function participantView(participantId) {
       h("span", {}, h("span", { class: "swatch", style: "background:#ef6c00" }), "imputed (short gap, interpolated)")),
     h("h2", {}, "Daily wear-time adherence"),
     heatBox,
+    h("h2", {}, "Nightly sleep"),
+    sleepBox,
   );
   drawHeatmap(heatBox, adherence.days);
+  drawSleep(sleepBox, sleep);
 
   let lastEnd = null;
   async function load(days) {
