@@ -185,6 +185,10 @@ def daily_frame(rows: list[dict], value_columns: Sequence[str]) -> pd.DataFrame:
     return frame.drop(columns="date").astype({c: "float64" for c in value_columns}).astype({"participant_id": str})
 
 
+def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
+
 def _json_safe(value):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
