@@ -274,9 +274,9 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
     return Section(SECTION_TITLE, intro, [("", table)], notes)
 
 
-def update_results(out: Path, markdown: str) -> None:
-    """Replace the UI path section of ``out`` (or append it), leaving the other sections as they are."""
-    heading = f"## {SECTION_TITLE}"
+def update_results(out: Path, markdown: str, title: str = SECTION_TITLE) -> None:
+    """Replace the ``title`` section (default: UI path) of ``out`` (or append it), leaving the others as they are."""
+    heading = f"## {title}"
     text = out.read_text() if out.exists() else "# Benchmarks\n"
     if heading in text:
         before, rest = text.split(heading, 1)
