@@ -269,3 +269,4 @@ def test_daily_activity_loads_into_activity_daily_summary(instance, study_files,
     [landing] = [e for e in result.get_asset_materialization_events() if e.asset_key.path == ["raw_activity_summary_json"]][:1]
     unknown = landing.step_materialization_data.materialization.metadata["unknown_fitabase_ids"].value
     assert unknown == [{"file": "fitabase/dailyActivity_merged.csv", "Id": "3333", "rows": 1}]
+

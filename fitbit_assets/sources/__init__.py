@@ -113,9 +113,18 @@ def scan(folder: Path) -> FolderScan:
     return FolderScan(tuple(files), tuple(ignored))
 
 
-def read_sync_events(folder: Path, participant: Participant) -> list[tuple[str, Path, pd.DataFrame]]:
-    """(format, file, events) of every sync file in the folder; one bad file fails all."""
-    return [(adapter.format, path, adapter.read(path, participant)) for adapter, path in scan(folder).of_kind(SYNC)]
+def read_sync_events(
+    folder: Path, participant: Participant
+) -> tuple[list[tuple[str, Path, pd.DataFrame]], list[ExportFormatError]]:
+    """(format, file, events) of every readable sync file in the folder, and the errors of the malformed ones
+    (each names its file and rows; the other files are still read)."""
+    parsed, errors = [], []
+    for adapter, path in scan(folder).of_kind(SYNC):
+        try:
+            parsed.append((adapter.format, path, adapter.read(path, participant)))
+        except ExportFormatError as exc:
+            errors.append(exc)
+    return parsed, errors
 
 
 __all__ = ["ADAPTERS", "COHORT_DIR", "ExportFormatError", "STAGED_DATASETS", "claim", "cohort_dir", "export_dir",
