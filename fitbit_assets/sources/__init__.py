@@ -36,7 +36,6 @@ from fitbit_assets.sources import fitabase, fitabase_daily, sync_events, takeout
 from fitbit_assets.sources.base import ExportFormatError
 
 HEART_RATE, ACTIVITY, SLEEP, SYNC = "heart_rate", "activity_summary", "sleep", "sync"
-STAGED_DATASETS = (HEART_RATE, ACTIVITY, SLEEP)  # datasets ``staging`` writes day files of
 COHORT_DIR = "fitabase"  # landing/fitabase/: study-wide Fitabase exports, rows routed by Id
 
 
@@ -66,6 +65,10 @@ ADAPTERS: tuple[Adapter, ...] = (
             lambda path, p: sync_events.read_devices(path, p.timezone)),
     Adapter(webapi.FORMAT, HEART_RATE, webapi.claims, lambda path, p: webapi.read(path, p.participant_id, p.timezone)),
 )
+
+
+# The datasets ``staging`` writes day files of (sync files are loaded by the device_sync asset itself).
+STAGED_DATASETS: tuple[str, ...] = tuple(dict.fromkeys(a.kind for a in ADAPTERS if a.kind != SYNC))
 
 
 def export_dir(landing_dir: Path | str, participant_id: str) -> Path:

@@ -61,8 +61,8 @@ def check_text(path: Path, payload: bytes) -> None:
     """Refuse bytes that are not whole UTF-8 text: undecodable lines (a latin-1 byte in a UTF-8 export, i.e. mixed
     encodings) and a last line without its line end (a download cut short), naming the lines."""
     lines = payload.split(b"\n")
-    bad = [number for number, line in enumerate(lines, start=1) if not _utf8(line)]
-    if bad:
+    if not _utf8(payload):  # only then look for the lines, one by one
+        bad = [number for number, line in enumerate(lines, start=1) if not _utf8(line)]
         raise ExportFormatError(path, "not UTF-8 text (mixed encodings? e.g. a latin-1 byte in a UTF-8 file)", bad)
     if payload and not payload.endswith(b"\n"):
         raise ExportFormatError(path, "the last line has no line end: the file looks truncated, download it again",
