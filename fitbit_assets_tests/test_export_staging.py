@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from functools import partial
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,7 @@ from fitbit_assets.assets.metrics import FAMILY_ASSETS
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metric_checks import METRIC_CHECKS
 from fitbit_assets.metrics import FAMILIES_BY_NAME, read_metric_file, validate_frame
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.partitions import range_tags
 from fitbit_assets.roster import Participant, Roster, read_roster, write_roster
 from fitbit_assets.sources import fitabase_daily
 from fitbit_assets.sources.staging import stage_days
@@ -118,7 +118,7 @@ def test_a_malformed_file_stages_nothing_and_holds_back_only_its_days(tmp_path, 
     result, day_file = stage(tmp_path, "heart_rate", {"ann": days(12, 13, 14), "bob": days(12)})
     [error] = result.file_errors
     assert str(bad) in error
-    assert pd.Series([error]).str.contains(message).all(), error
+    assert re.search(message, error), error
     # Nothing of the bad file is staged; other files and participants go on.
     assert day_file("ann", days(14)[0]).read_text() == "time,value\n08:00:00,81\n"
     assert day_file("bob", days(12)[0]).read_text() == "time,value\n08:00:00,90\n"

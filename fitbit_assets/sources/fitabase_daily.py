@@ -15,7 +15,6 @@ any bad row fails the whole file (``ExportFormatError`` naming the rows).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -176,6 +175,3 @@ def sleep_document(minutes: pd.DataFrame | None, totals: pd.Series | None) -> di
                                      "totalSleepRecords": int(totals["TotalSleepRecords"]),
                                      "totalTimeInBed": int(totals["TotalTimeInBed"])}}
 
-
-def as_date(value) -> dt.date:
-    return pd.Timestamp(value).date()

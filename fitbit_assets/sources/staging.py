@@ -34,12 +34,15 @@ import pandas as pd
 
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.roster import Participant, Roster
-from fitbit_assets.sources import ACTIVITY, HEART_RATE, SLEEP, Adapter, claim, cohort_dir, export_dir, fitabase, fitabase_daily
+from fitbit_assets.sources import (
+    ACTIVITY, ADAPTERS, HEART_RATE, SLEEP, Adapter, claim, cohort_dir, export_dir, fitabase, fitabase_daily,
+)
 from fitbit_assets.sources.base import ExportFormatError, check_ids
 from fitbit_assets.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.sources.union import DayRefused, UnionStats, heart_rate_day, union_rows
 
-LEDGER_DIR = "_export_staging"
+# Part of every ledger entry: bump it when readers or their frames change, so every export is claimed and parsed again.
+LEDGER_VERSION = "2026-11-30"
 NO_ID = ""  # covers key of formats without an Id (Takeout, Web API JSON): the folder's participant
 # The column a malformed Fitabase file's rows are dated by, to find the days it would have fed.
 DATE_COLUMNS = {
@@ -105,16 +108,16 @@ class ExportLedger:
         did not change, else read now."""
         stat = path.stat()
         entry = self._read_entry(path)
-        signature = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        signature = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "version": LEDGER_VERSION}
         if {k: entry.get(k) for k in signature} != signature:
             payload = path.read_bytes()
             sha256 = hashlib.sha256(payload).hexdigest()
-            if entry.get("sha256") != sha256:  # new or changed content; a mere touch keeps what was parsed
+            if entry.get("sha256") != sha256 or entry.get("version") != LEDGER_VERSION:  # a mere touch keeps the parse
                 adapter = claim(path)
                 entry = {"path": str(path), "sha256": sha256, "format": adapter.format if adapter else None}
             entry.update(signature)
             self._write_entry(path, entry)
-        adapter = next((a for a in _adapters() if a.format == entry.get("format")), None)
+        adapter = next((a for a in ADAPTERS if a.format == entry.get("format")), None)
         export = ExportFile(path, adapter, owner)
         if adapter is None or adapter.kind != dataset:
             return export
@@ -143,12 +146,6 @@ class ExportLedger:
         cache = self.dir / f"{self._entry_path(path).stem}.{entry['sha256'][:16]}.parquet"
         _atomic_write(cache, lambda tmp: rows.assign(line=rows["line"].astype(str)).to_parquet(tmp, index=False))
         return {"covers": _covers(rows), "cache": cache.name, "error": None}
-
-
-def _adapters() -> tuple[Adapter, ...]:
-    from fitbit_assets.sources import ADAPTERS
-
-    return ADAPTERS
 
 
 def _params(adapter: Adapter, owner: Participant | None) -> str:
