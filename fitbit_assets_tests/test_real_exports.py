@@ -256,7 +256,7 @@ def test_re_sent_exports_replace_in_place_or_conflict_for_that_day_only(tmp_path
     assert failed["check"] == "validated_heart_rate_schema" and failed["partition"] == "2016-05-11|sub-a"
     line_in_export = lines.index(day_lines[3]) + 2  # header is line 1
     assert f"{export.name}:{line_in_export}" in failed["description"] and f"{resent.name}:5" in failed["description"]
-    assert "different bpm/confidence for the same key" in failed["description"]
+    assert "different bpm/confidence for the same timestamp, e.g. local time 2016-05-11 " in failed["description"]
     assert third["metadata"]["raw_heart_rate_csv"]["days_held_back"] == ["sub-a/2016-05-11: export.conflicting_values"]
     assert worn_minutes(query, "sub-a") == WORN["8877689391"]  # the earlier rows of 5/11 stay loaded
 

@@ -38,7 +38,9 @@ class UnionStats:
     files: list[str] = field(default_factory=list)
 
 
-def union_rows(pieces: list[tuple[str, pd.DataFrame]], key: list[str], values: list[str]) -> tuple[pd.DataFrame, UnionStats]:
+def union_rows(
+    pieces: list[tuple[str, pd.DataFrame]], key: list[str], values: list[str], key_name: str | None = None
+) -> tuple[pd.DataFrame, UnionStats]:
     """(file name, rows with ``key`` + ``values`` + ``line``) -> the rows once each, sorted by key (stable).
 
     Raises ``DayRefused`` when one key has different values, naming every file:line of the clash.
@@ -58,12 +60,16 @@ def union_rows(pieces: list[tuple[str, pd.DataFrame]], key: list[str], values: l
         first = rows[clash].sort_values(key, kind="stable")
         first_key = first.iloc[0][key]
         group = first[(first[key] == first_key).all(axis=1)]
-        shown = ", ".join(f"{v} ({f} line {ln})" for v, f, ln in zip(
-            group[values].astype(str).agg("/".join, axis=1), group["file"], group["line"]))
-        what = ", ".join(f"{k}={first_key[k]}" for k in key)
+        shown = ", ".join(
+            f"{'/'.join(str(v) for v in vals if not pd.isna(v))} ({f} line {ln})"
+            for vals, f, ln in zip(group[values].itertuples(index=False), group["file"], group["line"])
+        )
+        what = (f"local time {group['local_time'].iloc[0]}" if "local_time" in group
+                else ", ".join(f"{k}={first_key[k]}" for k in key))
         raise DayRefused(
             "export.conflicting_values",
-            f"{clash.sum()} row(s) give different {'/'.join(values)} for the same {'/'.join(key)}, e.g. {what}: {shown}; "
+            f"{clash.sum()} row(s) give different {'/'.join(values)} for the same {key_name or '/'.join(key)}, "
+            f"e.g. {what}: {shown}; "
             "keep the export that is right and remove or fix the other",
             [f"{f}:{ln}" for f, ln in zip(first["file"], first["line"])],
         )
@@ -95,6 +101,6 @@ def heart_rate_day(pieces: list[tuple[str, pd.DataFrame]], day: LocalDay) -> tup
         else:
             frame["key"] = frame["local_time"]
         keyed.append((name, frame))
-    rows, stats = union_rows(keyed, ["key"], ["bpm", "confidence"])
+    rows, stats = union_rows(keyed, ["key"], ["bpm", "confidence"], "timestamp")
     return rows.drop(columns=["key", "file"]), stats
 
