@@ -17,7 +17,7 @@ API_PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 PGLITE := fitbit_assets_tests/pglite
 
-.PHONY: install demo dev test register clean bench bench-quick serve browser
+.PHONY: install demo dev test register clean bench bench-quick bench-staging serve browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ bench: install $(PGLITE)/node_modules/.package-lock.json
 
 bench-quick: install $(PGLITE)/node_modules/.package-lock.json
 	$(PY) -m benchmarks.run --quick
+
+## make bench-staging: export staging time vs number of exports (~5 min), the "Export staging" section of RESULTS.md.
+bench-staging: install
+	$(PY) -m benchmarks.staging
 
 # The embedded PostgreSQL keeps running between commands (runs, the UI, the API share it): stop it first.
 clean:

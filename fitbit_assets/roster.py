@@ -3,7 +3,9 @@
 CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional ``wear_profile``
 (``typical`` or ``low_wear``, synthetic participants only). Optional ``takeout_timestamps`` (``local``, the
 default, or ``utc``) says how to read the disputed timestamps of this participant's Takeout heart-rate files
-(README "Real Fitbit exports"). Bad rows are reported, never loaded.
+(README "Real Fitbit exports"). Optional ``fitabase_id`` (default: the participant_id) is the participant's
+Fitabase ``Id``: rows of study-wide Fitabase files in ``landing/fitabase/`` are routed by it. Bad rows are
+reported, never loaded.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ class Participant:
     source: str
     wear_profile: str = "typical"
     takeout_timestamps: str = "local"
+    fitabase_id: str = ""  # empty: the participant_id
+
+    def __post_init__(self) -> None:
+        if not self.fitabase_id:
+            object.__setattr__(self, "fitabase_id", self.participant_id)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,8 +94,10 @@ def landing_datasets() -> frozenset[str]:
     # Imported here: the heart-rate and metric modules import this one.
     from fitbit_assets.heart_rate import HEART_RATE
     from fitbit_assets.metrics import FAMILIES
+    from fitbit_assets.sources import COHORT_DIR, STAGED_DATASETS
 
-    return frozenset({HEART_RATE, *(family.name for family in FAMILIES)})
+    # COHORT_DIR holds study-wide exports; STAGED_DATASETS includes datasets staged before their family exists.
+    return frozenset({HEART_RATE, COHORT_DIR, *STAGED_DATASETS, *(family.name for family in FAMILIES)})
 
 
 def _parse_row(row: dict[str, str]) -> Participant:
@@ -124,7 +133,10 @@ def _parse_row(row: dict[str, str]) -> Participant:
     takeout_timestamps = (row.get("takeout_timestamps") or "local").strip()
     if takeout_timestamps not in TAKEOUT_TIMESTAMPS:
         raise ValueError(f"takeout_timestamps {takeout_timestamps!r} must be one of {', '.join(TAKEOUT_TIMESTAMPS)}")
-    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile, takeout_timestamps)
+    fitabase_id = (row.get("fitabase_id") or "").strip() or participant_id
+    if not PARTICIPANT_ID_PATTERN.match(fitabase_id):
+        raise ValueError(f"fitabase_id {fitabase_id!r} must match {PARTICIPANT_ID_PATTERN.pattern}")
+    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile, takeout_timestamps, fitabase_id)
 
 
 def read_roster(path: Path) -> Roster:
@@ -138,6 +150,7 @@ def read_roster(path: Path) -> Roster:
     participants: list[Participant] = []
     errors: list[RosterError] = []
     seen: set[str] = set()
+    fitabase_ids: dict[str, str] = {}  # each Fitabase Id routes to one participant
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         # csv.reader, not DictReader: it returns blank lines (DictReader skips them), so the line a record starts
@@ -161,7 +174,12 @@ def read_roster(path: Path) -> Roster:
             if participant.participant_id in seen:
                 errors.append(RosterError(first_line, participant_id, "duplicate participant_id"))
                 continue
+            if participant.fitabase_id in fitabase_ids:
+                errors.append(RosterError(first_line, participant_id, f"duplicate fitabase_id {participant.fitabase_id!r} "
+                                          f"(also participant {fitabase_ids[participant.fitabase_id]!r})"))
+                continue
             seen.add(participant.participant_id)
+            fitabase_ids[participant.fitabase_id] = participant.participant_id
             participants.append(participant)
     return Roster(path, tuple(participants), tuple(errors))
 
@@ -170,9 +188,9 @@ def write_roster(path: Path, participants: list[Participant]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([*REQUIRED_COLUMNS, "wear_profile", "takeout_timestamps"])
+        writer.writerow([*REQUIRED_COLUMNS, "wear_profile", "takeout_timestamps", "fitabase_id"])
         for p in participants:
             writer.writerow(
                 [p.participant_id, p.seed, p.timezone, p.enrolled_on.isoformat(), p.source, p.wear_profile,
-                 p.takeout_timestamps]
+                 p.takeout_timestamps, p.fitabase_id]
             )

@@ -16,7 +16,7 @@ from fitbit_assets import settings
 from fitbit_assets.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Roster, read_roster
-from fitbit_assets.sources import export_dir
+from fitbit_assets.sources import cohort_dir, export_dir
 
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
 # and loaded under the old rules are processed again instead of being skipped as unchanged.
@@ -48,6 +48,10 @@ class StudyFilesResource(dg.ConfigurableResource):
         """Where a day's raw file of ``dataset`` (heart_rate or a metric family) is dropped or generated."""
         return Path(self.landing_dir) / dataset / key.participant_id / f"{key.local_date.isoformat()}{suffix}"
 
+    def day_file(self, dataset: str, key: ParticipantDayKey) -> Path:
+        """A day's raw file of heart rate (CSV) or of a metric family (Web API JSON)."""
+        return self.raw_path(dataset, key, ".csv" if dataset == HEART_RATE else ".json")
+
     def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
         return self.raw_path(HEART_RATE, key, ".csv")
 
@@ -56,7 +60,8 @@ class StudyFilesResource(dg.ConfigurableResource):
         files = ", ".join(str(self.raw_heart_rate_path(key)) for key in keys[:3])
         more = f" (and {len(keys) - 3} more day files)" if len(keys) > 3 else ""
         folders = ", ".join(f"{export_dir(self.landing_dir, p)}/" for p in sorted({key.participant_id for key in keys}))
-        return f"no day file {files}{more}, and no heart-rate export covering these days in {folders}"
+        return (f"no day file {files}{more}, and no heart-rate export covering these days in {folders} "
+                f"or {cohort_dir(self.landing_dir)}/")
 
     def _validated_base(self, dataset: str, key: ParticipantDayKey) -> Path:
         return Path(self.parquet_dir) / dataset / f"participant_id={key.participant_id}" / key.local_date.isoformat()
@@ -70,6 +75,29 @@ class StudyFilesResource(dg.ConfigurableResource):
     def quarantine_dir(self, dataset: str, key: ParticipantDayKey) -> Path:
         """Where a participant-day that failed validation is kept: its raw file and the validation report."""
         return Path(self.parquet_dir) / "quarantine" / dataset / key.participant_id / key.local_date.isoformat()
+
+    def export_ledger_dir(self) -> Path:
+        """The export staging ledger (``sources.staging``): which dropped export was parsed, and its rows."""
+        return Path(self.parquet_dir) / "_export_staging"
+
+    def hold_back_day(self, dataset: str, key: ParticipantDayKey, rule: str, message: str) -> None:
+        """A day its exports cannot give (malformed file, conflicting exports): a failed report (rule ``export.*``)
+        so the schema check fails for it and the alert sensor tells the engineers; its previous rows stay loaded.
+        Pinned to the current day file's fingerprint, so validation does not pass that older file instead."""
+        raw = self.day_file(dataset, key)
+        report = ValidationReport(0, {rule: 1}, [{"rule": rule, "error": message}],
+                                  input_fingerprint(raw) if raw.exists() else None)
+        payload = json.dumps(report.to_dict(), indent=1).encode()
+        self.validated_path(dataset, key).unlink(missing_ok=True)
+        _atomic_write_bytes(self.quarantine_dir(dataset, key) / "validation.json", payload)
+        _atomic_write_bytes(self.validation_report_path(dataset, key), payload)
+
+    def release_day(self, dataset: str, key: ParticipantDayKey) -> None:
+        """The day staged again: drop a held-back report so validation runs on the day file."""
+        report = self.read_report(dataset, key)
+        if report is not None and any(rule.startswith("export.") for rule in report.failures):
+            self.validation_report_path(dataset, key).unlink(missing_ok=True)
+            shutil.rmtree(self.quarantine_dir(dataset, key), ignore_errors=True)
 
     def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
         path = self.raw_heart_rate_path(key)

@@ -59,6 +59,14 @@ def main(config: dict) -> dict:
                         f"{e.asset_key.to_user_string()}:{e.partition}" for e in result.get_asset_materialization_events()
                     ),
                     "checks_passed": [e.passed for e in result.get_asset_check_evaluations()],
+                    "failed_checks": [
+                        {"check": e.check_name, "partition": e.partition, "description": e.description}
+                        for e in result.get_asset_check_evaluations() if not e.passed and e.partition is not None
+                    ],
+                    "metadata": {
+                        e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+                        for e in result.get_asset_materialization_events()
+                    },
                 }
             )
     return {"runs": runs}

@@ -71,3 +71,25 @@ def test_quick_benchmark_writes_every_section_and_row(tmp_path):
     scale_rows = [line for line in report.split("## 5. Scale")[1].split("##")[0].splitlines() if line.startswith("| ")]
     assert len(scale_rows) == 1 + 3  # header + three sizes
     assert "nan" not in report.lower().replace("nanoseconds", "")
+
+
+@pytest.mark.integration
+def test_quick_staging_benchmark_prints_its_table(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# Benchmarks\n\n## 1. Load one participant-day\n\nkept\n")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.staging", "--quick", "--out", str(out), "--state-dir", str(tmp_path / "state")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = out.read_text()
+    assert report.startswith("# Benchmarks\n\n## 1. Load one participant-day\n\nkept\n")
+    section = report.split("## Export staging", 1)[1]
+    assert section.strip() in proc.stdout and "Mode **quick**" in section
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 4 * 2  # four cases per size
+    # The ledger makes the tick read only the new export; without it, every export is read again.
+    assert [r[2] for r in rows if "with the ledger" in r[1]] == ["1", "1"]
+    assert [r[2] for r in rows if "nothing new" in r[1]] == ["0", "0"]
+    assert [r[2] for r in rows if "without the ledger" in r[1]] == [r[0] for r in rows if "without the ledger" in r[1]]

@@ -149,7 +149,7 @@ def test_synthetic_participant_gets_sync_events(instance, study_files, warehouse
     assert query("SELECT count(*) FROM device_sync") == [(expected,)]
 
 
-def test_malformed_sync_file_loads_nothing(instance, study_files, warehouse, query, roster):
+def test_a_malformed_sync_file_loads_nothing_and_does_not_hold_back_the_others(instance, study_files, warehouse, query, roster):
     folder = Path(study_files.landing_dir) / LANDING.participant_id
     folder.mkdir(parents=True)
     (folder / "a_syncEvents.csv").write_text("DateTime,SyncDateUTC,Provider,DeviceName\n1/1/2025 1:00:00 AM,1/1/2025 6:00:00 AM,Fitbit,X\n")
@@ -158,8 +158,8 @@ def test_malformed_sync_file_loads_nothing(instance, study_files, warehouse, que
         [device_sync_events], instance=instance, partition_key=ParticipantDayKey(DAY, LANDING.participant_id).key,
         resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
     )
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    description = failure.step_failure_data.user_failure_data.description
-    assert "devices.json" in description and "lastSyncTime" in description and "[0]" in description
-    assert query("SELECT count(*) FROM device_sync") == [(0,)]
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    [error] = event.step_materialization_data.materialization.metadata["sync_file_errors"].value
+    assert "devices.json" in error and "lastSyncTime" in error and "[0]" in error
+    assert query("SELECT source_file, device FROM device_sync") == [("a_syncEvents.csv", "X")]

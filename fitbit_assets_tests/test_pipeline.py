@@ -149,7 +149,7 @@ def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, 
     assert error.description == (
         f"no data yet for {LANDING.participant_id}/{DAY}: no day file "
         f"{landing / 'heart_rate' / LANDING.participant_id / f'{DAY}.csv'}, and no heart-rate export covering these "
-        f"days in {landing / LANDING.participant_id}/"
+        f"days in {landing / LANDING.participant_id}/ or {landing / 'fitabase'}/"
     )
     assert failure.step_failure_data.error.cls_name == "Failure"
 

@@ -17,9 +17,10 @@ from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
 from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant, read_roster
-from fitbit_assets.sources import ExportFormatError, fitabase, read_heart_rate_days, scan, sync_events, takeout, webapi
-from fitbit_assets_tests.conftest import LANDING, materialize_graph
+from fitbit_assets.roster import Participant, Roster, read_roster
+from fitbit_assets.sources import ExportFormatError, fitabase, scan, sync_events, takeout, webapi
+from fitbit_assets.sources.staging import stage_days
+from fitbit_assets_tests.conftest import LANDING, day_evaluations, materialize_graph
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [
@@ -29,9 +30,9 @@ GRAPH = [
 materialize = partial(materialize_graph, GRAPH)
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     return path
 
 
@@ -75,10 +76,13 @@ def test_fitabase_happy_path_splits_local_days(tmp_path):
     assert samples["bpm"].tolist() == [70, 71, 99]
     assert samples["line"].tolist() == [2, 3, 4]
     participant = Participant("p1", 0, "UTC", dt.date(2016, 4, 1), "landing")
-    days = read_heart_rate_days(tmp_path / "p1", participant)
-    assert sorted(days) == [dt.date(2016, 4, 12), dt.date(2016, 4, 13)]
-    assert days[dt.date(2016, 4, 13)].csv_bytes() == b"time,value\n00:00:00,71\n13:05:10,99\n"
-    assert days[dt.date(2016, 4, 13)].source_files == (path.name,)
+    roster = Roster(tmp_path / "roster.csv", (participant,), ())
+    wanted = {"p1": [dt.date(2016, 4, d) for d in (11, 12, 13)]}
+    day_file = lambda pid, date: tmp_path / "heart_rate" / pid / f"{date}.csv"  # noqa: E731
+    result = stage_days("heart_rate", tmp_path, tmp_path / "ledger", roster, wanted, day_file)
+    assert sorted(date for _, date in result.staged) == [dt.date(2016, 4, 12), dt.date(2016, 4, 13)]
+    assert day_file("p1", dt.date(2016, 4, 13)).read_bytes() == b"time,value\n00:00:00,71\n13:05:10,99\n"
+    assert result.staged[("p1", dt.date(2016, 4, 13))].source_files == (path.name,)
 
 
 @pytest.mark.parametrize(
@@ -88,12 +92,15 @@ def test_fitabase_happy_path_splits_local_days(tmp_path):
         ("", r"empty file"),
         (fitabase_csv("p1", [("4/12/2016 7:00:00 AM", "70")]).replace("p1,", "2022484408,", 1),
          r"Id \['2022484408'\] does not match participant 'p1' .*\(1 row\(s\): 2\)"),
+        ("Id,Time,Value\n1,4/12/2016 7:00:00 AM,70\n1,4/12/2016 7:00:05 AM,7", r"looks truncated.*\(1 row\(s\): 3\)"),
+        ("Id,Time,Value\np1,4/12/2016 7:00:00 AM,70\np1,4/12/2016 7:00:05 AM,71 caf\xe9\n".encode("latin-1"),
+         r"not UTF-8 text \(mixed encodings.*\(1 row\(s\): 3\)"),
         (fitabase_csv("p1", [("4/12/2016 7:00:00 AM", "70"), ("2016-04-12 07:00:05", "71"), ("4/31/2016 7:00:10 AM", "72")]),
          r"Time is not M/D/YYYY h:mm:ss AM/PM, e.g. '2016-04-12 07:00:05' \(2 row\(s\): 3, 4\)"),
         (fitabase_csv("p1", [("4/12/2016 7:00:00 AM", "70.5"), ("4/12/2016 7:00:05 AM", "x"), ("4/12/2016 7:00:10 AM", "72")]),
          r"Value is not an integer bpm, e.g. '70.5' \(2 row\(s\): 2, 3\)"),
     ],
-    ids=["wrong_header", "empty", "id_mismatch", "bad_dates", "non_integer_bpm"],
+    ids=["wrong_header", "empty", "id_mismatch", "truncated_last_line", "mixed_encodings", "bad_dates", "non_integer_bpm"],
 )
 def test_fitabase_malformed_names_file_and_rows(tmp_path, body, message):
     assert_refused(lambda path: fitabase.read(path, "p1", "UTC"), write(tmp_path / "heartrate_seconds_merged.csv", body), message)
@@ -227,16 +234,23 @@ def test_takeout_and_webapi_exports_load_with_lineage_and_confidence(instance, s
     ]
 
 
-def test_malformed_export_fails_clearly_and_loads_nothing(instance, study_files, warehouse, query, roster):
+def test_malformed_export_is_held_back_clearly_and_loads_nothing(instance, study_files, warehouse, query, roster):
+    """The run goes on (other participant-days load); the day the file would have fed is held back: a failed schema
+    check naming the file and rows (what the alert sensor sends the data engineers), nothing staged or loaded."""
     folder = Path(study_files.landing_dir) / LANDING.participant_id
     write(folder / "heartrate_seconds_merged.csv", fitabase_csv("2022484408", [("6/10/2025 8:00:00 AM", "70")]))
     key = ParticipantDayKey(DAY, LANDING.participant_id)
     result = materialize(instance, study_files, warehouse, partition_key=key.key)
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key == "raw_heart_rate_csv"]
-    description = failure.step_failure_data.user_failure_data.description
-    assert "heartrate_seconds_merged.csv" in description and "(1 row(s): 2)" in description
-    assert "does not match participant 'land-01'" in description and "nothing was staged" in description
+    assert result.success
+    [landing] = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["raw_heart_rate_csv"]]
+    metadata = landing.step_materialization_data.materialization.metadata
+    [error] = metadata["export_file_errors"].value
+    assert "heartrate_seconds_merged.csv" in error and "(1 row(s): 2)" in error
+    assert "does not match participant 'land-01'" in error
+    assert metadata["days_held_back"].value == [f"land-01/{DAY}: export.readable"]
+    [check] = day_evaluations(result, "validated_heart_rate_schema")
+    assert not check.passed and "heartrate_seconds_merged.csv" in check.description
+    assert "not staged from the other exports until this file is fixed" in check.description
     assert not study_files.raw_heart_rate_path(key).exists()
     assert query("SELECT count(*) FROM heart_rate") == [(0,)]
     assert query("SELECT count(*) FROM heart_rate_lineage") == [(0,)]

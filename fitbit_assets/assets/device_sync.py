@@ -4,7 +4,7 @@ import dagster as dg
 
 from fitbit_assets.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
 from fitbit_assets.partitions import participant_day_partitions, participant_days
-from fitbit_assets.sources import ExportFormatError, export_dir, read_sync_events
+from fitbit_assets.sources import export_dir, read_sync_events
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource, processed_fingerprints, record_processed, upsert_participant
 
@@ -18,7 +18,8 @@ SYNC_STAGE = "device_sync_events"
     kinds={"postgres"},
     pool="warehouse",
     description="Rows of device_sync: generated per day for synthetic participants; for source=landing, every "
-    "Fitabase syncEvents CSV and saved /devices.json response in landing/<participant>/ (replaced per file). "
+    "Fitabase syncEvents CSV and saved /devices.json response in landing/<participant>/ (replaced per file; a "
+    "malformed file is logged and listed in sync_file_errors, the others load). "
     "Feeds the participant_day_status view (ok / not_wearing / not_syncing).",
 )
 def device_sync_events(
@@ -26,7 +27,7 @@ def device_sync_events(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     keys = participant_days(context)
-    loaded, unchanged, files = 0, 0, []
+    loaded, unchanged, files, file_errors = 0, 0, [], []
     with warehouse.connection() as conn:
         generated_before = processed_fingerprints(conn, SYNC_STAGE, keys)
         for participant_id in sorted({key.participant_id for key in keys}):
@@ -45,17 +46,14 @@ def device_sync_events(
                     )
                     record_processed(conn, SYNC_STAGE, key, SYNTHETIC_FORMAT, len(events))
                 continue
-            try:
-                parsed = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
-            except ExportFormatError as exc:
-                raise dg.Failure(
-                    description=f"sync file for participant {participant_id} cannot be loaded, nothing was loaded: {exc}",
-                    metadata={"file": exc.path, "reason": exc.reason, "rows": [str(r) for r in exc.rows[:50]]},
-                    allow_retries=False,
-                ) from exc
+            parsed, errors = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
+            for error in errors:  # that file only: the participant's other files and the other participants load
+                context.log.error(f"sync file for participant {participant_id} cannot be loaded, nothing loaded from it: {error}")
+                file_errors.append(str(error))
             for source_format, path, events in parsed:
                 loaded += replace_sync_events(conn, participant_id, source_format, path.name, events)
                 files.append(f"{participant_id}/{path.name}")
     return dg.MaterializeResult(
-        metadata={"sync_events_loaded": loaded, "synthetic_days_unchanged": unchanged, "sync_files": files[:50]}
+        metadata={"sync_events_loaded": loaded, "synthetic_days_unchanged": unchanged, "sync_files": files[:50],
+                  "sync_file_errors": file_errors[:20]}
     )

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from fitbit_assets.assets.exports import stage_landing_exports
+from fitbit_assets.heart_rate import HEART_RATE
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
@@ -14,12 +15,13 @@ from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_byte
     group_name="landing",
     kinds={"csv"},
     description="Raw heart-rate CSV (local time,value) per participant and local day: generated for synthetic "
-    "participants, picked up from the landing folder for real exports.",
+    "participants, split out of the real exports dropped in landing/<participant>/ or landing/fitabase/ (study-wide "
+    "Fitabase files, rows routed by the roster's fitabase_id), only new or changed exports being read.",
 )
 def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFilesResource) -> dg.MaterializeResult:
     roster = study_files.roster()
-    # Real exports (Fitabase CSV, Takeout, Web API JSON) dropped in landing/<participant>/ -> day CSVs.
-    split_from_exports = stage_landing_exports(context, study_files, roster, participant_days(context))
+    # Real exports (Fitabase CSV, Takeout, Web API JSON) in landing/<participant>/ and landing/fitabase/ -> day CSVs.
+    held_back, staging = stage_landing_exports(context, study_files, roster, participant_days(context), HEART_RATE)
     generated, found, waiting, not_enrolled = 0, 0, [], []
     rows = 0
     for key in participant_days(context):
@@ -27,6 +29,8 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
         if key.local_date < participant.enrolled_on:
             not_enrolled.append(str(key))
             continue
+        if key in held_back:
+            continue  # its exports are there but cannot be loaded: reported by staging and the schema check
         if study_files.raw_heart_rate_path(key).exists():
             found += 1  # synthetic days are deterministic: generated once, like a real day synced once
         elif participant.source == "synthetic":
@@ -36,7 +40,7 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
             generated += 1
         else:
             waiting.append(key)
-    if waiting and not (generated or found):
+    if waiting and not (generated or found or held_back):
         # Devices sync every few days: a missing export is expected, and the schedule's trailing window retries.
         raise dg.Failure(
             description=f"no data yet for {', '.join(map(str, waiting[:10]))}{' ...' if len(waiting) > 10 else ''}: "
@@ -50,7 +54,7 @@ def raw_heart_rate_csv(context: dg.AssetExecutionContext, study_files: StudyFile
         metadata={
             "days_generated": generated,
             "days_already_in_landing": found,
-            "days_split_from_exports": split_from_exports[:50],
+            **staging,
             "synthetic_rows": rows,
             "days_waiting_for_data": list(map(str, waiting)),
             "days_before_enrolment": len(not_enrolled),

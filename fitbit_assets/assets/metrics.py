@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from fitbit_assets.assets.exports import stage_landing_exports
 from fitbit_assets.assets.validated import validate_days
 from fitbit_assets.assets.warehouse_rows import load_validated_days
 from fitbit_assets.heart_rate import ValidationReport, file_error_report
@@ -18,6 +19,7 @@ from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frame
 from fitbit_assets.metrics import files as metric_files
 from fitbit_assets.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.sources import STAGED_DATASETS
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource, replace_rows
 
@@ -31,15 +33,23 @@ def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
         kinds={"json"},
         description=f"{family.title}: the Web API response ({family.source}) per participant and local day, "
         f"generated from the synthetic heart-rate day for synthetic participants, picked up from "
-        f"landing/{family.name}/<participant>/<date>.json for real exports (a missing file is no data yet).",
+        f"landing/{family.name}/<participant>/<date>.json for real exports, or split out of the exports dropped in "
+        f"landing/<participant>/ and landing/fitabase/ where a reader exists (a missing file is no data yet).",
     )
     def _landing(context: dg.AssetExecutionContext, study_files: StudyFilesResource) -> dg.MaterializeResult:
         roster = study_files.roster()
+        keys = participant_days(context)
+        held_back, staging = (
+            stage_landing_exports(context, study_files, roster, keys, family.name)
+            if family.name in STAGED_DATASETS else (set(), {})
+        )
         generated, found, waiting, not_enrolled = 0, 0, [], 0
-        for key in participant_days(context):
+        for key in keys:
             participant = roster.get(key.participant_id)
             if key.local_date < participant.enrolled_on:
                 not_enrolled += 1
+            elif key in held_back:
+                continue  # exports there but not loadable: reported by staging and the schema check
             elif metric_files.raw_path(study_files, family, key).exists():
                 found += 1  # synthetic days are deterministic: generated once
             elif participant.source == "synthetic":
@@ -55,6 +65,7 @@ def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
                 "days_already_in_landing": found,
                 "days_waiting_for_data": waiting,
                 "days_before_enrolment": not_enrolled,
+                **staging,
             }
         )
 

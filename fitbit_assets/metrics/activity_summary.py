@@ -91,8 +91,9 @@ class ActivitySummaryFrame(pa.DataFrameModel):
     steps: Series[float] = pa.Field(ge=0, le=150_000)
     distance_km: Series[float] = pa.Field(ge=0, le=250)
     calories_out: Series[float] = pa.Field(ge=0, le=20_000)
-    activity_calories: Series[float] = pa.Field(ge=0, le=20_000)
-    calories_bmr: Series[float] = pa.Field(ge=0, le=10_000)
+    # Fitabase dailyActivity exports have no BMR / activity calorie split (sources.fitabase_daily): null then.
+    activity_calories: Series[float] = pa.Field(ge=0, le=20_000, nullable=True)
+    calories_bmr: Series[float] = pa.Field(ge=0, le=10_000, nullable=True)
     sedentary_minutes: Series[float] = pa.Field(ge=0, le=1500)
     lightly_active_minutes: Series[float] = pa.Field(ge=0, le=1500)
     fairly_active_minutes: Series[float] = pa.Field(ge=0, le=1500)

@@ -32,3 +32,7 @@ CREATE TABLE IF NOT EXISTS device_sync (
 );
 
 COMMENT ON TABLE device_sync IS 'Device sync events per participant (Dagster asset device_sync_events)';
+
+-- Fitabase dailyActivity exports carry calories out but no BMR / activity calorie split (sources/fitabase_daily.py).
+ALTER TABLE activity_daily_summary ALTER COLUMN activity_calories DROP NOT NULL;
+ALTER TABLE activity_daily_summary ALTER COLUMN calories_bmr DROP NOT NULL;

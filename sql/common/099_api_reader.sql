@@ -19,7 +19,11 @@ BEGIN
             RAISE NOTICE 'cannot grant fitbit_api_reader to %: the API must log in as a reader role itself', current_user;
         END;
     END IF;
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO fitbit_api_reader', current_database());
+    -- Only when it cannot connect yet (PUBLIC has CONNECT by default): re-granting rewrote the pg_database row on
+    -- every apply, and on the TimescaleDB test server that update failed at times with "tuple concurrently deleted".
+    IF NOT has_database_privilege('fitbit_api_reader', current_database(), 'CONNECT') THEN
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO fitbit_api_reader', current_database());
+    END IF;
 END
 $$;
 
