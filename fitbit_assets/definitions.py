@@ -18,6 +18,7 @@ from fitbit_assets import settings
 from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
 from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
 from fitbit_assets.assets.device_sync import device_sync_events
+from fitbit_assets.assets.google_health import google_health_pull
 from fitbit_assets.assets.landing import raw_heart_rate_csv
 from fitbit_assets.assets.metrics import METRIC_ASSETS
 from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
@@ -37,6 +38,7 @@ configured = settings.load()
 
 defs = dg.Definitions(
     assets=[
+        google_health_pull,
         raw_heart_rate_csv,
         validated_heart_rate,
         heart_rate_rows,

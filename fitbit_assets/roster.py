@@ -19,7 +19,7 @@ from fitbit_assets.local_days import LocalDay
 
 PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
-SOURCES = ("synthetic", "landing")
+SOURCES = ("synthetic", "landing", "google_health")
 WEAR_PROFILES = ("typical", "low_wear")
 TAKEOUT_TIMESTAMPS = ("local", "utc")
 
