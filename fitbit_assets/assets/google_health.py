@@ -13,6 +13,8 @@ from fitbit_assets.partitions import participant_day_partitions, participant_day
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
+BACKOFF_SECONDS = 1.0  # first retry delay of 5xx/timeouts (doubling, jittered); tests shorten it
+
 
 def oauth_client(configured: settings.Settings) -> OAuthClient:
     secret = configured.google_client_secret.get_secret_value() if configured.google_client_secret else None
@@ -61,6 +63,7 @@ def google_health_pull(
             configured.google_api_url,
             lambda force, pid=participant_id: store.access_token(pid, oauth, force_refresh=force),
             UserQuota(),
+            backoff_seconds=BACKOFF_SECONDS,
         )
         for key in keys:
             try:
@@ -90,6 +93,7 @@ def google_health_pull(
     }
     if failed and not (pulled or unchanged or no_data):
         # Nothing came through at all: a failure the schedule's trailing window retries.
-        raise dg.Failure(description=f"every Google Health pull failed: {list(failed.items())[:5]}",
+        shown = "; ".join(f"{day}: {reason}" for day, reason in list(failed.items())[:5])
+        raise dg.Failure(description=f"every Google Health pull of this run failed: {shown}",
                          metadata=metadata, allow_retries=True)
     return dg.MaterializeResult(metadata=metadata)
