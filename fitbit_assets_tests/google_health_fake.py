@@ -4,7 +4,9 @@ Follows: ``GET /v4/users/me/dataTypes/heart-rate/dataPoints`` with ``filter`` (`
 physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answering ``{"dataPoints": [...],
 "nextPageToken": ...}`` (empty token on the last page); DataPoint ``{"name", "dataSource", "heartRate":
 {"beatsPerMinute", "sampleTime": {"physicalTime", "utcOffset", "civilTime"}}}``; Google's JSON error body
-``{"error": {"code", "message", "status"}}`` (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
+``{"error": {"code", "message", "status"}}``; ``daily-respiratory-rate`` with ``daily_respiratory_rate.date``
+filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); points in
+descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
 revoked token). Refresh-token rotation is a knob; as with Google, an older refresh token stays valid after a newer
@@ -33,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
+DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
 
 def _ts(text: str) -> dt.datetime:
@@ -50,6 +53,7 @@ class FakeGoogleHealth:
     fail_next: list = field(default_factory=list)
     stall_next: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
+    respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -124,6 +128,8 @@ class FakeGoogleHealth:
         if user is None or expires < time.monotonic() or user in self.revoked_users:
             return 401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
                                        "status": "UNAUTHENTICATED"}}
+        if data_type == "daily-respiratory-rate":
+            return self._daily_respiratory_rate(user, query)
         if data_type != "heart-rate":
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": f"Invalid data type ID referenced: {data_type}"}}
@@ -131,7 +137,8 @@ class FakeGoogleHealth:
         if not match:
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
         start, end = _ts(match.group(1)), _ts(match.group(2))
-        points = sorted((t, v) for t, v in self.samples.get(user, {}).items() if start <= t < end)
+        # "Data points in the response will be ordered by the interval start time in descending order."
+        points = sorted(((t, v) for t, v in self.samples.get(user, {}).items() if start <= t < end), reverse=True)
         size = min(int(query.get("pageSize", ["1440"])[0]), self.page_size)
         offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
         page = points[offset:offset + size]
@@ -144,6 +151,18 @@ class FakeGoogleHealth:
         if self.malformed and body["dataPoints"]:
             body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
         return 200, {}, body
+
+    def _daily_respiratory_rate(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = DAILY_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        first, end = dt.date.fromisoformat(match.group(1)), dt.date.fromisoformat(match.group(2))
+        points = [
+            {"dataSource": {"platform": "FITBIT"},
+             "dailyRespiratoryRate": {"date": {"year": d.year, "month": d.month, "day": d.day}, "breathsPerMinute": v}}
+            for d, v in sorted(self.respiratory_rates.get(user, {}).items(), reverse=True) if first <= d < end
+        ]
+        return 200, {}, {"dataPoints": points, "nextPageToken": ""}
 
     @staticmethod
     def _point(user: str, t: dt.datetime, bpm: int, index: int) -> dict:

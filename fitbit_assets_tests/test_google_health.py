@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from fitbit_assets.assets import google_health as google_health_assets
 from fitbit_assets.assets.google_health import google_health_pull, oauth_client, token_store
 from fitbit_assets.assets.landing import raw_heart_rate_csv
+from fitbit_assets.assets.metrics import FAMILY_ASSETS
 from fitbit_assets.assets.validated import validated_heart_rate
 from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets import settings
@@ -25,7 +26,9 @@ from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
 from fitbit_assets.partitions import ParticipantDayKey
 from fitbit_assets.roster import Participant, read_roster, write_roster
-from fitbit_assets.warehouse import sql_query
+from fitbit_assets.alerts import consent_alerts, plan_messages
+from fitbit_assets.query import cohort_overview
+from fitbit_assets.warehouse import upsert_participant
 from fitbit_assets_tests.conftest import materialize_graph
 from fitbit_assets_tests.google_health_fake import FakeGoogleHealth, FakeServer
 
@@ -33,7 +36,8 @@ DAY = dt.date(2026, 11, 2)
 ALICE = Participant("gh-alice", 0, "Europe/Berlin", dt.date(2026, 11, 1), "google_health")
 BOB = Participant("gh-bob", 0, "America/New_York", dt.date(2026, 11, 1), "google_health")
 SYN = Participant("syn-01", 11, "America/New_York", dt.date(2026, 11, 1), "synthetic")
-PULL_AND_LOAD = [google_health_pull, raw_heart_rate_csv, validated_heart_rate, heart_rate_rows]
+PULL_AND_LOAD = [google_health_pull, raw_heart_rate_csv, validated_heart_rate, heart_rate_rows,
+                 *FAMILY_ASSETS["breathing_rate"]]
 
 
 @pytest.fixture
@@ -125,6 +129,7 @@ def test_pull_paginates_deduplicates_and_replaces_late_data(
     fake.fake.add_samples("alice", start + dt.timedelta(hours=8), 3 * 3600)  # 2160 points at 5 s
     fake.fake.add_samples("alice", start - dt.timedelta(hours=1), 3600)  # the evening before: another day
     fake.fake.repeat_across_pages = True  # overlapping pages repeat points
+    fake.fake.respiratory_rates["alice"] = {DAY: 14.6, DAY - dt.timedelta(days=1): 15.2}
 
     first = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, partition_key=key(ALICE))
     assert first.success
@@ -135,14 +140,18 @@ def test_pull_paginates_deduplicates_and_replaces_late_data(
     assert len(raw["pages"]) == 3 and raw["pages"][-1]["nextPageToken"] == ""  # 1000 + 1000 + 160, to the end
     assert query("SELECT source_format, source_files FROM heart_rate_lineage") == [
         ("google_health", [f"google_health/gh-alice/{DAY}/heart-rate.json"])]
+    breathing = "SELECT local_date, full_sleep_breathing_rate FROM breathing_rate_daily"
+    assert query(breathing) == [(DAY, 14.6)]  # the family's table, through its own validation
 
     # The device syncs the afternoon later: the schedule's trailing window pulls the day again.
     fake.fake.add_samples("alice", start + dt.timedelta(hours=14), 3600)
+    fake.fake.respiratory_rates["alice"][DAY] = 14.9  # recomputed after the late sync
     second = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, partition_key=key(ALICE))
     assert second.success
     assert query(rows) == [(2880, 2880)]
     pull = second.asset_materializations_for_node("google_health_pull")[0].metadata
     assert pull["days_pulled_new_or_changed"].value == [label(ALICE)]
+    assert query(breathing) == [(DAY, 14.9)]
 
     # No token in run logs, metadata, landing files or the database (only ciphertext there).
     issued = set(fake.fake.refresh_tokens) | set(fake.fake.access_tokens)
@@ -183,6 +192,19 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
                               "WHERE participant_id = 'gh-alice'")
     assert state == RECONSENT_NEEDED and "invalid_grant" in reason
     assert query("SELECT refresh_token_enc FROM google_health_account WHERE participant_id = 'gh-alice'") == [(None,)]
+
+    # The dashboard's cohort view puts her first, and the coordinator alerts say what to do.
+    with warehouse.connection() as conn:
+        for participant in (ALICE, BOB, SYN):
+            upsert_participant(conn, participant)
+        conn.commit()
+        cohort = cohort_overview(conn)
+        alerts = consent_alerts(conn)
+    assert cohort[0]["participant_id"] == "gh-alice" and cohort[0]["flag"] == "reconsent_needed"
+    assert "invalid_grant" in cohort[0]["flag_reason"] and cohort[1]["consent_state"] == "active"
+    [message] = plan_messages(alerts, set())
+    assert message.audience == "coordinator" and message.participant_id == "gh-alice"
+    assert "fitbit-assets connect gh-alice" in message.text and "re-consent needed" in message.subject
 
     # Re-consent makes the participant active again.
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
@@ -273,3 +295,19 @@ def test_a_malformed_response_fails_that_day_naming_request_and_field(
     text = failure.event_specific_data.error.message
     assert "dataTypes/heart-rate/dataPoints" in text and "dataPoints[0].heartRate.beatsPerMinute" in text
     assert "'fast'" in text
+
+
+def test_the_api_reader_sees_consent_states_but_no_tokens(fake, configured, warehouse, study_files, warehouse_dsn):
+    import psycopg2
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    conn = psycopg2.connect(warehouse_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET ROLE fitbit_api_reader")
+            cur.execute("SELECT participant_id, consent_state FROM participant_consent")
+            assert cur.fetchall() == [("gh-alice", "active")]
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("SELECT refresh_token_enc FROM google_health_account")
+    finally:
+        conn.close()

@@ -7,12 +7,14 @@ from fitbit_assets import settings
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, OAuthError
-from fitbit_assets.google_health.pull import pull_heart_rate_day
+from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE
+from fitbit_assets.google_health.pull import pull_breathing_rate_day, pull_heart_rate_day
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
+BREATHING_RATE = DAILY_RESPIRATORY_RATE.family
 BACKOFF_SECONDS = 1.0  # first retry delay of 5xx/timeouts (doubling, jittered); tests shorten it
 
 
@@ -32,8 +34,9 @@ def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> 
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="landing",
     kinds={"json"},
-    description="Heart rate of source=google_health participants pulled from the Google Health API: raw responses "
-    "in landing/google_health/<participant>/<date>/, day CSV + lineage in landing/heart_rate/ for the unchanged "
+    description="Heart rate (heart-rate samples) and breathing rate (daily-respiratory-rate) of source=google_health "
+    "participants pulled from the Google Health API: raw responses in landing/google_health/<participant>/<date>/, "
+    "day CSV + lineage in landing/heart_rate/ and the breathing_rate family document, for the unchanged "
     "validation -> warehouse path. A failed day (retries used up, malformed response) or a participant whose "
     "consent is gone (re-consent needed) never holds back the others. Does nothing without such participants.",
 )
@@ -50,6 +53,7 @@ def google_health_pull(
         return dg.MaterializeResult(metadata={"participant_days": 0})
     configured = settings.load()
     pulled, unchanged, no_data, failed, reconsent, not_connected = [], [], [], {}, {}, []
+    breathing_changed: list[str] = []
     requests_sent = 0
     try:
         store = token_store(configured, warehouse)
@@ -69,6 +73,13 @@ def google_health_pull(
             try:
                 day = pull_heart_rate_day(client, study_files.landing_dir, participant_id,
                                           roster.local_day(key), study_files.raw_heart_rate_path(key))
+                (pulled if day.changed else unchanged if day.samples else no_data).append(str(key))
+                if day.duplicates:
+                    context.log.info(f"{key}: {day.duplicates} repeated heart-rate data point(s) dropped")
+                breathing = pull_breathing_rate_day(client, study_files.landing_dir, participant_id, key.local_date,
+                                                    study_files.raw_path(BREATHING_RATE, key, ".json"))
+                if breathing:
+                    breathing_changed.append(str(key))
             except ConsentLostError as exc:
                 store.mark_consent_lost(participant_id, str(exc))
                 reconsent[participant_id] = str(exc)
@@ -80,14 +91,11 @@ def google_health_pull(
                 break
             except (ApiError, OAuthError, TokenKeyError) as exc:
                 failed[str(key)] = str(exc)
-                context.log.error(f"{key} {participant.timezone}: pull failed: {exc}")
-                continue
-            (pulled if day.changed else unchanged if day.samples else no_data).append(str(key))
-            if day.duplicates:
-                context.log.info(f"{key}: {day.duplicates} repeated data point(s) dropped")
+                context.log.error(f"{key} ({participant.timezone}): pull failed: {exc}")
         requests_sent += client.requests_sent
     metadata = {
         "days_pulled_new_or_changed": pulled, "days_unchanged": len(unchanged), "days_without_data": no_data,
+        "breathing_rate_days_new_or_changed": breathing_changed,
         "days_failed": failed, "participants_reconsent_needed": sorted(reconsent),
         "participants_not_connected": not_connected, "api_requests": requests_sent,
     }

@@ -5,7 +5,9 @@ Files (``<landing>`` = FITBIT_LANDING_DIR):
   (provenance, replay), replaced by each pull of the day;
 - ``<landing>/heart_rate/<participant>/<date>.csv`` + ``.lineage.json`` (source_format ``google_health``): what
   every other source produces, so validation and the warehouse load are unchanged. A re-pull that brings late
-  data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically.
+  data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically;
+- ``<landing>/<family>/<participant>/<date>.json``: the Web-API-shaped document of a metric family
+  (``google_health/daily.py``), rewritten only when its content changed, for the same reason.
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ from pathlib import Path
 
 from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE
 from fitbit_assets.google_health.client import HealthApiClient
+from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
 from fitbit_assets.local_days import LocalDay
+from fitbit_assets.metrics.files import document_bytes
 from fitbit_assets.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.study_files import _atomic_write_bytes
+
+
+def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:
+    document = {"request": client_request, "pulled_at": dt.datetime.now(dt.timezone.utc).isoformat(), "pages": pages}
+    _atomic_write_bytes(path, json.dumps(document, separators=(",", ":")).encode())
+
+
+def _write_if_changed(path: Path, payload: bytes) -> bool:
+    if path.exists() and path.read_bytes() == payload:
+        return False  # unchanged bytes keep their fingerprint: the next stages skip the day
+    _atomic_write_bytes(path, payload)
+    return True
 
 
 def raw_response_path(landing_dir: str | Path, participant_id: str, local_date: dt.date, data_type: str) -> Path:
@@ -41,16 +57,28 @@ def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, partic
     request = f"GET /v4/users/me/dataTypes/{HEART_RATE_TYPE}/dataPoints (filter {filter_expression!r})"
     pages = client.list_pages(HEART_RATE_TYPE, filter_expression)
     raw = raw_response_path(landing_dir, participant_id, day.local_date, HEART_RATE_TYPE)
-    document = {"request": {"dataType": HEART_RATE_TYPE, "filter": filter_expression},
-                "pulled_at": dt.datetime.now(dt.timezone.utc).isoformat(), "pages": pages}
-    _atomic_write_bytes(raw, json.dumps(document, indent=None, separators=(",", ":")).encode())
+    _keep_raw({"dataType": HEART_RATE_TYPE, "filter": filter_expression}, pages, raw)
     source_file = str(raw.relative_to(Path(landing_dir)))
     result = day_samples(pages, day, (source_file,), request)
     if result.day.samples.empty:
         return DayPull(0, result.points, result.duplicates, changed=False)  # no data yet: leave any earlier file
     payload = result.day.csv_bytes()
-    changed = not day_csv.exists() or day_csv.read_bytes() != payload
-    if changed:
-        _atomic_write_bytes(day_csv, payload)
+    changed = _write_if_changed(day_csv, payload)
     write_sidecar(day_csv, Lineage(SOURCE, (source_file,)), payload)
     return DayPull(len(result.day.samples), result.points, result.duplicates, changed)
+
+
+def pull_breathing_rate_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str,
+                            local_date: dt.date, family_document: Path) -> bool | None:
+    """``daily-respiratory-rate`` -> the ``breathing_rate`` family's day document. Returns whether it changed, or
+    None when the API has no value for the day yet."""
+    daily = DAILY_RESPIRATORY_RATE
+    filter_expression = daily.day_filter(local_date)
+    pages = client.list_pages(daily.data_type, filter_expression)
+    _keep_raw({"dataType": daily.data_type, "filter": filter_expression}, pages,
+              raw_response_path(landing_dir, participant_id, local_date, daily.data_type))
+    request = f"GET /v4/users/me/dataTypes/{daily.data_type}/dataPoints (filter {filter_expression!r})"
+    document = breathing_rate_document(pages, local_date, request)
+    if document is None:
+        return None
+    return _write_if_changed(family_document, document_bytes(document))
