@@ -85,10 +85,11 @@ class UnknownParticipantError(KeyError):
 def landing_datasets() -> frozenset[str]:
     """The folders the pipeline keeps its own day files in, ``landing/<dataset>/<participant>/``."""
     # Imported here: the heart-rate and metric modules import this one.
+    from fitbit_assets.google_health import SOURCE as GOOGLE_HEALTH  # raw API responses
     from fitbit_assets.heart_rate import HEART_RATE
     from fitbit_assets.metrics import FAMILIES
 
-    return frozenset({HEART_RATE, *(family.name for family in FAMILIES)})
+    return frozenset({HEART_RATE, GOOGLE_HEALTH, *(family.name for family in FAMILIES)})
 
 
 def _parse_row(row: dict[str, str]) -> Participant:

@@ -5,7 +5,9 @@ physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answe
 "nextPageToken": ...}`` (empty token on the last page); DataPoint ``{"name", "dataSource", "heartRate":
 {"beatsPerMinute", "sampleTime": {"physicalTime", "utcOffset", "civilTime"}}}``; Google's JSON error body
 ``{"error": {"code", "message", "status"}}``; ``daily-respiratory-rate`` with ``daily_respiratory_rate.date``
-filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); points in
+filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); ``sleep`` with
+``sleep.interval.end_time`` filters, at most 25 per page (``Sleep``: interval, type, stages, metadata, summary,
+int64 summary fields as strings); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -35,7 +37,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
+SLEEP_FILTER = re.compile(
+    r'^sleep\.interval\.end_time >= "([^"]+)" AND sleep\.interval\.end_time < "([^"]+)"$'
+)
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
+
+
+def _z(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _ts(text: str) -> dt.datetime:
@@ -54,6 +63,7 @@ class FakeGoogleHealth:
     stall_next: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
     respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
+    sleeps: dict = field(default_factory=dict)  # user -> {data point id: Sleep}
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -68,6 +78,25 @@ class FakeGoogleHealth:
             points = self.samples.setdefault(user, {})
             for offset in range(0, seconds, step):
                 points[start + dt.timedelta(seconds=offset)] = bpm + (offset // step) % 7
+
+    def add_sleep(self, user: str, start: dt.datetime, stages: list, *, sleep_type: str = "STAGES",
+                  nap: bool = False, point_id: str | None = None) -> str:
+        """A sleep session of consecutive ``(stage type, minutes)`` from ``start`` (UTC), with Google's summary."""
+        t, segments = start, []
+        for stage, minutes in stages:
+            segments.append({"startTime": _z(t), "startUtcOffset": "0s", "endTime": _z(t + dt.timedelta(minutes=minutes)),
+                             "endUtcOffset": "0s", "type": stage})
+            t += dt.timedelta(minutes=minutes)
+        asleep = sum(m for s, m in stages if s not in ("AWAKE", "RESTLESS"))
+        awake = sum(m for s, m in stages if s == "AWAKE")
+        point_id = point_id or str(len(self.sleeps.get(user, {})) + 7000000001)
+        self.sleeps.setdefault(user, {})[point_id] = {
+            "interval": {"startTime": _z(start), "startUtcOffset": "0s", "endTime": _z(t), "endUtcOffset": "0s"},
+            "type": sleep_type, "stages": segments, "metadata": {"nap": nap, "processed": True},
+            "summary": {"minutesInSleepPeriod": str(sum(m for _, m in stages)), "minutesAsleep": str(asleep),
+                        "minutesAwake": str(awake), "minutesAfterWakeUp": "0", "minutesToFallAsleep": "0"},
+        }
+        return point_id
 
     def revoke(self, user: str) -> None:
         with self.lock:
@@ -130,6 +159,8 @@ class FakeGoogleHealth:
                                        "status": "UNAUTHENTICATED"}}
         if data_type == "daily-respiratory-rate":
             return self._daily_respiratory_rate(user, query)
+        if data_type == "sleep":
+            return self._sleep(user, query)
         if data_type != "heart-rate":
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": f"Invalid data type ID referenced: {data_type}"}}
@@ -151,6 +182,23 @@ class FakeGoogleHealth:
         if self.malformed and body["dataPoints"]:
             body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
         return 200, {}, body
+
+    def _sleep(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = SLEEP_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        sessions = sorted(((pid, s) for pid, s in self.sleeps.get(user, {}).items()
+                           if start <= _ts(s["interval"]["endTime"]) < end),
+                          key=lambda item: item[1]["interval"]["startTime"], reverse=True)
+        size = min(int(query.get("pageSize", ["25"])[0]), 25, self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        page = sessions[offset:offset + size]
+        points = [{"name": f"users/{user}/dataTypes/sleep/dataPoints/{pid}", "dataSource": {"platform": "FITBIT"},
+                   "sleep": session} for pid, session in page]
+        more = offset + size < len(sessions)
+        return 200, {}, {"dataPoints": points,
+                         "nextPageToken": base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""}
 
     def _daily_respiratory_rate(self, user: str, query: dict) -> tuple[int, dict, dict]:
         match = DAILY_FILTER.match(query.get("filter", [""])[0])

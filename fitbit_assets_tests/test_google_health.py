@@ -311,3 +311,42 @@ def test_the_api_reader_sees_consent_states_but_no_tokens(fake, configured, ware
                 cur.execute("SELECT refresh_token_enc FROM google_health_account")
     finally:
         conn.close()
+
+
+def test_sleep_becomes_the_sleep_family_document(fake, configured, gh_instance, warehouse, study_files):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    bedtime = day_start_utc(ALICE) - dt.timedelta(minutes=46)  # 23:14 local the evening before
+    night = [("AWAKE", 2), ("LIGHT", 60), ("DEEP", 90), ("REM", 45), ("AWAKE", 8), ("LIGHT", 200), ("REM", 53)]
+    fake.fake.add_sleep("alice", bedtime, night, point_id="9876543210")
+    nap = fake.fake.add_sleep("alice", day_start_utc(ALICE) + dt.timedelta(hours=13), [("ASLEEP", 25), ("RESTLESS", 5)],
+                              sleep_type="CLASSIC", nap=True, point_id="nap-0001-uuid")
+    fake.fake.add_sleep("alice", bedtime - dt.timedelta(days=1), [("LIGHT", 300)])  # ended the day before
+    fake.fake.page_size = 1  # one sleep per page: the day's two sleeps take two pages
+
+    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert result.success
+    document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
+                          .read_text())
+    main, short = sorted(document["sleep"], key=lambda s: not s["isMainSleep"])
+    assert main == {
+        "logId": 9876543210, "dateOfSleep": DAY.isoformat(),
+        "startTime": f"{DAY - dt.timedelta(days=1)}T23:14:00.000", "endTime": f"{DAY}T06:52:00.000",
+        "duration": 458 * 60000, "minutesAsleep": 448, "minutesAwake": 10, "timeInBed": 458, "efficiency": 98,
+        "isMainSleep": True, "type": "stages",
+        "levels": {"data": [
+            {"dateTime": f"{DAY - dt.timedelta(days=1)}T23:14:00.000", "level": "wake", "seconds": 120},
+            {"dateTime": f"{DAY - dt.timedelta(days=1)}T23:16:00.000", "level": "light", "seconds": 3600},
+            {"dateTime": f"{DAY}T00:16:00.000", "level": "deep", "seconds": 5400},
+            {"dateTime": f"{DAY}T01:46:00.000", "level": "rem", "seconds": 2700},
+            {"dateTime": f"{DAY}T02:31:00.000", "level": "wake", "seconds": 480},
+            {"dateTime": f"{DAY}T02:39:00.000", "level": "light", "seconds": 12000},
+            {"dateTime": f"{DAY}T05:59:00.000", "level": "rem", "seconds": 3180}],
+            "summary": {"wake": {"count": 2, "minutes": 10}, "light": {"count": 2, "minutes": 260},
+                        "deep": {"count": 1, "minutes": 90}, "rem": {"count": 2, "minutes": 98}}},
+    }
+    assert short["type"] == "classic" and not short["isMainSleep"] and short["logId"] > 0
+    assert [level["level"] for level in short["levels"]["data"]] == ["asleep", "restless"]
+    # The contract's rule: the day's summary equals the sums over its sleeps.
+    assert document["summary"] == {"totalMinutesAsleep": 448 + 25, "totalSleepRecords": 2, "totalTimeInBed": 458 + 30}
+    raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", DAY.isoformat(), "sleep.json").read_text())
+    assert len(raw["pages"]) == 2 and nap in raw["pages"][0]["dataPoints"][0]["name"]

@@ -8,13 +8,14 @@ from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, OAuthError
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE
-from fitbit_assets.google_health.pull import pull_breathing_rate_day, pull_heart_rate_day
+from fitbit_assets.google_health.pull import pull_breathing_rate_day, pull_heart_rate_day, pull_sleep_day
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
 from fitbit_assets.warehouse import WarehouseResource
 
 BREATHING_RATE = DAILY_RESPIRATORY_RATE.family
+SLEEP = "sleep"  # the sleep family's dataset (landing/sleep/<participant>/<date>.json), issue 14's contract
 BACKOFF_SECONDS = 1.0  # first retry delay of 5xx/timeouts (doubling, jittered); tests shorten it
 
 
@@ -34,10 +35,10 @@ def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> 
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="landing",
     kinds={"json"},
-    description="Heart rate (heart-rate samples) and breathing rate (daily-respiratory-rate) of source=google_health "
-    "participants pulled from the Google Health API: raw responses in landing/google_health/<participant>/<date>/, "
-    "day CSV + lineage in landing/heart_rate/ and the breathing_rate family document, for the unchanged "
-    "validation -> warehouse path. A failed day (retries used up, malformed response) or a participant whose "
+    description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate) and sleep of "
+    "source=google_health participants pulled from the Google Health API: raw responses in "
+    "landing/google_health/<participant>/<date>/, day CSV + lineage in landing/heart_rate/ and the breathing_rate and "
+    "sleep family documents, for the unchanged validation -> warehouse path. A failed day (retries used up, malformed response) or a participant whose "
     "consent is gone (re-consent needed) never holds back the others. Does nothing without such participants.",
 )
 def google_health_pull(
@@ -54,6 +55,7 @@ def google_health_pull(
     configured = settings.load()
     pulled, unchanged, no_data, failed, reconsent, not_connected = [], [], [], {}, {}, []
     breathing_changed: list[str] = []
+    sleep_changed: list[str] = []
     requests_sent = 0
     try:
         store = token_store(configured, warehouse)
@@ -80,6 +82,9 @@ def google_health_pull(
                                                     study_files.raw_path(BREATHING_RATE, key, ".json"))
                 if breathing:
                     breathing_changed.append(str(key))
+                if pull_sleep_day(client, study_files.landing_dir, participant_id, roster.local_day(key),
+                                  study_files.raw_path(SLEEP, key, ".json")):
+                    sleep_changed.append(str(key))
             except ConsentLostError as exc:
                 store.mark_consent_lost(participant_id, str(exc))
                 reconsent[participant_id] = str(exc)
@@ -95,7 +100,7 @@ def google_health_pull(
         requests_sent += client.requests_sent
     metadata = {
         "days_pulled_new_or_changed": pulled, "days_unchanged": len(unchanged), "days_without_data": no_data,
-        "breathing_rate_days_new_or_changed": breathing_changed,
+        "breathing_rate_days_new_or_changed": breathing_changed, "sleep_days_new_or_changed": sleep_changed,
         "days_failed": failed, "participants_reconsent_needed": sorted(reconsent),
         "participants_not_connected": not_connected, "api_requests": requests_sent,
     }

@@ -5,8 +5,11 @@ scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_a
 not yet against the live service. README "Google Health API connector".
 """
 
-# The data types pulled and the one scope they need (developers.google.com/health/scopes): heart-rate is a
-# Sample type under health_metrics_and_measurements.
+# The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate and
+# daily-respiratory-rate are health_metrics_and_measurements, sleep has its own.
 HEART_RATE_TYPE = "heart-rate"
-SCOPES = ("https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",)
+SCOPES = (
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
+    "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
+)
 SOURCE = "google_health"  # roster source, landing folder and lineage source_format

@@ -21,7 +21,7 @@ import requests
 
 from fitbit_assets.google_health.oauth import ConsentLostError
 
-PAGE_SIZE = 10000  # the documented maximum for sample types: a day of 1-5 s heart rate is 2-9 pages
+PAGE_SIZE = 10000  # the documented maximum (sleep: 25): a day of 1-5 s heart rate is 2-9 pages
 PER_USER_PER_MINUTE = 300
 RETRYABLE = {500, 502, 503, 504}
 
@@ -111,14 +111,14 @@ class HealthApiClient:
     session: requests.Session = field(default_factory=requests.Session)
     requests_sent: int = 0
 
-    def list_pages(self, data_type: str, filter_expression: str) -> list[dict]:
+    def list_pages(self, data_type: str, filter_expression: str, page_size: int = PAGE_SIZE) -> list[dict]:
         """Every page of a list request, in order (the raw responses, for the landing folder)."""
         path = f"/v4/users/me/dataTypes/{data_type}/dataPoints"
         pages: list[dict] = []
         seen_tokens: set[str] = set()
         token = ""
         while True:
-            params = {"filter": filter_expression, "pageSize": str(PAGE_SIZE)}
+            params = {"filter": filter_expression, "pageSize": str(page_size)}
             if token:
                 params["pageToken"] = token
             request = f"GET {path} (filter {filter_expression!r}, page {len(pages) + 1})"

@@ -21,6 +21,7 @@ from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE
 from fitbit_assets.google_health.client import HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
+from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics.files import document_bytes
 from fitbit_assets.sources.lineage import Lineage, write_sidecar
@@ -79,6 +80,21 @@ def pull_breathing_rate_day(client: HealthApiClient, landing_dir: str | Path, pa
               raw_response_path(landing_dir, participant_id, local_date, daily.data_type))
     request = f"GET /v4/users/me/dataTypes/{daily.data_type}/dataPoints (filter {filter_expression!r})"
     document = breathing_rate_document(pages, local_date, request)
+    if document is None:
+        return None
+    return _write_if_changed(family_document, document_bytes(document))
+
+
+def pull_sleep_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay,
+                   family_document: Path) -> bool | None:
+    """Sleeps that ended on the local day -> the ``sleep`` family's document (issue 14's contract). Returns whether
+    it changed, or None when no sleep ended on the day yet."""
+    filter_expression = sleep_type.day_filter(day)
+    pages = client.list_pages(sleep_type.SLEEP_TYPE, filter_expression, page_size=sleep_type.PAGE_SIZE)
+    _keep_raw({"dataType": sleep_type.SLEEP_TYPE, "filter": filter_expression}, pages,
+              raw_response_path(landing_dir, participant_id, day.local_date, sleep_type.SLEEP_TYPE))
+    request = f"GET /v4/users/me/dataTypes/{sleep_type.SLEEP_TYPE}/dataPoints (filter {filter_expression!r})"
+    document = sleep_type.sleep_document(pages, day, request)
     if document is None:
         return None
     return _write_if_changed(family_document, document_bytes(document))
