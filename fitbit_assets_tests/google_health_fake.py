@@ -7,7 +7,8 @@ physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answe
 ``{"error": {"code", "message", "status"}}``; ``daily-respiratory-rate`` with ``daily_respiratory_rate.date``
 filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); ``sleep`` with
 ``sleep.interval.end_time`` filters, at most 25 per page (``Sleep``: interval, type, stages, metadata, summary,
-int64 summary fields as strings); points in
+int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` filters, only while on the wrist,
+``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -37,6 +38,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
+STEPS_FILTER = re.compile(
+    r'^steps\.interval\.start_time >= "([^"]+)" AND steps\.interval\.start_time < "([^"]+)"$'
+)
 SLEEP_FILTER = re.compile(
     r'^sleep\.interval\.end_time >= "([^"]+)" AND sleep\.interval\.end_time < "([^"]+)"$'
 )
@@ -64,6 +68,7 @@ class FakeGoogleHealth:
     samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
     respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
     sleeps: dict = field(default_factory=dict)  # user -> {data point id: Sleep}
+    steps: dict = field(default_factory=dict)  # user -> [(start, end, count or None for a true zero)]
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -97,6 +102,12 @@ class FakeGoogleHealth:
                         "minutesAwake": str(awake), "minutesAfterWakeUp": "0", "minutesToFallAsleep": "0"},
         }
         return point_id
+
+    def add_steps(self, user: str, start: dt.datetime, minutes: int, per_minute: int | None) -> None:
+        """One-minute steps intervals while on the wrist; ``per_minute=None``: true zeros (``count`` omitted)."""
+        for m in range(minutes):
+            t = start + dt.timedelta(minutes=m)
+            self.steps.setdefault(user, []).append((t, t + dt.timedelta(minutes=1), per_minute))
 
     def revoke(self, user: str) -> None:
         with self.lock:
@@ -161,6 +172,8 @@ class FakeGoogleHealth:
             return self._daily_respiratory_rate(user, query)
         if data_type == "sleep":
             return self._sleep(user, query)
+        if data_type == "steps":
+            return self._steps(user, query)
         if data_type != "heart-rate":
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": f"Invalid data type ID referenced: {data_type}"}}
@@ -182,6 +195,21 @@ class FakeGoogleHealth:
         if self.malformed and body["dataPoints"]:
             body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
         return 200, {}, body
+
+    def _steps(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = STEPS_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = []
+        for first, last, count in sorted(self.steps.get(user, []), reverse=True):
+            if start <= first < end:
+                steps = {"interval": {"startTime": _z(first), "startUtcOffset": "0s", "endTime": _z(last),
+                                      "endUtcOffset": "0s"}}
+                if count is not None:
+                    steps["count"] = str(count)
+                points.append({"dataSource": {"platform": "FITBIT"}, "steps": steps})
+        return 200, {}, {"dataPoints": points, "nextPageToken": ""}
 
     def _sleep(self, user: str, query: dict) -> tuple[int, dict, dict]:
         match = SLEEP_FILTER.match(query.get("filter", [""])[0])

@@ -350,3 +350,20 @@ def test_sleep_becomes_the_sleep_family_document(fake, configured, gh_instance, 
     assert document["summary"] == {"totalMinutesAsleep": 448 + 25, "totalSleepRecords": 2, "totalTimeInBed": 458 + 30}
     raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", DAY.isoformat(), "sleep.json").read_text())
     assert len(raw["pages"]) == 2 and nap in raw["pages"][0]["dataPoints"][0]["name"]
+
+
+def test_on_wrist_minutes_from_steps_presence_and_true_zeros(fake, configured, gh_instance, warehouse, study_files,
+                                                             query):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    morning = day_start_utc(ALICE) + dt.timedelta(hours=8)
+    fake.fake.add_steps("alice", morning, 120, per_minute=40)  # walking
+    fake.fake.add_steps("alice", morning + dt.timedelta(hours=2), 60, per_minute=None)  # worn, still: true zeros
+    fake.fake.add_steps("alice", morning + dt.timedelta(hours=1), 30, per_minute=40)  # a re-sync overlapping the walk
+    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert result.success
+    assert query("SELECT local_date, on_wrist_minutes, true_zero_minutes FROM google_health_wear_daily") == [
+        (DAY, 180, 60)]
+    # The afternoon syncs late: the trailing window's pull replaces the day's minutes.
+    fake.fake.add_steps("alice", morning + dt.timedelta(hours=6), 90, per_minute=None)
+    assert materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE)).success
+    assert query("SELECT on_wrist_minutes, true_zero_minutes FROM google_health_wear_daily") == [(270, 150)]

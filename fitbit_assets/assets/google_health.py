@@ -8,7 +8,9 @@ from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, OAuthError
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE
-from fitbit_assets.google_health.pull import pull_breathing_rate_day, pull_heart_rate_day, pull_sleep_day
+from fitbit_assets.google_health.pull import (
+    pull_breathing_rate_day, pull_heart_rate_day, pull_sleep_day, pull_wear_day, save_wear_day,
+)
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
@@ -35,10 +37,11 @@ def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> 
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="landing",
     kinds={"json"},
-    description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate) and sleep of "
-    "source=google_health participants pulled from the Google Health API: raw responses in "
-    "landing/google_health/<participant>/<date>/, day CSV + lineage in landing/heart_rate/ and the breathing_rate and "
-    "sleep family documents, for the unchanged validation -> warehouse path. A failed day (retries used up, malformed response) or a participant whose "
+    description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate), sleep and on-wrist "
+    "minutes (steps presence, true zeros included) of source=google_health participants pulled from the Google "
+    "Health API: raw responses in landing/google_health/<participant>/<date>/, day CSV + lineage in "
+    "landing/heart_rate/ and the breathing_rate and sleep family documents, for the unchanged validation -> "
+    "warehouse path; on-wrist minutes in google_health_wear_daily. A failed day (retries used up, malformed response) or a participant whose "
     "consent is gone (re-consent needed) never holds back the others. Does nothing without such participants.",
 )
 def google_health_pull(
@@ -56,6 +59,7 @@ def google_health_pull(
     pulled, unchanged, no_data, failed, reconsent, not_connected = [], [], [], {}, {}, []
     breathing_changed: list[str] = []
     sleep_changed: list[str] = []
+    wear_days = 0
     requests_sent = 0
     try:
         store = token_store(configured, warehouse)
@@ -85,6 +89,11 @@ def google_health_pull(
                 if pull_sleep_day(client, study_files.landing_dir, participant_id, roster.local_day(key),
                                   study_files.raw_path(SLEEP, key, ".json")):
                     sleep_changed.append(str(key))
+                on_wrist = pull_wear_day(client, study_files.landing_dir, participant_id, roster.local_day(key))
+                if on_wrist is not None:
+                    with warehouse.connection() as conn:
+                        save_wear_day(conn, participant_id, on_wrist)
+                    wear_days += 1
             except ConsentLostError as exc:
                 store.mark_consent_lost(participant_id, str(exc))
                 reconsent[participant_id] = str(exc)
@@ -101,6 +110,7 @@ def google_health_pull(
     metadata = {
         "days_pulled_new_or_changed": pulled, "days_unchanged": len(unchanged), "days_without_data": no_data,
         "breathing_rate_days_new_or_changed": breathing_changed, "sleep_days_new_or_changed": sleep_changed,
+        "on_wrist_days": wear_days,
         "days_failed": failed, "participants_reconsent_needed": sorted(reconsent),
         "participants_not_connected": not_connected, "api_requests": requests_sent,
     }

@@ -22,10 +22,12 @@ from fitbit_assets.google_health.client import HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
 from fitbit_assets.google_health import sleep as sleep_type
+from fitbit_assets.google_health import wear
 from fitbit_assets.local_days import LocalDay
 from fitbit_assets.metrics.files import document_bytes
 from fitbit_assets.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.study_files import _atomic_write_bytes
+from fitbit_assets.warehouse import sql_query
 
 
 def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:
@@ -98,3 +100,22 @@ def pull_sleep_day(client: HealthApiClient, landing_dir: str | Path, participant
     if document is None:
         return None
     return _write_if_changed(family_document, document_bytes(document))
+
+
+def pull_wear_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str,
+                  day: LocalDay) -> wear.WearDay | None:
+    """``steps`` presence -> the day's on-wrist minutes (None: no steps point, nothing known yet)."""
+    filter_expression = wear.day_filter(day)
+    pages = client.list_pages(wear.STEPS_TYPE, filter_expression)
+    _keep_raw({"dataType": wear.STEPS_TYPE, "filter": filter_expression}, pages,
+              raw_response_path(landing_dir, participant_id, day.local_date, wear.STEPS_TYPE))
+    request = f"GET /v4/users/me/dataTypes/{wear.STEPS_TYPE}/dataPoints (filter {filter_expression!r})"
+    return wear.wear_day(pages, day, request)
+
+
+def save_wear_day(conn, participant_id: str, day: wear.WearDay) -> None:
+    with conn, conn.cursor() as cur:
+        cur.execute(sql_query("google_health_wear_upsert"), {
+            "participant_id": participant_id, "local_date": day.local_date,
+            "on_wrist_minutes": day.on_wrist_minutes, "true_zero_minutes": day.true_zero_minutes,
+        })

@@ -33,3 +33,17 @@ COMMENT ON TABLE google_health_account IS 'Encrypted Google Health API OAuth tok
 CREATE OR REPLACE VIEW participant_consent AS
 SELECT participant_id, consent_state, consent_reason, consent_changed_at
 FROM google_health_account;
+
+-- On-wrist minutes per participant local day from the Google Health API (steps data points exist only while the
+-- device is on the wrist, true zeros included): a second wear-time source next to heart rate's worn minutes.
+-- Replaced by every pull of the day (google_health_pull).
+CREATE TABLE IF NOT EXISTS google_health_wear_daily (
+    participant_id    text        NOT NULL,
+    local_date        date        NOT NULL,
+    on_wrist_minutes  integer     NOT NULL CHECK (on_wrist_minutes BETWEEN 0 AND 1500),
+    true_zero_minutes integer     NOT NULL CHECK (true_zero_minutes BETWEEN 0 AND on_wrist_minutes),
+    pulled_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (participant_id, local_date)
+);
+
+COMMENT ON TABLE google_health_wear_daily IS 'Google Health on-wrist minutes per participant local day (steps presence)';
