@@ -367,3 +367,23 @@ def test_on_wrist_minutes_from_steps_presence_and_true_zeros(fake, configured, g
     fake.fake.add_steps("alice", morning + dt.timedelta(hours=6), 90, per_minute=None)
     assert materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE)).success
     assert query("SELECT on_wrist_minutes, true_zero_minutes FROM google_health_wear_daily") == [(270, 150)]
+
+
+def test_cli_connect_with_a_pasted_redirect(fake, configured, warehouse_dsn, study_files, query, monkeypatch, capsys):
+    from fitbit_assets import cli
+
+    monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setenv("FITBIT_ROSTER_PATH", study_files.roster_path)
+    fake.fake.approve_as = "bob"
+
+    def paste(prompt):
+        consent_url = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(fake.url))
+        return requests.get(consent_url, allow_redirects=False, timeout=5).headers["Location"]
+
+    monkeypatch.setattr("builtins.input", paste)
+    assert cli.main(["connect", BOB.participant_id, "--paste"]) == 0
+    assert capsys.readouterr().out.startswith(f"participant {BOB.participant_id} connected")
+    assert query("SELECT participant_id, consent_state FROM participant_consent") == [(BOB.participant_id, "active")]
+
+    assert cli.main(["connect", SYN.participant_id, "--paste"]) == 2  # not a google_health participant
+    assert "has source 'synthetic', not 'google_health'" in capsys.readouterr().err
