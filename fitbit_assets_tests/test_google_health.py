@@ -234,6 +234,11 @@ def test_a_crash_between_refresh_and_save_keeps_the_account(fake, configured, wa
     refreshes = sum(1 for r in fake.fake.requests if r[1] == "/token")
     assert store.access_token(ALICE.participant_id, oauth) == token
     assert sum(1 for r in fake.fake.requests if r[1] == "/token") == refreshes
+    # Two minutes before expiry (inside the 5-minute margin) it is refreshed ahead of time.
+    with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        cur.execute("UPDATE google_health_account SET access_token_expires_at = now() + interval '2 minutes'")
+    assert store.access_token(ALICE.participant_id, oauth) != token
+    assert sum(1 for r in fake.fake.requests if r[1] == "/token") == refreshes + 1
 
 
 class FakeClock:
