@@ -132,7 +132,7 @@ class HealthApiClient:
             if not token:
                 return pages
             if token in seen_tokens:  # a server bug would otherwise loop forever
-                raise ResponseShapeError(request, f"field nextPageToken: repeats an earlier page's token")
+                raise ResponseShapeError(request, "field nextPageToken: repeats an earlier page's token")
             seen_tokens.add(token)
 
     def _get(self, path: str, params: dict, request: str) -> dict:
