@@ -31,6 +31,7 @@ from fitbit_assets.warehouse import WarehouseResource, sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"  # same name as fitbit_assets.adherence_checks
 RUN_FAILED = "run_failed"
+RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
 NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
 NOT_WEARING = DayStatus.NOT_WEARING.value
 NOT_SYNCING = DayStatus.NOT_SYNCING.value
@@ -39,12 +40,13 @@ SUBJECTS = {
     NOT_WEARING: "not wearing the device (synced, too little heart rate)",
     NOT_SYNCING: "device not syncing (the day's data may still be on it)",
     RUN_FAILED: "pipeline run failed",
+    RECONSENT_NEEDED: "re-consent needed (Google Health API access revoked or expired)",
 }
 # Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
 # failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
 COORDINATOR = "coordinator"
 ENGINEER = "data engineer"
-COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING)
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED)
 ANY_PARTICIPANT = "*"
 BATCH_LIMIT = 500
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -194,6 +196,25 @@ def alerts_from_run_failure(
     if day is None:
         return [Alert(ANY_PARTICIPANT, failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, source)]
     return [Alert(day.participant_id, day.local_date, RUN_FAILED, text, source)]
+
+
+def alerts_from_consent(rows: Iterable[tuple[str, str, Optional[str], dt.datetime]]) -> list[Alert]:
+    """(participant_id, consent_state, reason, changed_at) rows of ``participant_consent`` -> one alert per lost
+    consent, keyed by the day it was lost (a later loss after a re-consent alerts again)."""
+    return [
+        Alert(participant_id, changed_at.date(), RECONSENT_NEEDED,
+              f"Participant {participant_id} must consent again with `fitbit-assets connect {participant_id}`: "
+              f"{reason or 'consent withdrawn'} (since {changed_at:%Y-%m-%d %H:%M} UTC). No data is pulled until then.",
+              "google_health_pull")
+        for participant_id, state, reason, changed_at in rows
+        if state == RECONSENT_NEEDED
+    ]
+
+
+def consent_alerts(conn) -> list[Alert]:
+    with conn.cursor() as cur:
+        cur.execute(sql_query("consent_reconsent_needed"))
+        return alerts_from_consent(cur.fetchall())
 
 
 def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[Message]:
@@ -452,7 +473,8 @@ def record_sent(conn, message: Message, channels: list[str]) -> None:
 @dg.sensor(
     minimum_interval_seconds=120,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Failed asset checks (e.g. daily_adherence_valid_day, WARN) and failed runs -> one message per "
+    description="Failed asset checks (e.g. daily_adherence_valid_day, WARN), failed runs and Google Health "
+    "participants whose consent is gone (re-consent needed) -> one message per "
     "participant and local day by email (FITBIT_ALERT_SMTP_*) and/or JSON webhook (FITBIT_ALERT_WEBHOOK_URL). "
     "Delivered keys are kept in the alert_sent table, so re-runs do not alert twice.",
 )
@@ -473,6 +495,7 @@ def coordinator_alert_sensor(
         )
     sent, unrouted, errors = [], [], []
     with warehouse.connection() as conn:
+        alerts = [*alerts, *consent_alerts(conn)]
         messages = plan_messages(alerts, already_sent(conn, alerts))
         for message in messages:
             if not routed[message.audience]:

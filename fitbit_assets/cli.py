@@ -178,6 +178,24 @@ def summary() -> int:
     return 0
 
 
+def connect_participant(participant_id: str, port: int, paste: bool) -> int:
+    from fitbit_assets.assets.google_health import oauth_client, token_store
+    from fitbit_assets.google_health.enrol import EnrolmentError, connect
+    from fitbit_assets.google_health.tokens import TokenKeyError
+    from fitbit_assets.roster import UnknownParticipantError, read_roster
+    from fitbit_assets.warehouse import WarehouseResource
+
+    configured = settings.load()
+    warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
+    try:
+        connect(participant_id, read_roster(configured.roster_path), oauth_client(configured),
+                token_store(configured, warehouse), port=port, paste=input if paste else None)
+    except (EnrolmentError, TokenKeyError, UnknownParticipantError) as exc:
+        print(f"fitbit-assets connect: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def local_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -202,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--port", type=int, default=8000)
     db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
     db_parser.add_argument("action", choices=["start", "stop", "status"])
+    connect_parser = commands.add_parser(
+        "connect", help="Google Health API consent of a source=google_health participant (OAuth PKCE)"
+    )
+    connect_parser.add_argument("participant_id")
+    connect_parser.add_argument("--port", type=int, default=0, help="loopback port of the redirect (default: any)")
+    connect_parser.add_argument("--paste", action="store_true", help="paste the redirect URL instead of catching it")
     args = parser.parse_args(argv)
     try:
         return run_command(args)
@@ -221,6 +245,8 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     if args.command == "demo":
         return demo(args.days, args.last)
+    if args.command == "connect":
+        return connect_participant(args.participant_id, args.port, args.paste)
     if args.command == "serve":
         import uvicorn
 

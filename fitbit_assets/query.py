@@ -373,7 +373,8 @@ def participants(conn) -> list[dict]:
 # ------------------------------------------------------------------------------------------- cohort
 
 # Flags, most urgent first; the cohort table is sorted by risk (flag rank, then 7-day adherence).
-FLAG_RANK = {"no_data": 0, "not_syncing": 1, "non_adherent": 2, "at_risk": 3, "ok": 4}
+# reconsent_needed first: no data can arrive until the participant consents again (Google Health API accounts).
+FLAG_RANK = {"reconsent_needed": 0, "no_data": 1, "not_syncing": 2, "non_adherent": 3, "at_risk": 4, "ok": 5}
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,10 @@ class FlagRules:
 def flag_participant(row: dict, as_of: dt.datetime, rules: FlagRules = FlagRules()) -> tuple[str, str]:
     """(flag, reason) of one cohort row (pure). Uses the latest participant_day_status when present."""
     last_sync, last_data = row.get("last_sync"), row.get("last_data")
+    if row.get("consent_state") == "reconsent_needed":
+        since = row.get("consent_changed_at")
+        return "reconsent_needed", (f"re-consent needed since {since:%Y-%m-%d %H:%M} UTC: " if since else
+                                    "re-consent needed: ") + (row.get("consent_reason") or "consent withdrawn")
     if last_data is None and row.get("trailing_7d_adherence_pct") is None:
         return "no_data", "no heart rate loaded yet"
     status = row.get("latest_day_status")

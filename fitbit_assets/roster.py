@@ -21,7 +21,7 @@ from fitbit_assets.local_days import LocalDay
 
 PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
-SOURCES = ("synthetic", "landing")
+SOURCES = ("synthetic", "landing", "google_health")
 WEAR_PROFILES = ("typical", "low_wear")
 TAKEOUT_TIMESTAMPS = ("local", "utc")
 
@@ -92,12 +92,14 @@ class UnknownParticipantError(KeyError):
 def landing_datasets() -> frozenset[str]:
     """The folders the pipeline keeps its own day files in, ``landing/<dataset>/<participant>/``."""
     # Imported here: the heart-rate and metric modules import this one.
+    from fitbit_assets.google_health import SOURCE as GOOGLE_HEALTH  # raw API responses
     from fitbit_assets.heart_rate import HEART_RATE
     from fitbit_assets.metrics import FAMILIES
     from fitbit_assets.sources import COHORT_DIR, STAGED_DATASETS
 
-    # COHORT_DIR holds study-wide exports; STAGED_DATASETS includes datasets staged before their family exists.
-    return frozenset({HEART_RATE, COHORT_DIR, *STAGED_DATASETS, *(family.name for family in FAMILIES)})
+    # COHORT_DIR holds study-wide exports; STAGED_DATASETS includes datasets staged before their family exists;
+    # GOOGLE_HEALTH the raw API responses.
+    return frozenset({HEART_RATE, COHORT_DIR, GOOGLE_HEALTH, *STAGED_DATASETS, *(family.name for family in FAMILIES)})
 
 
 def _parse_row(row: dict[str, str]) -> Participant:

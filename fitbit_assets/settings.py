@@ -147,6 +147,32 @@ class Settings(BaseSettings):
         1830, "longest series / adherence range accepted", "an integer >= 1", "1830", "api", ge=1,
     )
 
+    # --- Google Health API connector (README "Google Health API connector"); inert without google_health participants
+    google_client_id: Optional[str] = _setting(
+        None, "OAuth client id of the study's Google Cloud project", "an OAuth client id", "unset (connector off)",
+        "google_health",
+    )
+    google_client_secret: Optional[SecretStr] = _setting(
+        None, "OAuth client secret (secret)", "any text", "unset (PKCE only)", "google_health",
+    )
+    token_encryption_key: Optional[SecretStr] = _setting(
+        None, "Fernet key that encrypts participants' OAuth tokens in the warehouse (secret; "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)",
+        "a url-safe base64 32-byte key", "unset (connector off)", "google_health",
+    )
+    google_api_url: str = _setting(
+        "https://health.googleapis.com", "Google Health API endpoint (tests point it at a loopback fake)",
+        "an http(s) URL", "https://health.googleapis.com", "google_health",
+    )
+    google_oauth_url: str = _setting(
+        "https://accounts.google.com/o/oauth2/v2/auth", "OAuth authorization endpoint", "an http(s) URL",
+        "https://accounts.google.com/o/oauth2/v2/auth", "google_health",
+    )
+    google_token_url: str = _setting(
+        "https://oauth2.googleapis.com/token", "OAuth token endpoint", "an http(s) URL",
+        "https://oauth2.googleapis.com/token", "google_health",
+    )
+
     @field_validator("warehouse_dsn", "api_dsn")
     @classmethod
     def _libpq_dsn(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
@@ -171,6 +197,25 @@ class Settings(BaseSettings):
     def _http_url(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
         if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
             raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("google_api_url", "google_oauth_url", "google_token_url")
+    @classmethod
+    def _plain_http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except (ValueError, TypeError):
+                raise ValueError("not a Fernet key") from None
         return value
 
     @field_validator("state_dir", "landing_dir", "parquet_dir", "roster_path")

@@ -45,6 +45,7 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {
+        "google_health_pull",
         "raw_heart_rate_csv",
         "validated_heart_rate",
         "heart_rate_rows",

@@ -176,7 +176,12 @@ class CohortRow(BaseModel):
     last_valid_date: Optional[dt.date] = None
     latest_status_date: Optional[dt.date] = None
     latest_day_status: Optional[str] = None
-    flag: Literal["no_data", "not_syncing", "non_adherent", "at_risk", "ok"]
+    consent_state: Optional[Literal["active", "reconsent_needed"]] = Field(
+        default=None, description="Google Health API consent (source google_health only)"
+    )
+    consent_reason: Optional[str] = None
+    consent_changed_at: Optional[dt.datetime] = None
+    flag: Literal["reconsent_needed", "no_data", "not_syncing", "non_adherent", "at_risk", "ok"]
     flag_reason: str
 
 

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from fitbit_assets.assets.exports import stage_landing_exports
+from fitbit_assets.assets.google_health import google_health_pull
 from fitbit_assets.heart_rate import HEART_RATE
 from fitbit_assets.partitions import participant_day_partitions, participant_days
 from fitbit_assets.study_files import StudyFilesResource
@@ -10,6 +11,7 @@ from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_byte
 
 
 @dg.asset(
+    deps=[google_health_pull],  # pulled days are day CSVs like any other source's
     partitions_def=participant_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="landing",

@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from fitbit_assets.assets.exports import stage_landing_exports
+from fitbit_assets.assets.google_health import google_health_pull
 from fitbit_assets.assets.validated import validate_days
 from fitbit_assets.assets.warehouse_rows import load_validated_days
 from fitbit_assets.heart_rate import ValidationReport, file_error_report
@@ -27,6 +28,7 @@ from fitbit_assets.warehouse import WarehouseResource, replace_rows
 def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"raw_{family.name}_json",
+        deps=[google_health_pull],  # pulled days land as family documents like any other source's
         partitions_def=participant_day_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="landing",

@@ -5,6 +5,6 @@ CREATE TABLE IF NOT EXISTS participant (
     participant_id text PRIMARY KEY CHECK (participant_id ~ '^[A-Za-z0-9_-]{1,64}$'),
     timezone       text NOT NULL,
     enrolled_on    date NOT NULL,
-    source         text NOT NULL CHECK (source IN ('synthetic', 'landing')),
+    source         text NOT NULL CHECK (source IN ('synthetic', 'landing', 'google_health')),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );

@@ -4,7 +4,7 @@
 
 const TOKEN_KEY = "fitbit_api_token";
 const FLAG_LABELS = {
-  no_data: "no data", not_syncing: "not syncing", non_adherent: "non-adherent", at_risk: "at risk", ok: "ok",
+  reconsent_needed: "re-consent needed", no_data: "no data", not_syncing: "not syncing", non_adherent: "non-adherent", at_risk: "at risk", ok: "ok",
 };
 const RANGES = [["1 day", 1], ["7 days", 7], ["30 days", 30], ["All", null]];
 const view = document.getElementById("view");

@@ -1,0 +1,314 @@
+"""A loopback fake of the Google Health API and Google's OAuth endpoints, written from the published reference.
+
+Follows: ``GET /v4/users/me/dataTypes/heart-rate/dataPoints`` with ``filter`` (``heart_rate.sample_time.
+physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answering ``{"dataPoints": [...],
+"nextPageToken": ...}`` (empty token on the last page); DataPoint ``{"name", "dataSource", "heartRate":
+{"beatsPerMinute", "sampleTime": {"physicalTime", "utcOffset", "civilTime"}}}``; Google's JSON error body
+``{"error": {"code", "message", "status"}}``; ``daily-respiratory-rate`` with ``daily_respiratory_rate.date``
+filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); ``sleep`` with
+``sleep.interval.end_time`` filters, at most 25 per page (``Sleep``: interval, type, stages, metadata, summary,
+int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` filters, only while on the wrist,
+``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros); points in
+descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
+401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
+checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
+revoked token). Refresh-token rotation is a knob; as with Google, an older refresh token stays valid after a newer
+one was issued (until revoked).
+
+Knobs: ``fail_next`` (a list of (status, retry_after) answered before serving), ``stall_next`` (seconds to sleep
+before answering, for client timeouts), ``page_size`` (forces pagination), ``repeat_across_pages`` (each page
+starts with the previous page's last point, as overlapping reads would), ``malformed`` (a bad beatsPerMinute),
+``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FILTER = re.compile(
+    r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
+)
+STEPS_FILTER = re.compile(
+    r'^steps\.interval\.start_time >= "([^"]+)" AND steps\.interval\.start_time < "([^"]+)"$'
+)
+SLEEP_FILTER = re.compile(
+    r'^sleep\.interval\.end_time >= "([^"]+)" AND sleep\.interval\.end_time < "([^"]+)"$'
+)
+DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
+
+
+def _z(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class FakeGoogleHealth:
+    page_size: int = 10000
+    access_token_lifetime: int = 3600
+    rotate_refresh_tokens: bool = False
+    repeat_across_pages: bool = False
+    malformed: bool = False
+    approve_as: str = "user-1"  # the Google account that consents at /authorize
+    fail_next: list = field(default_factory=list)
+    stall_next: list = field(default_factory=list)
+    samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
+    respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
+    sleeps: dict = field(default_factory=dict)  # user -> {data point id: Sleep}
+    steps: dict = field(default_factory=dict)  # user -> [(start, end, count or None for a true zero)]
+    codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
+    refresh_tokens: dict = field(default_factory=dict)  # token -> user
+    access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
+    revoked_users: set = field(default_factory=set)
+    requests: list = field(default_factory=list)  # (method, path, query) seen
+    granted_scopes: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- knobs
+    def add_samples(self, user: str, start: dt.datetime, seconds: int, step: int = 5, bpm: int = 70) -> None:
+        with self.lock:
+            points = self.samples.setdefault(user, {})
+            for offset in range(0, seconds, step):
+                points[start + dt.timedelta(seconds=offset)] = bpm + (offset // step) % 7
+
+    def add_sleep(self, user: str, start: dt.datetime, stages: list, *, sleep_type: str = "STAGES",
+                  nap: bool = False, point_id: str | None = None) -> str:
+        """A sleep session of consecutive ``(stage type, minutes)`` from ``start`` (UTC), with Google's summary."""
+        t, segments = start, []
+        for stage, minutes in stages:
+            segments.append({"startTime": _z(t), "startUtcOffset": "0s", "endTime": _z(t + dt.timedelta(minutes=minutes)),
+                             "endUtcOffset": "0s", "type": stage})
+            t += dt.timedelta(minutes=minutes)
+        asleep = sum(m for s, m in stages if s not in ("AWAKE", "RESTLESS"))
+        awake = sum(m for s, m in stages if s == "AWAKE")
+        point_id = point_id or str(len(self.sleeps.get(user, {})) + 7000000001)
+        self.sleeps.setdefault(user, {})[point_id] = {
+            "interval": {"startTime": _z(start), "startUtcOffset": "0s", "endTime": _z(t), "endUtcOffset": "0s"},
+            "type": sleep_type, "stages": segments, "metadata": {"nap": nap, "processed": True},
+            "summary": {"minutesInSleepPeriod": str(sum(m for _, m in stages)), "minutesAsleep": str(asleep),
+                        "minutesAwake": str(awake), "minutesAfterWakeUp": "0", "minutesToFallAsleep": "0"},
+        }
+        return point_id
+
+    def add_steps(self, user: str, start: dt.datetime, minutes: int, per_minute: int | None) -> None:
+        """One-minute steps intervals while on the wrist; ``per_minute=None``: true zeros (``count`` omitted)."""
+        for m in range(minutes):
+            t = start + dt.timedelta(minutes=m)
+            self.steps.setdefault(user, []).append((t, t + dt.timedelta(minutes=1), per_minute))
+
+    def revoke(self, user: str) -> None:
+        with self.lock:
+            self.revoked_users.add(user)
+
+    def api_requests(self) -> list:
+        return [r for r in self.requests if r[1].startswith("/v4/")]
+
+    # --- endpoints
+    def authorize(self, query: dict) -> tuple[int, dict, dict]:
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = (self.approve_as, query["code_challenge"][0], query["scope"][0], query["redirect_uri"][0])
+        location = query["redirect_uri"][0] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"][0]})
+        return 302, {"Location": location}, {}
+
+    def _issue(self, user: str, refresh: bool) -> dict:
+        access = "ya29." + secrets.token_urlsafe(24)
+        self.access_tokens[access] = (user, time.monotonic() + self.access_token_lifetime)
+        body = {"access_token": access, "expires_in": self.access_token_lifetime, "token_type": "Bearer",
+                "scope": " ".join(self.granted_scopes[-1:] or [""])}
+        if refresh:
+            token = "1//" + secrets.token_urlsafe(32)
+            self.refresh_tokens[token] = user
+            body["refresh_token"] = token
+        return body
+
+    def token(self, form: dict) -> tuple[int, dict, dict]:
+        grant = form.get("grant_type", [""])[0]
+        if grant == "authorization_code":
+            entry = self.codes.pop(form["code"][0], None)
+            verifier = form.get("code_verifier", [""])[0]
+            if entry is None:
+                return 400, {}, {"error": "invalid_grant", "error_description": "Bad Request"}
+            user, challenge, scopes, redirect_uri = entry
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if digest != challenge or form.get("redirect_uri", [""])[0] != redirect_uri:
+                return 400, {}, {"error": "invalid_grant", "error_description": "Missing code verifier."}
+            self.granted_scopes.append(scopes)
+            self.revoked_users.discard(user)
+            return 200, {}, self._issue(user, refresh=True)
+        if grant == "refresh_token":
+            user = self.refresh_tokens.get(form.get("refresh_token", [""])[0])
+            if user is None or user in self.revoked_users:
+                return 400, {}, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return 200, {}, self._issue(user, refresh=self.rotate_refresh_tokens)
+        return 400, {}, {"error": "unsupported_grant_type"}
+
+    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+        if self.stall_next:
+            time.sleep(self.stall_next.pop(0))
+        if self.fail_next:
+            status, retry_after = self.fail_next.pop(0)
+            names = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL", 504: "DEADLINE_EXCEEDED"}
+            extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}}
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        user, expires = self.access_tokens.get(token, (None, 0))
+        if user is None or expires < time.monotonic() or user in self.revoked_users:
+            return 401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                       "status": "UNAUTHENTICATED"}}
+        if data_type == "daily-respiratory-rate":
+            return self._daily_respiratory_rate(user, query)
+        if data_type == "sleep":
+            return self._sleep(user, query)
+        if data_type == "steps":
+            return self._steps(user, query)
+        if data_type != "heart-rate":
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
+                                       "message": f"Invalid data type ID referenced: {data_type}"}}
+        match = FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        # "Data points in the response will be ordered by the interval start time in descending order."
+        points = sorted(((t, v) for t, v in self.samples.get(user, {}).items() if start <= t < end), reverse=True)
+        size = min(int(query.get("pageSize", ["1440"])[0]), self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        page = points[offset:offset + size]
+        if self.repeat_across_pages and offset:
+            page = [points[offset - 1], *page]
+        next_offset = offset + size
+        body = {"dataPoints": [self._point(user, t, v, i + offset) for i, (t, v) in enumerate(page)],
+                "nextPageToken": base64.urlsafe_b64encode(str(next_offset).encode()).decode()
+                if next_offset < len(points) else ""}
+        if self.malformed and body["dataPoints"]:
+            body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
+        return 200, {}, body
+
+    def _steps(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = STEPS_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = []
+        for first, last, count in sorted(self.steps.get(user, []), reverse=True):
+            if start <= first < end:
+                steps = {"interval": {"startTime": _z(first), "startUtcOffset": "0s", "endTime": _z(last),
+                                      "endUtcOffset": "0s"}}
+                if count is not None:
+                    steps["count"] = str(count)
+                points.append({"dataSource": {"platform": "FITBIT"}, "steps": steps})
+        return 200, {}, {"dataPoints": points, "nextPageToken": ""}
+
+    def _sleep(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = SLEEP_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        sessions = sorted(((pid, s) for pid, s in self.sleeps.get(user, {}).items()
+                           if start <= _ts(s["interval"]["endTime"]) < end),
+                          key=lambda item: item[1]["interval"]["startTime"], reverse=True)
+        size = min(int(query.get("pageSize", ["25"])[0]), 25, self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        page = sessions[offset:offset + size]
+        points = [{"name": f"users/{user}/dataTypes/sleep/dataPoints/{pid}", "dataSource": {"platform": "FITBIT"},
+                   "sleep": session} for pid, session in page]
+        more = offset + size < len(sessions)
+        return 200, {}, {"dataPoints": points,
+                         "nextPageToken": base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""}
+
+    def _daily_respiratory_rate(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = DAILY_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        first, end = dt.date.fromisoformat(match.group(1)), dt.date.fromisoformat(match.group(2))
+        points = [
+            {"dataSource": {"platform": "FITBIT"},
+             "dailyRespiratoryRate": {"date": {"year": d.year, "month": d.month, "day": d.day}, "breathsPerMinute": v}}
+            for d, v in sorted(self.respiratory_rates.get(user, {}).items(), reverse=True) if first <= d < end
+        ]
+        return 200, {}, {"dataPoints": points, "nextPageToken": ""}
+
+    @staticmethod
+    def _point(user: str, t: dt.datetime, bpm: int, index: int) -> dict:
+        return {
+            "name": f"users/{user}/dataTypes/heart-rate/dataPoints/{int(t.timestamp())}",
+            "dataSource": {"recordingMethod": "PASSIVE_MEASUREMENT", "platform": "FITBIT",
+                           "device": {"manufacturer": "Google", "displayName": "Pixel Watch 3"}},
+            "heartRate": {"beatsPerMinute": str(bpm), "sampleTime": {
+                "physicalTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "utcOffset": "0s"}},
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGoogleHealth
+
+    def log_message(self, *args) -> None:  # quiet test output
+        pass
+
+    def _send(self, status: int, headers: dict, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        self.fake.requests.append(("GET", url.path, query))
+        if url.path == "/o/oauth2/v2/auth":
+            self._send(*self.fake.authorize(query))
+            return
+        match = re.fullmatch(r"/v4/users/me/dataTypes/([a-z-]+)/dataPoints", url.path)
+        if match:
+            self._send(*self.fake.data_points(match.group(1), query, self.headers))
+            return
+        self._send(404, {}, {"error": {"code": 404, "status": "NOT_FOUND", "message": url.path}})
+
+    def do_POST(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        length = int(self.headers.get("Content-Length", 0))
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        self.fake.requests.append(("POST", url.path, {k: v for k, v in form.items() if k == "grant_type"}))
+        if url.path == "/token":
+            with self.fake.lock:
+                self._send(*self.fake.token(form))
+            return
+        self._send(404, {}, {"error": "not_found"})
+
+
+class FakeServer:
+    """The fake on 127.0.0.1 and a free port, served from a thread."""
+
+    def __init__(self, fake: FakeGoogleHealth):
+        handler = type("Handler", (_Handler,), {"fake": fake})
+        self.fake = fake
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> "FakeServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
