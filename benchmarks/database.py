@@ -1,4 +1,4 @@
-"""The benchmarks' dedicated PostgreSQL: the product's embedded server (``fitbit_assets.embedded_server``) on the
+"""The benchmarks' dedicated PostgreSQL: the product's embedded server (``fitbit_assets.warehouse.embedded_server``) on the
 benchmark's own data dir, a fresh database per case, and small SQL helpers for measuring."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import psycopg2
 from psycopg2 import sql
 
 from benchmarks.report import median
-
-from fitbit_assets.embedded_server import ensure_server, stop_server
+from fitbit_assets.warehouse.embedded_server import ensure_server, stop_server
 
 BENCH_SQL = Path(__file__).resolve().parent / "sql"
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import timed
-from fitbit_assets.heart_rate import read_raw_heart_rate, to_utc_frame, to_warehouse_frame, validate_heart_rate
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.roster import Participant
-from fitbit_assets.synthetic import generate_heart_rate_day
-from fitbit_assets.warehouse import _copy_text, replace_heart_rate_day
+from fitbit_assets.domain.heart_rate import read_raw_heart_rate, to_utc_frame, to_warehouse_frame, validate_heart_rate
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.roster import Participant
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
+from fitbit_assets.warehouse.core import _copy_text, replace_heart_rate_day
 
 DAY_TZ = "America/New_York"
 DAY = dt.date(2025, 6, 10)  # no DST change: the common case

@@ -26,8 +26,8 @@ from benchmarks.database import (
 from benchmarks.days import DAY_TZ, one_hz_csv, participant, warehouse_frame
 from benchmarks.report import Section, Table, fmt_bytes, fmt_int, fmt_ms, fmt_rate, fmt_s, log, median
 from benchmarks.sizes import Sizes
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.warehouse import (
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.warehouse.core import (
     apply_schema,
     create_heart_rate_partitions,
     replace_heart_rate_day,

@@ -7,16 +7,21 @@ from pathlib import Path
 
 import numpy as np
 import psycopg2
-import sqlalchemy
 import psycopg2.extras
+import sqlalchemy
 from psycopg2 import sql
 
 from benchmarks.database import BenchServer, bench_sql, connect, execute, row_count
 from benchmarks.days import DAY, DAY_TZ, full_path_load, one_hz_csv, participant, warehouse_frame
 from benchmarks.report import Section, Table, fmt_ms, fmt_rate, log, median, timed
 from benchmarks.sizes import Sizes
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.warehouse import apply_schema, create_heart_rate_partitions, replace_heart_rate_day, upsert_participant
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.warehouse.core import (
+    apply_schema,
+    create_heart_rate_partitions,
+    replace_heart_rate_day,
+    upsert_participant,
+)
 
 
 def bench_load_day(server: BenchServer, state: Path, sizes: Sizes) -> Section:

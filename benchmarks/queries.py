@@ -8,14 +8,23 @@ import json
 
 import pandas as pd
 
-from benchmarks.database import BenchServer, bench_sql, connect, execute, heart_rate_bytes, row_count, scalar, vacuum_analyze
+from benchmarks.database import (
+    BenchServer,
+    bench_sql,
+    connect,
+    execute,
+    heart_rate_bytes,
+    row_count,
+    scalar,
+    vacuum_analyze,
+)
 from benchmarks.days import DAY_TZ, participant, synthetic_warehouse_frame
 from benchmarks.report import Section, Table, fmt_int, fmt_ms, log, median, timed
 from benchmarks.sizes import Sizes
-from fitbit_assets import query
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.rollups import Window, refresh_heart_rate_aggregates, rollup_from_raw
-from fitbit_assets.warehouse import apply_schema, replace_heart_rate_day, upsert_participant
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.serving import query
+from fitbit_assets.warehouse.core import apply_schema, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.rollups import Window, refresh_heart_rate_aggregates, rollup_from_raw
 
 YEAR_DATA_VERSION = "2"  # 2: heart_rate partitioned by UTC month
 YEAR_DATABASE = "bench_year"
@@ -101,7 +110,7 @@ def bench_queries(server: BenchServer, sizes: Sizes) -> tuple[Section, list[tupl
         "3. Dashboard queries: automatic resolution vs raw rows",
         f"One participant, {fmt_int(rows)} samples over {sizes.year_days} days ({first}..{last}, synthetic, realistic "
         f"Fitbit sampling ~5-15 s at rest), generated once and reused between runs. The read is the API's own: "
-        f"`fitbit_assets.query.series` with `resolution=auto` (the finest of raw / 1m / 1h / 1d giving at most "
+        f"`fitbit_assets.serving.query.series` with `resolution=auto` (the finest of raw / 1m / 1h / 1d giving at most "
         f"{query.DEFAULT_MAX_POINTS} points, from `heart_rate_1m/1h/1d` refreshed by "
         "`rollups.refresh_heart_rate_aggregates`). The raw-row side answers the same question (same buckets, "
         "count/sum/min/max/mean) with `rollups.rollup_from_raw` (`date_bin`, TimescaleDB's `time_bucket` "

@@ -6,13 +6,22 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from benchmarks.database import BenchServer, bench_sql, connect, execute, heart_rate_bytes, row_count, vacuum_analyze, warm_median
+from benchmarks.database import (
+    BenchServer,
+    bench_sql,
+    connect,
+    execute,
+    heart_rate_bytes,
+    row_count,
+    vacuum_analyze,
+    warm_median,
+)
 from benchmarks.days import DAY_TZ, full_path_load, one_hz_csv, participant
 from benchmarks.report import Section, Table, fmt_bytes, fmt_int, fmt_ms, fmt_rate, fmt_s, log, median, timed
 from benchmarks.sizes import Sizes
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.rollups import Window, rollup_from_raw
-from fitbit_assets.warehouse import apply_schema, sql_query, upsert_participant
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.warehouse.core import apply_schema, sql_query, upsert_participant
+from fitbit_assets.warehouse.rollups import Window, rollup_from_raw
 
 FIRST_DAY = dt.date(2025, 6, 1)
 MAX_PARTICIPANTS = 10

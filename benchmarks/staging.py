@@ -25,9 +25,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import Section, Table, add_output_arguments, fmt_int, fmt_s, log, output_and_state, update_section
-from fitbit_assets.roster import Participant, Roster
-from fitbit_assets.sources.staging import stage_days
+from benchmarks.report import (
+    Section,
+    Table,
+    add_output_arguments,
+    fmt_int,
+    fmt_s,
+    log,
+    output_and_state,
+    update_section,
+)
+from fitbit_assets.domain.roster import Participant, Roster
+from fitbit_assets.domain.sources.staging import stage_days
 
 SECTION_TITLE = "Export staging"
 PARTICIPANTS = 10

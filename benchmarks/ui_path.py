@@ -36,8 +36,8 @@ from benchmarks.report import (
     output_and_state,
     update_section,
 )
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
-from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.domain.roster import Participant, write_roster
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.conftest import fetch_all
 from fitbit_assets_tests.ui_path import (
     FINISHED,

@@ -13,7 +13,7 @@ from dataclasses import replace
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.roster import Participant, Roster, RosterNotFoundError, read_roster, write_roster
+from fitbit_assets.domain.roster import Participant, Roster, RosterNotFoundError, read_roster, write_roster
 
 DEMO_COHORT = [
     # (participant_id, seed, timezone, wear_profile): the third one is designed to be non-adherent.
@@ -31,8 +31,8 @@ class DemoWindowError(ValueError):
 def register(instance: dg.DagsterInstance) -> list[str]:
     """Add every valid roster row as a participant partition; report bad rows on stderr."""
     # Imported here: loading the partitions reads the roster for their start, which `demo` may write first.
-    from fitbit_assets.partitions import participant_partitions
-    from fitbit_assets.sensors import participants_to_register
+    from fitbit_assets.defs.participants.sensors import participants_to_register
+    from fitbit_assets.lib.partitions import participant_partitions
 
     roster = read_roster(settings.load().roster_path)
     for error in roster.errors:
@@ -109,11 +109,11 @@ def demo(days: int, last: dt.date | None = None) -> int:
     first, last = demo_window(days, last, dt.datetime.now(dt.timezone.utc).date(), configured.study_start)
     roster = prepare_demo_roster(first, last)
     # Imported after the roster is ready: the daily partitions start at its earliest enrolment.
-    from fitbit_assets.adherence_checks import VALID_DAY_CHECK
     from fitbit_assets.definitions import defs
-    from fitbit_assets.partitions import STUDY_START, ParticipantDayKey, participant_partitions
-    from fitbit_assets.reports import print_warehouse_summary
-    from fitbit_assets.schedules import daily_run_requests
+    from fitbit_assets.defs.adherence.checks import VALID_DAY_CHECK
+    from fitbit_assets.defs.participants.schedules import daily_run_requests
+    from fitbit_assets.lib.partitions import STUDY_START, ParticipantDayKey, participant_partitions
+    from fitbit_assets.serving.reports import print_warehouse_summary
 
     with dg.DagsterInstance.get() as instance:
         new = register(instance)
@@ -154,8 +154,7 @@ def demo(days: int, last: dt.date | None = None) -> int:
 
 
 def embedded_db(action: str) -> int:
-    from fitbit_assets import embedded_server
-
+    from fitbit_assets.warehouse import embedded_server
     pgdata = embedded_server.default_pgdata()
     if action == "stop":
         stopped = embedded_server.stop_server(pgdata)
@@ -170,7 +169,7 @@ def embedded_db(action: str) -> int:
 
 def summary() -> int:
     from fitbit_assets.definitions import defs
-    from fitbit_assets.reports import print_warehouse_summary
+    from fitbit_assets.serving.reports import print_warehouse_summary
 
     # build_resources resolves the EnvVar references (FITBIT_WAREHOUSE_DSN) the definitions hold.
     with dg.build_resources(defs.resources) as resources:
@@ -179,11 +178,11 @@ def summary() -> int:
 
 
 def connect_participant(participant_id: str, port: int, paste: bool) -> int:
-    from fitbit_assets.assets.google_health import oauth_client, token_store
+    from fitbit_assets.defs.google_health.assets import oauth_client, token_store
+    from fitbit_assets.domain.roster import UnknownParticipantError, read_roster
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
     from fitbit_assets.google_health.tokens import TokenKeyError
-    from fitbit_assets.roster import UnknownParticipantError, read_roster
-    from fitbit_assets.warehouse import WarehouseResource
+    from fitbit_assets.warehouse.core import WarehouseResource
 
     configured = settings.load()
     warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
@@ -250,7 +249,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from fitbit_assets.api import ApiConfig, create_app
+        from fitbit_assets.serving.api import ApiConfig, create_app
 
         config = ApiConfig.from_env()
         config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front

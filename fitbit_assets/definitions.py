@@ -1,7 +1,8 @@
-"""Assembles the code location; definitions live in their own modules."""
+"""The code location: everything in ``fitbit_assets/defs/``, found by Dagster's defs-folder loader."""
 
 import os
 import warnings
+from pathlib import Path
 
 import dagster as dg
 
@@ -14,36 +15,6 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # it). Read by the run worker when it stores events, so it is set where every run worker loads the code.
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
 
-from fitbit_assets import adherence_checks, assets, checks, metric_checks, settings
-from fitbit_assets.alerts import alert_channel_from_settings, coordinator_alert_sensor
-from fitbit_assets.assets.rollups import AdherenceResource
-from fitbit_assets.jobs import heart_rate_job
-from fitbit_assets.schedules import daily_heart_rate_schedule
-from fitbit_assets.sensors import participant_roster_sensor
-from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource
-
-# Validated when the code location loads (the partitions' import already needed the study start): a bad FITBIT_*
-# variable fails the load with its name, its value and what is allowed.
-configured = settings.load()
-
-defs = dg.Definitions(
-    # Found, not listed: a new asset module in fitbit_assets/assets/ or a new metric family joins by itself.
-    assets=dg.load_assets_from_package_module(assets),
-    asset_checks=dg.load_asset_checks_from_modules([checks, adherence_checks, metric_checks]),
-    jobs=[heart_rate_job],
-    # Every job, including the implicit asset job of UI materializations and asset backfills, runs its steps in
-    # the run worker's own process: a step costs milliseconds of work, a process per step cost seconds (issue 12).
-    executor=dg.in_process_executor,
-    schedules=[daily_heart_rate_schedule],
-    sensors=[participant_roster_sensor, coordinator_alert_sensor],
-    resources={
-        # No DSN: the embedded PostgreSQL under the state folder. An EnvVar keeps the password out of the UI.
-        "warehouse": WarehouseResource(dsn=dg.EnvVar("FITBIT_WAREHOUSE_DSN") if configured.warehouse_dsn else None),
-        "study_files": StudyFilesResource(),
-        # FITBIT_WORN_MINUTE_MIN_SAMPLES / FITBIT_VALID_DAY_MINUTES / FITBIT_IMPUTE_MAX_GAP_MINUTES
-        "adherence": AdherenceResource(),
-        # Off until FITBIT_ALERT_SMTP_HOST+FITBIT_ALERT_SMTP_TO or FITBIT_ALERT_WEBHOOK_URL are set.
-        "alert_channel": alert_channel_from_settings(configured),
-    },
-)
+# Everything below fitbit_assets/defs/ is found, not listed: each stage's assets, checks, schedules and sensors sit
+# side by side in its folder, and the resources and executor in defs/resources.py.
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -1,6 +1,6 @@
 """Every ``FITBIT_*`` setting of the project in one model, read from the environment and validated when loaded.
 
-``load()`` is called when the code location loads (``fitbit_assets.partitions`` needs the study start at import),
+``load()`` is called when the code location loads (``fitbit_assets.lib.partitions`` needs the study start at import),
 by the CLI and by the API, so a bad value stops the process up front with one message that names the variable,
 the value and what is allowed, instead of failing later in a run. An empty variable means its default, like an
 unset one. Defaults put everything under ``.state/`` in the checkout, so ``make demo`` and ``make dev`` share one
@@ -22,7 +22,7 @@ import psycopg2.extensions
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fitbit_assets.roster import read_roster
+from fitbit_assets.domain.roster import read_roster
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "FITBIT_"

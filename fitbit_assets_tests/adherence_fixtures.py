@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.adherence_checks import daily_adherence_valid_day, heart_rate_aggregates_match_raw
-from fitbit_assets.assets.device_sync import device_sync_events
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence, heart_rate_aggregates
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.partitions import ParticipantDayKey
+from fitbit_assets.defs.adherence.assets import AdherenceResource, daily_adherence
+from fitbit_assets.defs.adherence.checks import daily_adherence_valid_day
+from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+from fitbit_assets.defs.datasets.validated import validated_heart_rate
+from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.device_sync.assets import device_sync_events
+from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
+from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import materialize_graph
 
 FULL_GRAPH = [

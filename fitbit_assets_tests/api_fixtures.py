@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from fitbit_assets.partitions import range_tags
-from fitbit_assets.roster import Participant, write_roster
-from fitbit_assets.study_files import StudyFilesResource
-from fitbit_assets.warehouse import WarehouseResource
+from fitbit_assets.domain.roster import Participant, write_roster
+from fitbit_assets.lib.partitions import range_tags
+from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets.warehouse.core import WarehouseResource
 from fitbit_assets_tests.conftest import create_database, study_files_in
 
 # The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
@@ -58,7 +58,7 @@ def loaded_cohort(embedded_pg, tmp_path_factory) -> LoadedCohort:
 
 def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
     from fitbit_assets.definitions import defs
-    from fitbit_assets.warehouse import upsert_participant
+    from fitbit_assets.warehouse.core import upsert_participant
 
     study_files = study_files_in(folder)
     write_roster(Path(study_files.roster_path), COHORT + [LANDING, NOT_LOADED])
@@ -88,7 +88,7 @@ def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
 
 
 def drop_landing_day(study_files: StudyFilesResource) -> None:
-    from fitbit_assets.partitions import ParticipantDayKey
+    from fitbit_assets.lib.partitions import ParticipantDayKey
 
     lines = ["time,value"]
     for minute in range(6 * 60, 22 * 60):
@@ -105,9 +105,9 @@ def drop_landing_night(study_files: StudyFilesResource) -> None:
     """The landing participant's night ending on LAST_DAY: a Fitabase-style classic document, 470 minutes asleep."""
     import json
 
-    from fitbit_assets.metrics import FAMILIES_BY_NAME
-    from fitbit_assets.metrics.files import write_raw
-    from fitbit_assets.partitions import ParticipantDayKey
+    from fitbit_assets.domain.metrics import FAMILIES_BY_NAME
+    from fitbit_assets.domain.metrics.files import write_raw
+    from fitbit_assets.lib.partitions import ParticipantDayKey
     from fitbit_assets_tests.sleep_documents import fitabase_document
 
     key = ParticipantDayKey(LAST_DAY, LANDING.participant_id)

@@ -23,9 +23,9 @@ for _name in settings.documented_variables():
     os.environ.pop(_name, None)
 os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-state-")
 
-from fitbit_assets.roster import Participant, write_roster  # noqa: E402
-from fitbit_assets.study_files import StudyFilesResource  # noqa: E402
-from fitbit_assets.warehouse import WarehouseResource  # noqa: E402
+from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
+from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
+from fitbit_assets.warehouse.core import WarehouseResource  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Materialize the landing -> heart_rate path in a fresh process whose partitions start early enough.
 
-``fitbit_assets.partitions`` reads ``FITBIT_STUDY_START`` at import (default: the roster's first enrolment, else
+``fitbit_assets.lib.partitions`` reads ``FITBIT_STUDY_START`` at import (default: the roster's first enrolment, else
 2024-01-01), so 2016 data needs another process; this is what a deployment loading 2016 exports does (README "Real Fitbit exports").
 Usage: ``python -m fitbit_assets_tests.real_exports_runner '<json config>'``; prints one JSON line.
 """
@@ -16,14 +16,17 @@ import warnings
 def main(config: dict) -> dict:
     import dagster as dg
 
-    from fitbit_assets.assets.device_sync import device_sync_events
-    from fitbit_assets.assets.landing import raw_heart_rate_csv
-    from fitbit_assets.assets.validated import validated_heart_rate
-    from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-    from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-    from fitbit_assets.partitions import range_tags
-    from fitbit_assets.study_files import StudyFilesResource
-    from fitbit_assets.warehouse import WarehouseResource
+    from fitbit_assets.defs.datasets.heart_rate_checks import (
+        heart_rate_rows_match_validated,
+        validated_heart_rate_schema,
+    )
+    from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+    from fitbit_assets.defs.datasets.validated import validated_heart_rate
+    from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+    from fitbit_assets.defs.device_sync.assets import device_sync_events
+    from fitbit_assets.lib.partitions import range_tags
+    from fitbit_assets.lib.study_files import StudyFilesResource
+    from fitbit_assets.warehouse.core import WarehouseResource
 
     resources = {
         "study_files": StudyFilesResource(**config["study_files"]),

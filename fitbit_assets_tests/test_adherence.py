@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from fitbit_assets.adherence import AdherenceParams, day_adherence, find_gaps, minute_arrays
-from fitbit_assets.assets.rollups import AdherenceResource
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.defs.adherence.assets import AdherenceResource
+from fitbit_assets.domain.adherence import AdherenceParams, day_adherence, find_gaps, minute_arrays
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import (
     all_worn,
     bpm_at,

@@ -4,9 +4,9 @@ import datetime as dt
 
 import dagster as dg
 
-from fitbit_assets.adherence_checks import heart_rate_aggregates_match_raw
-from fitbit_assets.assets.rollups import AdherenceResource, daily_adherence
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.defs.adherence.assets import AdherenceResource, daily_adherence
+from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
 from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations
 

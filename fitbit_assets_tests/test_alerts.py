@@ -2,19 +2,19 @@
 server on loopback after real materializations."""
 
 import datetime as dt
+import email.policy
 import json
 import threading
-import email.policy
-from pathlib import Path
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
 from fitbit_assets import settings
-from fitbit_assets.alerts import (
+from fitbit_assets.defs.alerts.sensor import (
     COORDINATOR,
     ENGINEER,
     NON_ADHERENT,
@@ -30,7 +30,7 @@ from fitbit_assets.alerts import (
     coordinator_alert_sensor,
     plan_messages,
 )
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
 from fitbit_assets_tests.conftest import LANDING
 from fitbit_assets_tests.timescale_server import free_loopback_port

@@ -15,11 +15,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from fitbit_assets.alerts import AlertChannelResource
-from fitbit_assets.api import ApiConfig, create_app
-from fitbit_assets.api.db import ReadOnlyDatabase
+from fitbit_assets.defs.alerts.sensor import AlertChannelResource
+from fitbit_assets.serving.api import ApiConfig, create_app
+from fitbit_assets.serving.api.db import ReadOnlyDatabase
 from fitbit_assets_tests.api_fixtures import loaded_cohort
-
 
 APP = create_app(ApiConfig(alert_channel=AlertChannelResource))  # no channel: the documented 503
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

@@ -18,9 +18,9 @@ from dagster._core.test_utils import create_test_daemon_workspace_context
 from dagster._core.workspace.load_target import ModuleTarget
 from dagster._daemon.backfill import execute_backfill_iteration
 
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import write_roster
-from fitbit_assets.synthetic import generate_heart_rate_day
+from fitbit_assets.domain.roster import write_roster
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import SYNTHETIC
 
 ASSETS = [dg.AssetKey(name) for name in ("raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows")]

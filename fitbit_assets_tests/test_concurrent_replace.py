@@ -11,8 +11,8 @@ import time
 import pandas as pd
 import psycopg2
 
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.warehouse import HEART_RATE_COLUMNS, apply_schema, create_heart_rate_partitions, replace_rows
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.warehouse.core import HEART_RATE_COLUMNS, apply_schema, create_heart_rate_partitions, replace_rows
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 PARTICIPANT = "p1"

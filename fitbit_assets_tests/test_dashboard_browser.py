@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from fitbit_assets.api import ApiConfig, create_app
+from fitbit_assets.serving.api import ApiConfig, create_app
 from fitbit_assets_tests.api_fixtures import loaded_cohort
 from fitbit_assets_tests.browser import Chromium, find_chromium
 

@@ -10,7 +10,7 @@ import dagster as dg
 import yaml
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from fitbit_assets.embedded_server import stop_server
+from fitbit_assets.warehouse.embedded_server import stop_server
 
 REPO = Path(__file__).resolve().parents[1]
 # A fixed window keeps the output deterministic (the default is the week up to yesterday).

@@ -8,15 +8,15 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from fitbit_assets.assets.device_sync import device_sync_events
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.device_sync import DayStatus, generate_sync_events
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
-from fitbit_assets.roster import Participant
-from fitbit_assets.warehouse import sql_query, upsert_participant
+from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+from fitbit_assets.defs.datasets.validated import validated_heart_rate
+from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.device_sync.assets import device_sync_events
+from fitbit_assets.domain.device_sync import DayStatus, generate_sync_events
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.roster import Participant
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.warehouse.core import sql_query, upsert_participant
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
 
 DAY = dt.date(2025, 6, 10)

@@ -9,8 +9,8 @@ import time
 import psycopg2
 import pytest
 
-from fitbit_assets import embedded_server
-from fitbit_assets.embedded_server import EmbeddedServerError, embedded_dsn, running_postmaster, stop_server
+from fitbit_assets.warehouse import embedded_server
+from fitbit_assets.warehouse.embedded_server import EmbeddedServerError, embedded_dsn, running_postmaster, stop_server
 
 # A Dagster process in miniature: resolves the DSN as WarehouseResource does, connects to the project database,
 # and reports the postmaster it reached and how many processes it launched (the attach path must launch none).
@@ -25,7 +25,7 @@ ATTACH = textwrap.dedent(
         real_popen_init(self, args, *rest, **kwargs)
     subprocess.Popen.__init__ = recording_init
     import psycopg2
-    from fitbit_assets.embedded_server import embedded_dsn
+    from fitbit_assets.warehouse.embedded_server import embedded_dsn
     conn = psycopg2.connect(embedded_dsn(Path(sys.argv[1])))
     with conn.cursor() as cur:
         cur.execute("SELECT current_database(), pg_postmaster_start_time()")

@@ -11,17 +11,16 @@ import os
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from fitbit_assets.assets.metrics import FAMILY_ASSETS
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metric_checks import METRIC_CHECKS
-from fitbit_assets.metrics import FAMILIES_BY_NAME, read_metric_file, validate_frame
-from fitbit_assets.partitions import range_tags
-from fitbit_assets.roster import Participant, Roster, read_roster, write_roster
-from fitbit_assets.sources import fitabase_daily
-from fitbit_assets.sources.staging import stage_days
+from fitbit_assets.defs.datasets.metric_checks import METRIC_CHECKS
+from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.metrics import FAMILIES_BY_NAME, read_metric_file, validate_frame
+from fitbit_assets.domain.roster import Participant, Roster, read_roster, write_roster
+from fitbit_assets.domain.sources import fitabase_daily
+from fitbit_assets.domain.sources.staging import stage_days
+from fitbit_assets.lib.partitions import range_tags
 from fitbit_assets_tests.conftest import LANDING, day_evaluations, materialize_graph
 
 NY = "America/New_York"

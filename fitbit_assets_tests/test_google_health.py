@@ -12,23 +12,22 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from fitbit_assets.assets import google_health as google_health_assets
-from fitbit_assets.assets.google_health import google_health_pull, oauth_client, token_store
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.metrics import FAMILY_ASSETS
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
 from fitbit_assets import settings
+from fitbit_assets.assets import google_health as google_health_assets
+from fitbit_assets.defs.alerts.sensor import consent_alerts, plan_messages
+from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
+from fitbit_assets.defs.datasets.validated import validated_heart_rate
+from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_client, token_store
+from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
-from fitbit_assets.google_health.client import HealthApiClient, ResponseShapeError, UserQuota, ApiError
+from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
 from fitbit_assets.google_health.enrol import connect
-from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant, read_roster, write_roster
-from fitbit_assets.alerts import consent_alerts, plan_messages
-from fitbit_assets.query import cohort_overview
-from fitbit_assets.warehouse import upsert_participant
+from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.serving.query import cohort_overview
+from fitbit_assets.warehouse.core import upsert_participant
 from fitbit_assets_tests.conftest import materialize_graph
 from fitbit_assets_tests.google_health_fake import FakeGoogleHealth, FakeServer
 
@@ -376,7 +375,6 @@ def test_on_wrist_minutes_from_steps_presence_and_true_zeros(fake, configured, g
 
 def test_cli_connect_with_a_pasted_redirect(fake, configured, warehouse_dsn, study_files, query, monkeypatch, capsys):
     from fitbit_assets import cli
-
     monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", warehouse_dsn)
     monkeypatch.setenv("FITBIT_ROSTER_PATH", study_files.roster_path)
     fake.fake.approve_as = "bob"

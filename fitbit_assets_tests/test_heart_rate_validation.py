@@ -3,8 +3,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from fitbit_assets.heart_rate import RawFileError, read_raw_heart_rate, to_utc_frame, validate_heart_rate
-from fitbit_assets.local_days import LocalDay
+from fitbit_assets.domain.heart_rate import RawFileError, read_raw_heart_rate, to_utc_frame, validate_heart_rate
+from fitbit_assets.domain.local_days import LocalDay
 
 NEW_YORK_DAY = LocalDay(dt.date(2025, 6, 10), "America/New_York")
 

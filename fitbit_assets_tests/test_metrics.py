@@ -8,12 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, MetricFileError, read_metric_file, validate_frame
-from fitbit_assets.metrics import active_zone_minutes, breathing_rate, heart_rate_summary, hrv, spo2
-from fitbit_assets.metrics.files import document_bytes
-from fitbit_assets.metrics.physiology import heart_rate_minutes, lowest_rolling_mean, synthetic_day, zone_of
-from fitbit_assets.roster import Participant
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.metrics import (
+    FAMILIES,
+    FAMILIES_BY_NAME,
+    MetricFileError,
+    active_zone_minutes,
+    breathing_rate,
+    heart_rate_summary,
+    hrv,
+    read_metric_file,
+    spo2,
+    validate_frame,
+)
+from fitbit_assets.domain.metrics.files import document_bytes
+from fitbit_assets.domain.metrics.physiology import heart_rate_minutes, lowest_rolling_mean, synthetic_day, zone_of
+from fitbit_assets.domain.roster import Participant
 
 P = Participant("syn-01", 11, "America/New_York", dt.date(2025, 1, 1), "synthetic")
 LOW = Participant("low-01", 303, "America/Los_Angeles", dt.date(2025, 1, 1), "synthetic", "low_wear")

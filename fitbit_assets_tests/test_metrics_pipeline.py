@@ -6,15 +6,15 @@ from functools import partial
 
 import psycopg2
 
-from fitbit_assets.assets.metrics import FAMILY_ASSETS, METRIC_ASSETS
 from fitbit_assets.definitions import defs
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metric_checks import METRIC_CHECKS
-from fitbit_assets.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
-from fitbit_assets.metrics import files as metric_files
-from fitbit_assets.reports import metrics_summary_rows, sleep_summary_rows
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
-from fitbit_assets.warehouse import apply_schema, count_rows, replace_rows
+from fitbit_assets.defs.datasets.metric_checks import METRIC_CHECKS
+from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS, METRIC_ASSETS
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
+from fitbit_assets.domain.metrics import files as metric_files
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
+from fitbit_assets.warehouse.core import apply_schema, count_rows, replace_rows
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 from fitbit_assets_tests.sleep_documents import fitabase_document
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401

@@ -7,15 +7,15 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.metrics import METRIC_ASSETS
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
 from fitbit_assets.definitions import defs
-from fitbit_assets.partitions import ParticipantDayKey, range_tags
-from fitbit_assets.study_files import HEART_RATE
-from fitbit_assets.synthetic import generate_heart_rate_day
+from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+from fitbit_assets.defs.datasets.metric_families import METRIC_ASSETS
+from fitbit_assets.defs.datasets.validated import validated_heart_rate
+from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.lib.study_files import HEART_RATE
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 
 GRAPH = [

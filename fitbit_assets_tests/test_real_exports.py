@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.domain.roster import Participant, write_roster
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets" / "fitabase-2016"

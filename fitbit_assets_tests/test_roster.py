@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from fitbit_assets.roster import RosterNotFoundError, UnknownParticipantError, read_roster
+from fitbit_assets.domain.roster import RosterNotFoundError, UnknownParticipantError, read_roster
 
 
 def write(tmp_path, text):

@@ -23,10 +23,10 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 from dagster_graphql.client.query import LAUNCH_PIPELINE_EXECUTION_MUTATION
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
-from fitbit_assets.embedded_server import stop_server
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import write_roster
-from fitbit_assets.synthetic import generate_heart_rate_day
+from fitbit_assets.domain.roster import write_roster
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
+from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.warehouse.embedded_server import stop_server
 from fitbit_assets_tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]

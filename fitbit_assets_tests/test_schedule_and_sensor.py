@@ -4,10 +4,10 @@ from pathlib import Path
 import dagster as dg
 
 from fitbit_assets.definitions import defs
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant, read_roster, write_roster
-from fitbit_assets.schedules import daily_heart_rate_schedule, daily_run_requests
-from fitbit_assets.sensors import participant_roster_sensor
+from fitbit_assets.defs.participants.schedules import daily_heart_rate_schedule, daily_run_requests
+from fitbit_assets.defs.participants.sensors import participant_roster_sensor
+from fitbit_assets.domain.roster import Participant, read_roster, write_roster
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
 
 TICK = dt.datetime(2025, 6, 20, 12, 30, tzinfo=dt.timezone.utc)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
-from fitbit_assets.alerts import Alert, Message
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.defs.alerts.sensor import Alert, Message
+from fitbit_assets.domain.roster import Participant, write_roster
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import fetch_all
 from fitbit_assets_tests.test_alerts import smtp_server, webhook_server  # noqa: F401 - fixtures
 
@@ -46,6 +47,9 @@ def load_definitions(monkeypatch, tmp_path):
             monkeypatch.setenv(name, value)
         for name in _project_modules():
             del sys.modules[name]
+        # Loading the defs folder reads Dagster's process-wide definitions-state storage, which instances of earlier
+        # tests leave pointing at a disposed instance; a code location being loaded has none.
+        monkeypatch.setattr(DefsStateStorage, "get", classmethod(lambda cls: None))
         return importlib.import_module("fitbit_assets.definitions")
 
     yield load
@@ -55,9 +59,9 @@ def load_definitions(monkeypatch, tmp_path):
 
 
 def date_partitions_start(definitions) -> dt.date:
-    # From the assets the definitions hold, without building the repository: that reads Dagster's process-wide
-    # definitions-state storage, which an instance another test left undisposed may have made stale.
-    [asset] = [a for a in definitions.defs.assets if a.key == dg.AssetKey("raw_heart_rate_csv")]
+    # From the assets the definitions hold, without building the repository (see load_definitions).
+    # The defs-folder loader lists an asset once per module that holds it (its own and those importing it).
+    asset = next(a for a in definitions.defs.assets if a.key == dg.AssetKey("raw_heart_rate_csv"))
     date_dimension = asset.partitions_def.get_partitions_def_for_dimension("date")
     return date_dimension.start.date()
 
@@ -213,7 +217,7 @@ def test_api_settings_configure_the_api(load_definitions):
         FITBIT_API_DSN="host=db.example dbname=fitbit", FITBIT_API_ROLE="none", FITBIT_API_TOKEN="t-1",
         FITBIT_API_MAX_POINTS="500", FITBIT_API_MAX_RANGE_DAYS="30", FITBIT_ALERT_WEBHOOK_URL="https://hooks.test/x",
     )
-    api = importlib.import_module("fitbit_assets.api.app")
+    api = importlib.import_module("fitbit_assets.serving.api.app")
     config = api.ApiConfig.from_env()
     assert (config.dsn, config.role, config.token, config.max_points, config.max_range_days) == (
         "host=db.example dbname=fitbit", None, "t-1", 500, 30
@@ -221,7 +225,7 @@ def test_api_settings_configure_the_api(load_definitions):
     # The contact action's channel, read outside Dagster: the secret URL resolved.
     assert config.alert_channel().webhook_url == "https://hooks.test/x"
     load_definitions()
-    assert importlib.import_module("fitbit_assets.api.app").ApiConfig.from_env().role == "fitbit_api_reader"
+    assert importlib.import_module("fitbit_assets.serving.api.app").ApiConfig.from_env().role == "fitbit_api_reader"
 
 
 # ------------------------------------------------------------------------------------- bad and empty values
@@ -278,7 +282,8 @@ def test_empty_means_the_default_for_every_setting(load_definitions, tmp_path):
         if name not in ("state_dir", "landing_dir", "parquet_dir", "roster_path"):
             assert getattr(loaded, name) == info.default, name
     assert loaded.state_dir == settings.PROJECT_ROOT / ".state" and loaded.landing_dir == loaded.state_dir / "landing"
-    assert definitions.configured.model_dump() == loaded.model_dump()
+    study_files = definitions.defs.resources["study_files"]  # what the code location's runs read
+    assert (study_files.landing_dir, study_files.roster_path) == (str(loaded.landing_dir), str(loaded.roster_path))
 
 
 # ------------------------------------------------------------------------------------- documentation

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics import FAMILIES_BY_NAME, MetricFileError, validate_frame
-from fitbit_assets.metrics import sleep
-from fitbit_assets.metrics.physiology import heart_rate_minutes, synthetic_day
-from fitbit_assets.roster import Participant
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.metrics import FAMILIES_BY_NAME, MetricFileError, sleep, validate_frame
+from fitbit_assets.domain.metrics.physiology import heart_rate_minutes, synthetic_day
+from fitbit_assets.domain.roster import Participant
 from fitbit_assets_tests.sleep_documents import NIGHT, classic_log, fitabase_document
 
 DAY = LocalDay(NIGHT, "America/New_York")  # EDT, UTC-4

@@ -11,15 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fitbit_assets.assets.device_sync import device_sync_events
-from fitbit_assets.assets.landing import raw_heart_rate_csv
-from fitbit_assets.assets.validated import validated_heart_rate
-from fitbit_assets.assets.warehouse_rows import heart_rate_rows
-from fitbit_assets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant, Roster, read_roster
-from fitbit_assets.sources import ExportFormatError, fitabase, scan, sync_events, takeout, webapi
-from fitbit_assets.sources.staging import stage_days
+from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
+from fitbit_assets.defs.datasets.validated import validated_heart_rate
+from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.device_sync.assets import device_sync_events
+from fitbit_assets.domain.roster import Participant, Roster, read_roster
+from fitbit_assets.domain.sources import ExportFormatError, fitabase, scan, sync_events, takeout, webapi
+from fitbit_assets.domain.sources.staging import stage_days
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import LANDING, day_evaluations, materialize_graph
 
 DAY = dt.date(2025, 6, 10)
@@ -272,7 +272,7 @@ def test_a_participant_never_reads_another_participants_files(instance, study_fi
     """Exports live in landing/<participant>/ and the pipeline's day files in landing/<dataset>/<participant>/: a
     participant named like a dataset would read every participant's day files, so the roster refuses such names."""
     from fitbit_assets.definitions import defs
-    from fitbit_assets.roster import landing_datasets
+    from fitbit_assets.domain.roster import landing_datasets
 
     roster_path = Path(study_files.roster_path)
     roster_path.write_text(

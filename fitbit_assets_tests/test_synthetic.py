@@ -4,9 +4,9 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.roster import Participant
-from fitbit_assets.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.roster import Participant
+from fitbit_assets.domain.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
 
 P = Participant("p1", 42, "America/New_York", dt.date(2025, 1, 1), "synthetic")
 

@@ -9,9 +9,9 @@ import datetime as dt
 
 import pytest
 
-from fitbit_assets.partitions import ParticipantDayKey
-from fitbit_assets.roster import Participant
-from fitbit_assets.synthetic import generate_heart_rate_day
+from fitbit_assets.domain.roster import Participant
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
+from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import SYNTHETIC, create_database, fetch_all
 from fitbit_assets_tests.ui_path import open_ui_path
 

@@ -8,9 +8,9 @@ import psycopg2
 import pytest
 
 from fitbit_assets import settings
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.roster import Participant
-from fitbit_assets.warehouse import (
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.roster import Participant
+from fitbit_assets.warehouse.core import (
     WarehouseResource,
     WarehouseUnavailableError,
     apply_schema,
@@ -192,7 +192,7 @@ def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, quer
     conn = psycopg2.connect(warehouse_dsn, options="-c timezone=America/Los_Angeles")
     try:
         create_legacy_database(conn, old_rows)
-        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse"):
+        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse.core"):
             assert apply_schema(conn) == "postgres"
         assert [r.getMessage() for r in caplog.records] == [
             "schema: NOTICE:  heart_rate: converting the plain table into monthly partitions "

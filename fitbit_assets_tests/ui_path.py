@@ -41,9 +41,9 @@ from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iter
 from dagster._utils.error import SerializableErrorInfo
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
-from fitbit_assets.embedded_server import stop_server
-from fitbit_assets.partitions import ParticipantDayKey, date_partitions
-from fitbit_assets.roster import Participant, write_roster
+from fitbit_assets.domain.roster import Participant, write_roster
+from fitbit_assets.lib.partitions import ParticipantDayKey, date_partitions
+from fitbit_assets.warehouse.embedded_server import stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCATION = "fitbit_assets"

@@ -12,10 +12,10 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+from fitbit_assets.domain.roster import Roster
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.oauth import OAuthClient, OAuthError, Pkce
 from fitbit_assets.google_health.tokens import TokenStore
-from fitbit_assets.roster import Roster
 
 
 class EnrolmentError(RuntimeError):

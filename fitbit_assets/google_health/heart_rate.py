@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.sources.base import samples_frame
 from fitbit_assets.google_health.client import ResponseShapeError
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.sources.base import samples_frame
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.metrics.files import document_bytes
+from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
+from fitbit_assets.domain.sources.staging import heart_rate_csv_bytes
+from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, wear
+from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
-from fitbit_assets.google_health import sleep as sleep_type
-from fitbit_assets.google_health import wear
-from fitbit_assets.local_days import LocalDay
-from fitbit_assets.metrics.files import document_bytes
-from fitbit_assets.sources.lineage import Lineage, write_sidecar
-from fitbit_assets.sources.staging import heart_rate_csv_bytes
-from fitbit_assets.study_files import _atomic_write_bytes
-from fitbit_assets.warehouse import sql_query
+from fitbit_assets.lib.study_files import _atomic_write_bytes
+from fitbit_assets.warehouse.core import sql_query
 
 
 def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:

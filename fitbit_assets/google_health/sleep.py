@@ -17,8 +17,8 @@ import hashlib
 
 import pandas as pd
 
+from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.google_health.client import ResponseShapeError
-from fitbit_assets.local_days import LocalDay
 
 SLEEP_TYPE = "sleep"
 PAGE_SIZE = 25  # the documented maximum for sleep and exercise

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.google_health.client import ResponseShapeError
-from fitbit_assets.local_days import LocalDay
 
 STEPS_TYPE = "steps"
 

@@ -1,4 +1,4 @@
--- Real-export sources (fitbit_assets/sources/): per-sample Takeout confidence, per-day lineage, device syncs.
+-- Real-export sources (fitbit_assets/domain/sources/): per-sample Takeout confidence, per-day lineage, device syncs.
 
 -- Fitbit's 0-3 sensor confidence, only Takeout exports carry it (NULL for every other source). A nullable
 -- column without default costs nothing on existing rows and is allowed on compressed hypertables.

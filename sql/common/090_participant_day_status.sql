@@ -3,7 +3,7 @@
 --   not_wearing  the device synced after the local day ended, yet the day is not valid: ask to wear it
 --   not_syncing  no sync since the local day ended: the data may still be on the device, ask to sync
 -- One row per participant and local day from enrolment to the participant's local yesterday; the statuses are
--- fitbit_assets.device_sync.DayStatus. sync_data_available = false means no sync record was ever
+-- fitbit_assets.domain.device_sync.DayStatus. sync_data_available = false means no sync record was ever
 -- ingested for the participant (e.g. no syncEvents file dropped): "not_syncing" is then only a presumption.
 CREATE OR REPLACE VIEW participant_day_status AS
 WITH days AS (

@@ -1,4 +1,4 @@
--- Read-only role of the HTTP API (fitbit_assets.api). NOLOGIN: the API logs in with FITBIT_API_DSN and runs
+-- Read-only role of the HTTP API (fitbit_assets.serving.api). NOLOGIN: the API logs in with FITBIT_API_DSN and runs
 -- SET ROLE fitbit_api_reader, so every statement it sends has SELECT only. For a hard boundary, give the role
 -- a login of its own (ALTER ROLE fitbit_api_reader LOGIN PASSWORD '...') and point FITBIT_API_DSN at it.
 -- Roles are cluster-wide; grants are per database, so this file is re-applied to each database idempotently.

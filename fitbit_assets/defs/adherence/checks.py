@@ -1,0 +1,105 @@
+"""Check on daily adherence: each participant-day is a valid wear day (WARN).
+
+It reports one result per participant-day (check_reporting.py), which the UI shows in the check's partition
+view and the alert sensor reads one by one.
+"""
+
+
+from collections import defaultdict
+
+import dagster as dg
+
+from fitbit_assets.defs.adherence.assets import daily_adherence
+from fitbit_assets.domain.adherence import DayAdherence, non_adherence_reason
+from fitbit_assets.domain.device_sync import status_explanation
+from fitbit_assets.lib.check_reporting import DayResult, report_day_results
+from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
+from fitbit_assets.warehouse.core import WarehouseResource, sql_query
+
+VALID_DAY_CHECK = "daily_adherence_valid_day"
+
+
+def _day_from_row(row: dict) -> DayAdherence:
+    return DayAdherence(
+        day_minutes=row["day_minutes"],
+        wear_minutes=row["wear_minutes"],
+        adherence_pct=row["adherence_pct"],
+        longest_gap_minutes=row["longest_gap_minutes"],
+        gap_count=row["gap_count"],
+        valid_day=row["valid_day"],
+        imputed_minutes=row["imputed_minutes"],
+        samples=row["samples"],
+    )
+
+
+def _add_day_status(cur, non_adherent: list[dict]) -> None:
+    """Tell "not wearing" from "not syncing" (view participant_day_status, fed by device_sync) in each invalid
+    day's metadata and reason, so the alert asks the participant for the right thing."""
+    days_by_participant: dict[str, list[dict]] = defaultdict(list)
+    for metadata in non_adherent:
+        days_by_participant[metadata["participant_id"]].append(metadata)
+    for participant_id, entries in days_by_participant.items():
+        dates = [entry["local_date"] for entry in entries]
+        cur.execute(sql_query("participant_day_status"), {"participant_id": participant_id, "first": min(dates), "last": max(dates)})
+        columns = [c.name for c in cur.description]
+        statuses = {row["local_date"].isoformat(): row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
+        for entry in entries:
+            status = statuses.get(entry["local_date"])
+            if status is None or status["status"] == "ok":  # the view classifies days up to local yesterday only
+                continue
+            entry["day_status"] = status["status"] if status["sync_data_available"] else "unknown"
+            entry["last_sync_at"] = status["last_sync_at"].isoformat() if status["last_sync_at"] else None
+            explanation = status_explanation(
+                status["status"], status["first_sync_after_day_end"], status["last_sync_at"], status["sync_data_available"]
+            )
+            entry["reason"] = f"{explanation}; {entry['reason']}"
+
+
+@dg.asset_check(
+    asset=daily_adherence,
+    partitions_def=participant_day_partitions,
+    description="WARN when a participant-day is not a valid wear day (worn minutes below the valid-day threshold); "
+    "the reason (not wearing vs not syncing, from device sync events), the day's numbers and the participant's "
+    "trailing 7-day rollup are in the metadata. "
+    "The coordinator alert sensor turns failures into one message per participant and day.",
+)
+def daily_adherence_valid_day(
+    context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    results: dict[ParticipantDayKey, DayResult] = {}
+    non_adherent = []
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        for key in participant_days(context):
+            report = study_files.read_report(HEART_RATE, key)
+            if report is not None and not report.passed:
+                # A data problem, not the participant's behaviour: the schema check tells the data engineer.
+                results[key] = DayResult(True, "not judged: the day's heart-rate file failed validation (quarantined)")
+                continue
+            cur.execute(sql_query("daily_adherence_day"), {"participant_id": key.participant_id, "local_date": key.local_date})
+            found = cur.fetchone()
+            if found is None:  # before enrolment: nothing to judge
+                continue
+            row = dict(zip([c.name for c in cur.description], found))
+            day = _day_from_row(row)
+            metadata = {
+                "participant_id": key.participant_id,
+                "local_date": key.local_date.isoformat(),
+                "wear_minutes": day.wear_minutes,
+                "day_minutes": day.day_minutes,
+                "adherence_pct": round(day.adherence_pct, 2),
+                "valid_day_minutes": row["valid_day_minutes"],
+                "longest_gap_minutes": day.longest_gap_minutes,
+                "gap_count": day.gap_count,
+                "imputed_minutes": day.imputed_minutes,
+            }
+            if not day.valid_day:
+                metadata["reason"] = non_adherence_reason(
+                    day, row["valid_day_minutes"], row["consecutive_invalid_days"], row["trailing_7d_adherence_pct"]
+                )
+                non_adherent.append((key, metadata))
+            results[key] = DayResult(day.valid_day, None, metadata)
+        _add_day_status(cur, [metadata for _, metadata in non_adherent])
+    for key, metadata in non_adherent:  # the reason now says "not wearing" or "not syncing"
+        results[key] = DayResult(False, f"{key}: {metadata['reason']}", metadata)
+    return report_day_results(context, results, dg.AssetCheckSeverity.WARN)

@@ -1,0 +1,59 @@
+"""Device sync events -> the device_sync table (the "not syncing" vs "not wearing" signal)."""
+
+import dagster as dg
+
+from fitbit_assets.domain.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
+from fitbit_assets.domain.sources import export_dir, read_sync_events
+from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
+from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets.warehouse.core import WarehouseResource, processed_fingerprints, record_processed, upsert_participant
+
+SYNC_STAGE = "device_sync_events"
+
+
+@dg.asset(
+    partitions_def=participant_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="warehouse",
+    kinds={"postgres"},
+    pool="warehouse",
+    description="Rows of device_sync: generated per day for synthetic participants; for source=landing, every "
+    "Fitabase syncEvents CSV and saved /devices.json response in landing/<participant>/ (replaced per file; a "
+    "malformed file is logged and listed in sync_file_errors, the others load). "
+    "Feeds the participant_day_status view (ok / not_wearing / not_syncing).",
+)
+def device_sync_events(
+    context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    roster = study_files.roster()
+    keys = participant_days(context)
+    loaded, unchanged, files, file_errors = 0, 0, [], []
+    with warehouse.connection() as conn:
+        generated_before = processed_fingerprints(conn, SYNC_STAGE, keys)
+        for participant_id in sorted({key.participant_id for key in keys}):
+            participant = roster.get(participant_id)
+            upsert_participant(conn, participant)
+            if participant.source == "synthetic":
+                for key in keys:
+                    if key.participant_id != participant_id or key.local_date < participant.enrolled_on:
+                        continue
+                    if generated_before.get((participant_id, key.local_date)) == SYNTHETIC_FORMAT:
+                        unchanged += 1  # deterministic: generated once per day
+                        continue
+                    events = generate_sync_events(participant, key.local_date)
+                    loaded += replace_sync_events(
+                        conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=roster.local_day(key)
+                    )
+                    record_processed(conn, SYNC_STAGE, key, SYNTHETIC_FORMAT, len(events))
+                continue
+            parsed, errors = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
+            for error in errors:  # that file only: the participant's other files and the other participants load
+                context.log.error(f"sync file for participant {participant_id} cannot be loaded, nothing loaded from it: {error}")
+                file_errors.append(str(error))
+            for source_format, path, events in parsed:
+                loaded += replace_sync_events(conn, participant_id, source_format, path.name, events)
+                files.append(f"{participant_id}/{path.name}")
+    return dg.MaterializeResult(
+        metadata={"sync_events_loaded": loaded, "synthetic_days_unchanged": unchanged, "sync_files": files[:50],
+                  "sync_file_errors": file_errors[:20]}
+    )

@@ -1,0 +1,31 @@
+"""Check on the rollups: they equal a recomputation from raw rows, for each participant-day."""
+
+import dagster as dg
+
+from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
+from fitbit_assets.lib.check_reporting import DayResult, report_day_results
+from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets.warehouse.core import WarehouseResource
+from fitbit_assets.warehouse.rollups import aggregate_mismatches, utc_day_window
+
+
+@dg.asset_check(
+    asset=heart_rate_aggregates,
+    partitions_def=participant_day_partitions,
+    description="heart_rate_1m/1h/1d equal a recomputation from raw heart_rate rows for each participant-day's UTC "
+    "window (samples, sums, min and max exact; means within 1e-9).",
+)
+def heart_rate_aggregates_match_raw(
+    context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    roster = study_files.roster()
+    results: dict[ParticipantDayKey, DayResult] = {}
+    with warehouse.connection() as conn:
+        for key in participant_days(context):
+            compared, mismatches = aggregate_mismatches(conn, key.participant_id, utc_day_window([roster.local_day(key)]))
+            metadata = {"buckets_compared": compared, "mismatches": dg.MetadataValue.json(mismatches[:20])}
+            results[key] = DayResult(
+                not mismatches, f"{len(mismatches)} of {compared} buckets differ from raw" if mismatches else None, metadata
+            )
+    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)

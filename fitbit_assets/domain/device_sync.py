@@ -1,0 +1,132 @@
+"""Device sync status: synthetic sync events, loading sync events, and the not-syncing / not-wearing rule.
+
+A participant-day without enough heart rate has two very different causes, and coordinators must chase
+the right one (HeartSteps issues #122/#300: sync gaps were misread as non-wear):
+
+* ``not_syncing``: no device sync since the local day ended, so its data may still be on the device
+  (devices keep ~7 days): ask the participant to open the Fitbit app / sync.
+* ``not_wearing``: the device synced after the day ended, so whatever heart rate the day has is all there
+  is: ask the participant to wear the device.
+* ``ok``: the day has at least ``valid_day_minutes`` worn minutes (it counts whatever has arrived).
+
+The rule lives in one place, the SQL view ``participant_day_status`` (sql/common/090_participant_day_status.sql);
+``DayStatus`` names its values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+import psycopg2.extras
+
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.roster import Participant
+
+SYNTHETIC_FORMAT = "synthetic"
+SYNTHETIC_DEVICE = "Charge 6 (synthetic)"
+# Chance per day that a multi-day no-sync stretch starts (phone away, app logged out, Bluetooth off).
+NO_SYNC_STRETCH_RATE = {"typical": 0.04, "low_wear": 0.12}
+NO_SYNC_STRETCH_DAYS = (2, 5)
+
+
+class DayStatus(str, Enum):
+    OK = "ok"
+    NOT_WEARING = "not_wearing"
+    NOT_SYNCING = "not_syncing"
+
+
+def status_explanation(
+    status: str,
+    first_sync_after_day_end: dt.datetime | None,
+    last_sync_at: dt.datetime | None,
+    sync_data_available: bool,
+) -> str:
+    """What a coordinator should chase for an invalid day (pure): the alert text after the wear numbers."""
+    if not sync_data_available:
+        return "no device sync records for this participant, so not wearing and not syncing cannot be told apart"
+    if status == DayStatus.NOT_WEARING.value:
+        return (
+            f"not wearing: the device synced after the day ended ({_utc_text(first_sync_after_day_end)}), so the "
+            "missing heart rate was never recorded; ask the participant to wear the device"
+        )
+    if status == DayStatus.NOT_SYNCING.value:
+        return (
+            f"not syncing: no device sync since the day ended (last sync {_utc_text(last_sync_at)}), so the data "
+            "may still be on the device; ask the participant to open the Fitbit app and sync"
+        )
+    return status
+
+
+def _utc_text(moment: dt.datetime | None) -> str:
+    return "never" if moment is None else pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _in_no_sync_stretch(participant: Participant, local_date: dt.date) -> bool:
+    """Stretches are drawn per start day, so any day is decided without generating the days before it."""
+    rate = NO_SYNC_STRETCH_RATE.get(participant.wear_profile, NO_SYNC_STRETCH_RATE["typical"])
+    for back in range(NO_SYNC_STRETCH_DAYS[1]):
+        start = local_date - dt.timedelta(days=back)
+        rng = np.random.default_rng([participant.seed, start.toordinal(), 7])
+        if rng.random() < rate and int(rng.integers(NO_SYNC_STRETCH_DAYS[0], NO_SYNC_STRETCH_DAYS[1] + 1)) > back:
+            return True
+    return False
+
+
+def generate_sync_events(participant: Participant, local_date: dt.date) -> pd.DataFrame:
+    """Deterministic sync events (``synced_at`` UTC, ``device``) of one participant-day.
+
+    The phone syncs every 1.5-6 h from morning to late evening, whether or not the device is worn (a
+    device left on the nightstand still syncs: that is "not wearing"); none at all inside an occasional
+    2-5-day no-sync stretch ("not syncing"). Same seed and date -> same events.
+    """
+    if _in_no_sync_stretch(participant, local_date):
+        return pd.DataFrame({"synced_at": pd.Series(dtype="datetime64[ns, UTC]"), "device": pd.Series(dtype=str)})
+    rng = np.random.default_rng([participant.seed, local_date.toordinal(), 8])
+    hours = [float(rng.uniform(6.5, 9.5))]
+    while True:
+        nxt = hours[-1] + float(rng.uniform(1.5, 6.0))
+        if nxt >= 23.9:
+            break
+        hours.append(nxt)
+    day = LocalDay(local_date, participant.timezone)
+    # Offsets from local midnight in elapsed time: exact on 23 h / 25 h DST days too.
+    synced_at = [day.start_utc + pd.Timedelta(seconds=round(h * 3600)) for h in hours]
+    synced_at = [t for t in synced_at if t < day.end_utc]
+    return pd.DataFrame({"synced_at": pd.to_datetime(synced_at, utc=True), "device": SYNTHETIC_DEVICE})
+
+
+def replace_sync_events(
+    conn,
+    participant_id: str,
+    source_format: str,
+    source_file: str,
+    events: pd.DataFrame,
+    window: LocalDay | None = None,
+) -> int:
+    """Replace one file's events (or, with ``window``, one synthetic day's) in one transaction."""
+    from fitbit_assets.warehouse.core import sql_query
+
+    rows = [
+        (participant_id, t.to_pydatetime(), device, source_format, source_file)
+        for t, device in zip(pd.to_datetime(events["synced_at"], utc=True), events["device"])
+    ]
+    try:
+        with conn.cursor() as cur:
+            if window is None:
+                cur.execute(sql_query("device_sync_delete_file"), {"participant_id": participant_id, "source_file": source_file})
+            else:
+                cur.execute(
+                    sql_query("device_sync_delete_window"),
+                    {"participant_id": participant_id, "source_format": source_format,
+                     "start_utc": window.start_utc, "end_utc": window.end_utc},
+                )
+            if rows:
+                psycopg2.extras.execute_values(cur, sql_query("device_sync_insert"), rows, page_size=1000)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return len(rows)

@@ -1,0 +1,88 @@
+"""The tables ``fitbit-assets demo`` / ``summary`` print: rows per participant-day, adherence, metric families,
+nightly sleep.
+
+Each ``*_rows`` function runs one named query from ``sql/queries/`` on an open connection (tests call them);
+the ``print_*`` functions format them.
+"""
+
+from __future__ import annotations
+
+from fitbit_assets.defs.adherence.assets import AdherenceResource
+from fitbit_assets.warehouse.core import WarehouseResource, sql_query
+
+ADHERENCE_HEADERS = [
+    "participant", "days", "valid", "mean_wear_min", "adherence_%", "longest_gap_min", "imputed_min",
+    "trailing_7d_%", "invalid_in_a_row", "status",
+]
+METRICS_HEADERS = [
+    "participant", "days", "resting HR", "zone min/day", "SpO2 nights", "SpO2 %", "daily RMSSD ms",
+    "breaths/min", "AZM/day", "steps/day",
+]
+
+SLEEP_HEADERS = ["participant", "nights", "with sleep", "mean min asleep", "mean min in bed", "last nights (min asleep)"]
+
+
+def print_table(headers: list[str], rows: list[tuple]) -> None:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)] if rows else list(map(len, headers))
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def _rows(conn, query_name: str) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute(sql_query(query_name))
+        return cur.fetchall()
+
+
+def metrics_summary_rows(conn) -> list[tuple]:
+    return [tuple("-" if value is None else value for value in row) for row in _rows(conn, "metrics_summary")]
+
+
+def sleep_summary_rows(conn) -> list[tuple]:
+    return [tuple("-" if value is None else value for value in row) for row in _rows(conn, "sleep_nightly_summary")]
+
+
+def print_rows_per_day(warehouse: WarehouseResource) -> None:
+    with warehouse.connection() as conn:
+        rows = _rows(conn, "heart_rate_rows_per_local_day")
+    print(f"\nheart_rate rows per participant-day ({warehouse.backend} backend):")
+    print_table(["participant", "local_date", "samples", "min", "mean", "max"], rows)
+
+
+def print_adherence_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
+    with warehouse.connection() as conn:
+        rows = _rows(conn, "daily_adherence_summary")
+    print(
+        f"\nwear-time adherence per participant (worn minute >= {adherence.worn_minute_min_samples} sample(s), "
+        f"valid day >= {adherence.valid_day_minutes} worn min, gaps <= {adherence.impute_max_gap_minutes} min imputed):"
+    )
+    print_table(ADHERENCE_HEADERS, rows)
+    flagged = [row[0] for row in rows if row[-1] != "ok"]
+    if flagged:
+        print(f"non-adherent (flagged by check daily_adherence_valid_day, WARN): {', '.join(flagged)}")
+
+
+def print_metrics_summary(warehouse: WarehouseResource) -> None:
+    with warehouse.connection() as conn:
+        rows = metrics_summary_rows(conn)
+    print("\nmetric families per participant (means over loaded days; resting HR and zones from the heart-rate "
+          "summary, SpO2/RMSSD/breathing rate over main sleeps):")
+    print_table(METRICS_HEADERS, rows)
+
+
+def print_sleep_summary(warehouse: WarehouseResource) -> None:
+    with warehouse.connection() as conn:
+        rows = sleep_summary_rows(conn)
+    print("\nnightly sleep per participant (minutes asleep per dateOfSleep, the date a sleep ends on; means over "
+          "nights with sleep; 0 = no sleep recorded):")
+    print_table(SLEEP_HEADERS, rows)
+
+
+def print_warehouse_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
+    """All four tables, from the code location's (resolved) resources."""
+    print_rows_per_day(warehouse)
+    print_adherence_summary(warehouse, adherence)
+    print_metrics_summary(warehouse)
+    print_sleep_summary(warehouse)

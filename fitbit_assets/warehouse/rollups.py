@@ -1,0 +1,178 @@
+"""Warehouse side of the rollups: refresh the 1-min/1-h/1-day aggregates, compare them with raw rows, and
+compute/store daily adherence and the imputed 1-minute series. Both backends, same function names.
+
+The Dagster assets (fitbit_assets/defs/rollups/assets.py) and the TimescaleDB conformance tests call exactly these
+functions, so the two backends are compared through the production code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import psycopg2.extras
+from psycopg2 import sql
+
+from fitbit_assets.domain.adherence import AdherenceParams, DayAdherence, day_adherence, minute_arrays
+from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.warehouse.core import sql_query
+
+LEVELS = (("heart_rate_1m", "1 minute"), ("heart_rate_1h", "1 hour"), ("heart_rate_1d", "1 day"))
+MEAN_TOLERANCE = 1e-9
+Backend = Literal["timescaledb", "postgres"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC window ``[start_utc, end_utc)``."""
+
+    start_utc: pd.Timestamp
+    end_utc: pd.Timestamp
+
+
+def utc_day_window(days: Iterable[LocalDay]) -> Window:
+    """The whole UTC days covering the given local days: every 1-min, 1-h and 1-day bucket in it is complete."""
+    days = list(days)
+    if not days:
+        raise ValueError("no local day")
+    start = min(day.start_utc for day in days).floor("D")
+    end = max(day.end_utc for day in days)
+    end = end if end == end.floor("D") else end.floor("D") + pd.Timedelta(days=1)
+    return Window(start, end)
+
+
+def aggregates_backend(conn) -> Backend:
+    """``timescaledb`` when heart_rate_1m is a continuous aggregate in this database, else ``postgres``."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT to_regclass('timescaledb_information.continuous_aggregates') IS NOT NULL"
+        )
+        if not cur.fetchone()[0]:
+            return "postgres"
+        cur.execute(
+            "SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_name = 'heart_rate_1m'"
+        )
+        return "timescaledb" if cur.fetchone()[0] else "postgres"
+
+
+def refresh_heart_rate_aggregates(
+    conn, participant_id: str, window: Window, backend: Backend | None = None
+) -> Backend:
+    """Bring heart_rate_1m/1h/1d up to date for ``window`` (lowest level first).
+
+    TimescaleDB: ``CALL refresh_continuous_aggregate`` per level (autocommit; it re-materializes only what
+    raw-row changes invalidated, for every participant). Plain PostgreSQL: delete and re-insert the window
+    for this participant in one transaction.
+    """
+    backend = backend or aggregates_backend(conn)
+    params = {"participant_id": participant_id, "start_utc": window.start_utc, "end_utc": window.end_utc}
+    if backend == "timescaledb":
+        conn.commit()  # autocommit can only be switched outside a transaction
+        previous = conn.autocommit
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                for view, _ in LEVELS:
+                    cur.execute(sql_query("heart_rate_aggregate_refresh_timescaledb"), {**params, "view": view})
+        finally:
+            conn.autocommit = previous
+        return backend
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql_query("heart_rate_aggregates_refresh_postgres"), params)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return backend
+
+
+def read_rollup(conn, level: str, participant_id: str, window: Window) -> list[tuple]:
+    """Rows ``(bucket, samples, bpm_sum, min_bpm, max_bpm, mean_bpm)`` of one level, in bucket order."""
+    if level not in {name for name, _ in LEVELS}:
+        raise ValueError(f"unknown rollup level {level!r}")
+    query = sql.SQL(sql_query("heart_rate_rollup_read")).format(level=sql.Identifier(level))
+    with conn.cursor() as cur:
+        cur.execute(query, {"participant_id": participant_id, "start_utc": window.start_utc, "end_utc": window.end_utc})
+        return cur.fetchall()
+
+
+def rollup_from_raw(conn, width: str, participant_id: str, window: Window) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute(
+            sql_query("heart_rate_rollup_from_raw"),
+            {"width": width, "participant_id": participant_id, "start_utc": window.start_utc, "end_utc": window.end_utc},
+        )
+        return cur.fetchall()
+
+
+def compare_rollups(level: str, stored: list[tuple], recomputed: list[tuple]) -> list[dict]:
+    """Mismatches between stored and recomputed rows: counts, sums, min, max exact; means within 1e-9."""
+    stored_by_bucket = {row[0]: row for row in stored}
+    raw_by_bucket = {row[0]: row for row in recomputed}
+    mismatches = []
+    for bucket in sorted(set(stored_by_bucket) | set(raw_by_bucket)):
+        have, want = stored_by_bucket.get(bucket), raw_by_bucket.get(bucket)
+        if have is None or want is None:
+            mismatches.append({"level": level, "bucket": str(bucket), "stored": have is not None, "raw": want is not None})
+            continue
+        exact_equal = tuple(int(x) for x in have[1:5]) == tuple(int(x) for x in want[1:5])
+        if not exact_equal or not math.isclose(float(have[5]), float(want[5]), rel_tol=0, abs_tol=MEAN_TOLERANCE):
+            mismatches.append(
+                {"level": level, "bucket": str(bucket), "stored": [str(x) for x in have[1:]], "raw": [str(x) for x in want[1:]]}
+            )
+    return mismatches
+
+
+def aggregate_mismatches(conn, participant_id: str, window: Window) -> tuple[int, list[dict]]:
+    """(buckets compared, mismatches) of every level against a recomputation from raw rows."""
+    compared, mismatches = 0, []
+    for level, width in LEVELS:
+        stored = read_rollup(conn, level, participant_id, window)
+        recomputed = rollup_from_raw(conn, width, participant_id, window)
+        compared += len(recomputed)
+        mismatches.extend(compare_rollups(level, stored, recomputed))
+    return compared, mismatches
+
+
+def compute_daily_adherence(
+    conn, participant_id: str, day: LocalDay, params: AdherenceParams
+) -> DayAdherence:
+    """Adherence of one participant-day from heart_rate_1m; upserts daily_adherence and replaces the day's
+    heart_rate_1m_imputed rows in one transaction."""
+    window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
+    day_minutes = day.seconds // 60
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql_query("heart_rate_1m_local_day"), window)
+            samples, means = minute_arrays(day_minutes, cur.fetchall())
+            result, series = day_adherence(samples, means, params)
+            cur.execute(
+                sql_query("daily_adherence_upsert"),
+                {
+                    "participant_id": participant_id,
+                    "local_date": day.local_date,
+                    "timezone": day.timezone,
+                    **result.to_dict(),
+                    "worn_minute_min_samples": params.worn_minute_min_samples,
+                    "valid_day_minutes": params.valid_day_minutes,
+                    "impute_max_gap_minutes": params.impute_max_gap_minutes,
+                },
+            )
+            cur.execute(sql_query("heart_rate_1m_imputed_delete_day"), window)
+            start = day.start_utc.to_pydatetime()
+            rows = [
+                (participant_id, start + dt.timedelta(minutes=value.minute), value.mean_bpm, value.imputed)
+                for value in series
+            ]
+            if rows:
+                psycopg2.extras.execute_values(cur, sql_query("heart_rate_1m_imputed_insert"), rows, page_size=2000)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return result
