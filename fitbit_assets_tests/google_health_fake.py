@@ -8,7 +8,10 @@ physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answe
 filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); ``sleep`` with
 ``sleep.interval.end_time`` filters, at most 25 per page (``Sleep``: interval, type, stages, metadata, summary,
 int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` filters, only while on the wrist,
-``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros); points in
+``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros);
+``oxygen-saturation`` with ``oxygen_saturation.sample_time.physical_time`` filters (``{"oxygenSaturation":
+{"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
+(``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -18,7 +21,7 @@ one was issued (until revoked).
 Knobs: ``fail_next`` (a list of (status, retry_after) answered before serving), ``stall_next`` (seconds to sleep
 before answering, for client timeouts), ``page_size`` (forces pagination), ``repeat_across_pages`` (each page
 starts with the previous page's last point, as overlapping reads would), ``malformed`` (a bad beatsPerMinute),
-``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
+``malformed_points`` ((user, data type) pairs whose pages start with a bad point), ``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
 """
 
 from __future__ import annotations
@@ -43,6 +46,12 @@ STEPS_FILTER = re.compile(
 )
 SLEEP_FILTER = re.compile(
     r'^sleep\.interval\.end_time >= "([^"]+)" AND sleep\.interval\.end_time < "([^"]+)"$'
+)
+SPO2_FILTER = re.compile(
+    r'^oxygen_saturation\.sample_time\.physical_time >= "([^"]+)" AND oxygen_saturation\.sample_time\.physical_time < "([^"]+)"$'
+)
+AZM_FILTER = re.compile(
+    r'^active_zone_minutes\.interval\.start_time >= "([^"]+)" AND active_zone_minutes\.interval\.start_time < "([^"]+)"$'
 )
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
@@ -69,6 +78,9 @@ class FakeGoogleHealth:
     respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
     sleeps: dict = field(default_factory=dict)  # user -> {data point id: Sleep}
     steps: dict = field(default_factory=dict)  # user -> [(start, end, count or None for a true zero)]
+    oxygen_saturation: dict = field(default_factory=dict)  # user -> [(physical time, percentage)], repeats allowed
+    active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
+    malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -108,6 +120,18 @@ class FakeGoogleHealth:
         for m in range(minutes):
             t = start + dt.timedelta(minutes=m)
             self.steps.setdefault(user, []).append((t, t + dt.timedelta(minutes=1), per_minute))
+
+    def add_oxygen_saturation(self, user: str, start: dt.datetime, minutes: int, percentage: float = 95.0) -> None:
+        """One sample a minute (as the Fitbit devices record SpO2 during sleep), alternating around ``percentage``."""
+        for m in range(minutes):
+            self.oxygen_saturation.setdefault(user, []).append(
+                (start + dt.timedelta(minutes=m), percentage + (0.5 if m % 2 else -0.5)))
+
+    def add_active_zone_minutes(self, user: str, start: dt.datetime, minutes: int, zone: str) -> None:
+        """One-minute intervals in ``zone`` (FAT_BURN earns 1 a minute, CARDIO and PEAK 2)."""
+        for m in range(minutes):
+            self.active_zone_minutes.setdefault(user, []).append(
+                (start + dt.timedelta(minutes=m), zone, 1 if zone == "FAT_BURN" else 2))
 
     def revoke(self, user: str) -> None:
         with self.lock:
@@ -174,6 +198,10 @@ class FakeGoogleHealth:
             return self._sleep(user, query)
         if data_type == "steps":
             return self._steps(user, query)
+        if data_type == "oxygen-saturation":
+            return self._oxygen_saturation(user, query)
+        if data_type == "active-zone-minutes":
+            return self._active_zone_minutes(user, query)
         if data_type != "heart-rate":
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": f"Invalid data type ID referenced: {data_type}"}}
@@ -195,6 +223,46 @@ class FakeGoogleHealth:
         if self.malformed and body["dataPoints"]:
             body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
         return 200, {}, body
+
+    def _paged(self, points: list, query: dict) -> tuple[int, dict, dict]:
+        """One page of ``points`` (already in the reference's descending order) with the list's page tokens."""
+        size = min(int(query.get("pageSize", ["1440"])[0]), self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        page = [json.loads(json.dumps(p)) for p in points[offset:offset + size]]
+        if self.repeat_across_pages and offset:
+            page = [json.loads(json.dumps(points[offset - 1])), *page]
+        more = offset + size < len(points)
+        return 200, {}, {"dataPoints": page,
+                         "nextPageToken": base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""}
+
+    def _oxygen_saturation(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = SPO2_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = [{"dataSource": {"platform": "FITBIT"},
+                   "oxygenSaturation": {"percentage": value, "sampleTime": {"physicalTime": _z(t), "utcOffset": "0s"}}}
+                  for t, value in sorted(self.oxygen_saturation.get(user, []), reverse=True) if start <= t < end]
+        status, headers, body = self._paged(points, query)
+        if (user, "oxygen-saturation") in self.malformed_points and body["dataPoints"]:
+            body["dataPoints"][0]["oxygenSaturation"]["percentage"] = "ninety-five"
+        return status, headers, body
+
+    def _active_zone_minutes(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = AZM_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = [{"dataSource": {"platform": "FITBIT"},
+                   "activeZoneMinutes": {"interval": {"startTime": _z(t), "startUtcOffset": "0s",
+                                                      "endTime": _z(t + dt.timedelta(minutes=1)), "endUtcOffset": "0s"},
+                                         "heartRateZone": zone, "activeZoneMinutes": str(credit)}}  # int64: a string
+                  for t, zone, credit in sorted(self.active_zone_minutes.get(user, []), reverse=True)
+                  if start <= t < end]
+        status, headers, body = self._paged(points, query)
+        if (user, "active-zone-minutes") in self.malformed_points and body["dataPoints"]:
+            body["dataPoints"][0]["activeZoneMinutes"]["heartRateZone"] = "WARP"
+        return status, headers, body
 
     def _steps(self, user: str, query: dict) -> tuple[int, dict, dict]:
         match = STEPS_FILTER.match(query.get("filter", [""])[0])

@@ -392,3 +392,109 @@ def test_cli_connect_with_a_pasted_redirect(fake, configured, warehouse_dsn, stu
 
     assert cli.main(["connect", SYN.participant_id, "--paste"]) == 2  # not a google_health participant
     assert "has source 'synthetic', not 'google_health'" in capsys.readouterr().err
+
+
+SPO2_AND_AZM = [google_health_pull, *FAMILY_ASSETS["spo2"], *FAMILY_ASSETS["active_zone_minutes"]]
+
+
+def local_time(participant, day, hour, minute=0):
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=participant.zone).astimezone(dt.timezone.utc)
+
+
+def test_spo2_and_active_zone_minutes_land_in_their_family_tables_and_late_data_replaces_the_day(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    night = local_time(ALICE, DAY - dt.timedelta(days=1), 23, 30)
+    fake.fake.add_oxygen_saturation("alice", night, 420)  # 23:30 .. 06:30, one sample a minute
+    fake.fake.add_oxygen_saturation("alice", night - dt.timedelta(days=1), 60)  # the night before: the day before
+    fake.fake.add_oxygen_saturation("alice", local_time(ALICE, DAY, 14), 30)  # an afternoon nap: tomorrow's night
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8), 20, "FAT_BURN")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 20), 10, "CARDIO")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 30), 5, "PEAK")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 25), 5, "CARDIO")  # a re-sync sends it again
+    fake.fake.page_size = 100  # SpO2: 5 pages
+    fake.fake.repeat_across_pages = True  # overlapping pages repeat points
+
+    first = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert first.success
+    metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["spo2_days_new_or_changed"].value == [label(ALICE)]
+    assert metadata["active_zone_minutes_days_new_or_changed"].value == [label(ALICE)]
+    spo2 = "SELECT local_date, count(*), count(DISTINCT ts), min(ts), max(ts), round(avg(spo2)::numeric, 2) FROM spo2 GROUP BY 1"
+    assert query(spo2) == [(DAY, 420, 420, night, night + dt.timedelta(minutes=419), 95)]
+    raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", DAY.isoformat(), "oxygen-saturation.json")
+                     .read_text())
+    assert len(raw["pages"]) == 5 and raw["pages"][-1]["nextPageToken"] == ""
+    azm = ("SELECT local_date, count(*), sum(fat_burn), sum(cardio), sum(peak), min(ts) FROM active_zone_minutes "
+           "GROUP BY 1")
+    assert query(azm) == [(DAY, 35, 20, 20, 10, local_time(ALICE, DAY, 8))]
+    assert query("SELECT active_zone_minutes FROM active_zone_minutes_daily") == [(50,)]
+
+    # The watch syncs the rest of the night and an evening run late: the trailing window's pull replaces the day.
+    fake.fake.add_oxygen_saturation("alice", night + dt.timedelta(minutes=420), 45, percentage=93.0)
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 19), 15, "CARDIO")
+    second = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert second.success
+    [(_, rows, distinct, _, last, _)] = query(spo2)
+    assert (rows, distinct, last) == (465, 465, night + dt.timedelta(minutes=464))
+    assert query(azm)[0][1:5] == (50, 20, 50, 10)
+
+    # Pulled again without news: the documents keep their bytes, so nothing downstream runs again for the day.
+    third = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    metadata = third.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["spo2_days_new_or_changed"].value == []
+    assert metadata["active_zone_minutes_days_new_or_changed"].value == []
+    assert query("SELECT count(*) FROM spo2") == [(465,)]
+
+
+def test_a_malformed_active_zone_minutes_point_fails_only_that_participants_days(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    days = (DAY, DAY + dt.timedelta(days=1))
+    for user, participant in (("alice", ALICE), ("bob", BOB)):
+        for day in days:
+            fake.fake.add_active_zone_minutes(user, local_time(participant, day, 18), 12, "PEAK")
+            fake.fake.add_oxygen_saturation(user, local_time(participant, day, 3), 60)
+    fake.fake.malformed_points = {("alice", "active-zone-minutes")}
+
+    result = dg.materialize(
+        SPO2_AND_AZM, instance=gh_instance, resources={"study_files": study_files, "warehouse": warehouse},
+        tags={"dagster/asset_partition_range_start": key(ALICE), "dagster/asset_partition_range_end": key(BOB, days[1])},
+        raise_on_error=False,
+    )
+    assert result.success
+    failed = result.asset_materializations_for_node("google_health_pull")[0].metadata["days_failed"].value
+    assert sorted(failed) == sorted(label(ALICE, day) for day in days)
+    reason = failed[label(ALICE)]
+    assert "GET /v4/users/me/dataTypes/active-zone-minutes/dataPoints" in reason
+    assert "field page 1 dataPoints[0].activeZoneMinutes.heartRateZone" in reason and "'WARP'" in reason
+    # Bob's days load in full, Alice's SpO2 (pulled before her AZM failed) as well; her AZM stays away.
+    assert query("SELECT participant_id, local_date, sum(peak) FROM active_zone_minutes GROUP BY 1, 2 ORDER BY 1, 2") == [
+        ("gh-bob", day, 24) for day in days]
+    assert query("SELECT participant_id, count(*) FROM spo2 GROUP BY 1 ORDER BY 1") == [("gh-alice", 120), ("gh-bob", 120)]
+
+
+def test_spo2_and_azm_conversions_name_the_bad_field_and_write_nothing_without_data():
+    from fitbit_assets.google_health.intraday import azm_document, spo2_document
+    from fitbit_assets.local_days import LocalDay
+
+    day = LocalDay(DAY, ALICE.timezone)
+    assert spo2_document([{"dataPoints": [], "nextPageToken": ""}], day, "GET x") is None  # no data yet: no document
+    assert azm_document([{"dataPoints": []}], day, "GET x") is None
+    sample = {"oxygenSaturation": {"percentage": 97, "sampleTime": {"physicalTime": "2026-11-02T02:00:00Z"}}}
+    assert spo2_document([{"dataPoints": [sample]}], day, "GET x") == {
+        "dateTime": "2026-11-02", "minutes": [{"value": 97.0, "minute": "2026-11-02T03:00:00"}]}  # Berlin, UTC+1
+    with pytest.raises(ResponseShapeError, match=r"GET x: field page 1 dataPoints\[1\]\.oxygenSaturation\.sampleTime"
+                                                 r"\.physicalTime: expected an RFC 3339 time, got None"):
+        spo2_document([{"dataPoints": [sample, {"oxygenSaturation": {"percentage": 97}}]}], day, "GET x")
+    with pytest.raises(ResponseShapeError, match=r"dataPoints\[0\]\.activeZoneMinutes: missing"):
+        azm_document([{"dataPoints": [sample]}], day, "GET x")
+    zero = {"activeZoneMinutes": {"interval": {"startTime": "2026-11-02T07:00:00Z"}, "heartRateZone": "CARDIO",
+                                  "activeZoneMinutes": "two"}}
+    with pytest.raises(ResponseShapeError, match=r"activeZoneMinutes\.activeZoneMinutes: expected an integer, got 'two'"):
+        azm_document([{"dataPoints": [zero]}], day, "GET x")
