@@ -11,7 +11,9 @@ int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` f
 ``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros);
 ``oxygen-saturation`` with ``oxygen_saturation.sample_time.physical_time`` filters (``{"oxygenSaturation":
 {"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
-(``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``); points in
+(``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
+``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance, total-calories and activity-level
+(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -53,6 +55,8 @@ SPO2_FILTER = re.compile(
 AZM_FILTER = re.compile(
     r'^active_zone_minutes\.interval\.start_time >= "([^"]+)" AND active_zone_minutes\.interval\.start_time < "([^"]+)"$'
 )
+ROLLUP_FIELDS = {"steps": "steps", "distance": "distance", "total-calories": "totalCalories",
+                 "activity-level": "activityLevel"}  # DailyRollupDataPoint value fields the fake rolls up
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
 
@@ -80,6 +84,7 @@ class FakeGoogleHealth:
     steps: dict = field(default_factory=dict)  # user -> [(start, end, count or None for a true zero)]
     oxygen_saturation: dict = field(default_factory=dict)  # user -> [(physical time, percentage)], repeats allowed
     active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
+    daily_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): rollup value}
     malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
@@ -133,6 +138,17 @@ class FakeGoogleHealth:
             self.active_zone_minutes.setdefault(user, []).append(
                 (start + dt.timedelta(minutes=m), zone, 1 if zone == "FAT_BURN" else 2))
 
+    def set_daily_activity(self, user: str, day: dt.date, steps: int, millimetres: int, kcal: float,
+                           minutes: dict) -> None:
+        """A civil day's rollups of steps, distance, total-calories and activity-level (``minutes`` by level type),
+        with the reference's JSON types (int64 as strings, durations as "<seconds>s")."""
+        rollups = self.daily_rollups.setdefault(user, {})
+        rollups[("steps", day)] = {"countSum": str(steps)}
+        rollups[("distance", day)] = {"millimetersSum": str(millimetres)}
+        rollups[("total-calories", day)] = {"kcalSum": kcal}
+        rollups[("activity-level", day)] = {"activityLevelRollupsByActivityLevelType": [
+            {"activityLevelType": level, "totalDuration": f"{m * 60}s"} for level, m in minutes.items()]}
+
     def revoke(self, user: str) -> None:
         with self.lock:
             self.revoked_users.add(user)
@@ -179,19 +195,48 @@ class FakeGoogleHealth:
             return 200, {}, self._issue(user, refresh=self.rotate_refresh_tokens)
         return 400, {}, {"error": "unsupported_grant_type"}
 
-    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+    def _gate(self, headers) -> tuple[str | None, tuple[int, dict, dict] | None]:
+        """The knobs' stalls and failures, then the bearer token: (user, None) or (None, the error answer)."""
         if self.stall_next:
             time.sleep(self.stall_next.pop(0))
         if self.fail_next:
             status, retry_after = self.fail_next.pop(0)
             names = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL", 504: "DEADLINE_EXCEEDED"}
             extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-            return status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}}
+            return None, (status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}})
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         user, expires = self.access_tokens.get(token, (None, 0))
         if user is None or expires < time.monotonic() or user in self.revoked_users:
-            return 401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
-                                       "status": "UNAUTHENTICATED"}}
+            return None, (401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                              "status": "UNAUTHENTICATED"}})
+        return user, None
+
+    def daily_roll_up(self, data_type: str, body: dict, headers) -> tuple[int, dict, dict]:
+        """``dataPoints:dailyRollUp`` of one civil day (the only request shape the connector sends)."""
+        user, refused = self._gate(headers)
+        if refused:
+            return refused
+        invalid = (400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid range"}})
+        if data_type not in ROLLUP_FIELDS:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
+                                       "message": f"Data type {data_type} does not support daily roll up"}}
+        try:
+            start, end = (dt.date(**body["range"][bound]["date"]) for bound in ("start", "end"))
+        except (KeyError, TypeError):
+            return invalid
+        if body.get("windowSizeDays", 1) != 1 or end != start + dt.timedelta(days=1):
+            return invalid
+        value = self.daily_rollups.get(user, {}).get((data_type, start))
+        if value is None:
+            return 200, {}, {"rollupDataPoints": []}
+        civil = [{"date": {"year": d.year, "month": d.month, "day": d.day}, "time": {}} for d in (start, end)]
+        return 200, {}, {"rollupDataPoints": [
+            {"civilStartTime": civil[0], "civilEndTime": civil[1], ROLLUP_FIELDS[data_type]: json.loads(json.dumps(value))}]}
+
+    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+        user, refused = self._gate(headers)
+        if refused:
+            return refused
         if data_type == "daily-respiratory-rate":
             return self._daily_respiratory_rate(user, query)
         if data_type == "sleep":
@@ -351,7 +396,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("Content-Length", 0))
-        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        raw = self.rfile.read(length).decode()
+        match = re.fullmatch(r"/v4/users/me/dataTypes/([a-z-]+)/dataPoints:dailyRollUp", url.path)
+        if match:
+            body = json.loads(raw or "{}")
+            self.fake.requests.append(("POST", url.path, body))
+            self._send(*self.fake.daily_roll_up(match.group(1), body, self.headers))
+            return
+        form = urllib.parse.parse_qs(raw)
         self.fake.requests.append(("POST", url.path, {k: v for k, v in form.items() if k == "grant_type"}))
         if url.path == "/token":
             with self.fake.lock:

@@ -498,3 +498,79 @@ def test_spo2_and_azm_conversions_name_the_bad_field_and_write_nothing_without_d
                                   "activeZoneMinutes": "two"}}
     with pytest.raises(ResponseShapeError, match=r"activeZoneMinutes\.activeZoneMinutes: expected an integer, got 'two'"):
         azm_document([{"dataPoints": [zero]}], day, "GET x")
+
+
+def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    worn, still, unsynced = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    fake.fake.set_daily_activity("alice", worn, steps=8432, millimetres=6_120_500, kcal=2143.6, minutes={
+        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15})
+    # Worn all day without moving: the API's true zeros are zeros, not a missing day.
+    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900})
+
+    def pull():
+        return dg.materialize(
+            [google_health_pull, *FAMILY_ASSETS["activity_summary"]], instance=gh_instance,
+            resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": key(ALICE, worn),
+                  "dagster/asset_partition_range_end": key(ALICE, unsynced)})
+
+    first = pull()
+    assert first.success
+    metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["activity_summary_days_new_or_changed"].value == [label(ALICE, worn), label(ALICE, still)]
+    landing = first.asset_materializations_for_node("raw_activity_summary_json")[0].metadata
+    assert landing["days_waiting_for_data"].value == [label(ALICE, unsynced)]  # nothing synced: no document
+    rows = ("SELECT local_date, steps, distance_km, calories_out, activity_calories, calories_bmr, sedentary_minutes, "
+            "lightly_active_minutes, fairly_active_minutes, very_active_minutes FROM activity_daily_summary "
+            "WHERE participant_id = 'gh-alice' ORDER BY local_date")
+    loaded = query(rows)
+    assert [r[:2] + r[3:] for r in loaded] == [(worn, 8432, 2144, None, None, 700, 180, 25, 15),
+                                               (still, 0, 1650, None, None, 900, 0, 0, 0)]
+    assert [r[2] for r in loaded] == [pytest.approx(6.1205), 0.0]
+    raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", worn.isoformat(), "steps.daily-rollup.json")
+                     .read_text())
+    assert raw["pages"][0]["rollupDataPoints"][0]["steps"] == {"countSum": "8432"}
+    rollups = [r for r in fake.fake.requests if r[1].endswith(":dailyRollUp")]
+    assert {r[2]["range"]["start"]["date"]["day"] for r in rollups} == {worn.day, still.day, unsynced.day}
+
+    # The evening syncs late: the day's rollups grow and the pull replaces the day's row.
+    fake.fake.set_daily_activity("alice", worn, steps=11020, millimetres=8_004_000, kcal=2410.0, minutes={
+        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40})
+    second = pull()
+    assert second.success
+    metadata = second.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["activity_summary_days_new_or_changed"].value == [label(ALICE, worn)]
+    assert [r[:2] + r[3:] for r in query(rows)] == [(worn, 11020, 2410, None, None, 650, 210, 30, 40),
+                                                    (still, 0, 1650, None, None, 900, 0, 0, 0)]
+
+
+def test_activity_rollup_conversion_names_request_and_field():
+    from fitbit_assets.google_health.activity import activity_summary_document
+
+    civil = {"date": {"year": 2026, "month": 11, "day": 2}, "time": {}}
+
+    def pages(value_field, value):
+        return [{"rollupDataPoints": [{"civilStartTime": civil, value_field: value}]}]
+
+    good = {"steps": pages("steps", {"countSum": "10"}), "distance": pages("distance", {"millimetersSum": "7000"}),
+            "total-calories": pages("totalCalories", {"kcalSum": 1800.4}),
+            "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
+                {"activityLevelType": "VERY_ACTIVE", "totalDuration": "90.5s"}]})}
+    assert activity_summary_document(good, DAY)["summary"] == {
+        "steps": 10, "distances": [{"activity": "total", "distance": 0.007}], "caloriesOut": 1800,
+        "sedentaryMinutes": 0, "lightlyActiveMinutes": 0, "fairlyActiveMinutes": 0, "veryActiveMinutes": 2}
+    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, DAY) is None  # not synced yet
+    bad = {**good, "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
+        {"activityLevelType": "ZOOMING", "totalDuration": "60s"}]})}
+    with pytest.raises(ResponseShapeError, match=r"POST /v4/users/me/dataTypes/activity-level/dataPoints:dailyRollUp "
+                                                 r"\(day 2026-11-02\): field page 1 rollupDataPoints\[0\]\.activityLevel"
+                                                 r"\.activityLevelRollupsByActivityLevelType\[0\]\.activityLevelType"):
+        activity_summary_document(bad, DAY)
+    with pytest.raises(ResponseShapeError, match=r"dataTypes/steps/.*rollupDataPoints\[0\]\.steps\.countSum: expected a "
+                                                 r"non-negative integer, got -3"):
+        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, DAY)

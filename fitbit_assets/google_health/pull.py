@@ -7,7 +7,7 @@ Files (``<landing>`` = FITBIT_LANDING_DIR):
   every other source produces, so validation and the warehouse load are unchanged. A re-pull that brings late
   data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically;
 - ``<landing>/<family>/<participant>/<date>.json``: the Web-API-shaped document of a metric family
-  (``FAMILY_PULLS``: conversions in ``daily.py``, ``sleep.py``, ``intraday.py``), written only when its bytes
+  (``FAMILY_PULLS``: conversions in ``daily.py``, ``sleep.py``, ``intraday.py``, ``activity.py``), written only when its bytes
   changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``.
 """
 
@@ -23,7 +23,7 @@ from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
-from fitbit_assets.google_health import intraday
+from fitbit_assets.google_health import activity, intraday
 from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health import wear
 from fitbit_assets.local_days import LocalDay
@@ -77,13 +77,38 @@ def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, partic
 
 @dataclass(frozen=True)
 class FamilyPull:
-    """One data type whose day becomes one metric family's Web-API-shaped document."""
+    """One listed data type whose day becomes one metric family's Web-API-shaped document."""
 
     data_type: str
     family: str  # landing/<family>/<participant>/<date>.json
     day_filter: Callable[[LocalDay], str]
     document: Callable[[list[dict], LocalDay, str], dict | None]  # pure conversion; None: no data for the day
     page_size: int = PAGE_SIZE
+
+    def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
+        filter_expression = self.day_filter(day)
+        pages = client.list_pages(self.data_type, filter_expression, page_size=self.page_size)
+        _keep_raw({"dataType": self.data_type, "filter": filter_expression}, pages,
+                  raw_response_path(landing_dir, participant_id, day.local_date, self.data_type))
+        request = f"GET /v4/users/me/dataTypes/{self.data_type}/dataPoints (filter {filter_expression!r})"
+        return self.document(pages, day, request)
+
+
+@dataclass(frozen=True)
+class ActivityRollupPull:
+    """The daily rollups of steps, distance, total calories and activity level -> ``activity_summary``."""
+
+    family: str = "activity_summary"
+
+    def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
+        pages = {}
+        for data_type in activity.ROLLUP_TYPES:
+            pages[data_type] = client.daily_rollup_pages(data_type, day.local_date)
+            # <type>.daily-rollup.json: next to the steps list the on-wrist minutes read
+            _keep_raw({"dataType": data_type, "dailyRollUp": {"day": day.local_date.isoformat(), "windowSizeDays": 1}},
+                      pages[data_type],
+                      raw_response_path(landing_dir, participant_id, day.local_date, f"{data_type}.daily-rollup"))
+        return activity.activity_summary_document(pages, day.local_date)
 
 
 FAMILY_PULLS = (
@@ -94,19 +119,15 @@ FAMILY_PULLS = (
     FamilyPull(sleep_type.SLEEP_TYPE, "sleep", sleep_type.day_filter, sleep_type.sleep_document, sleep_type.PAGE_SIZE),
     FamilyPull(intraday.OXYGEN_SATURATION_TYPE, "spo2", intraday.spo2_filter, intraday.spo2_document),
     FamilyPull(intraday.ACTIVE_ZONE_MINUTES_TYPE, "active_zone_minutes", intraday.azm_filter, intraday.azm_document),
+    ActivityRollupPull(),
 )
 
 
 def pull_family_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay,
-                    pull: FamilyPull, family_document: Path) -> bool | None:
-    """One data type's day -> its family's document. Returns whether the document changed, or None when the API has
-    no data for the day yet (any earlier document is left as it is)."""
-    filter_expression = pull.day_filter(day)
-    pages = client.list_pages(pull.data_type, filter_expression, page_size=pull.page_size)
-    _keep_raw({"dataType": pull.data_type, "filter": filter_expression}, pages,
-              raw_response_path(landing_dir, participant_id, day.local_date, pull.data_type))
-    request = f"GET /v4/users/me/dataTypes/{pull.data_type}/dataPoints (filter {filter_expression!r})"
-    document = pull.document(pages, day, request)
+                    pull: FamilyPull | ActivityRollupPull, family_document: Path) -> bool | None:
+    """One family's day: its raw responses kept, its document written. Returns whether the document changed, or
+    None when the API has no data for the day yet (any earlier document is left as it is)."""
+    document = pull.fetch(client, landing_dir, participant_id, day)
     if document is None:
         return None
     return _write_if_changed(family_document, document_bytes(document))
