@@ -1,7 +1,8 @@
 """Reading data points: pagination to the end, the per-user quota, 429/5xx/timeouts, shape checks.
 
 Reference: ``GET /v4/users/me/dataTypes/{dataType}/dataPoints`` (``filter`` in AIP-160 syntax, ``pageSize``,
-``pageToken``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on the last page. Errors
+``pageToken``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on the last page.
+``POST .../dataPoints:dailyRollUp`` (civil-day range in the body) answers ``{"rollupDataPoints": [...]}``. Errors
 are Google's JSON error body ``{"error": {"code", "message", "status"}}``; 429 means the rate limit
 (developers.google.com/health/rate-limits: 300 requests per user and minute), 503/504 are transient.
 """

@@ -1,4 +1,5 @@
-"""One participant-day pull: list the day's heart rate, keep the raw responses, write the day CSV + lineage.
+"""One participant-day pull: every data type read, its raw responses kept, the day CSV + lineage and the family
+documents written.
 
 Files (``<landing>`` = FITBIT_LANDING_DIR):
 - ``<landing>/google_health/<participant>/<date>/heart-rate.json``: the request and every page as received
