@@ -8,7 +8,12 @@ physical_time >= "..." AND ... < "..."``), ``pageSize`` and ``pageToken``, answe
 filters (``{"dailyRespiratoryRate": {"date": {"year", "month", "day"}, "breathsPerMinute"}}``); ``sleep`` with
 ``sleep.interval.end_time`` filters, at most 25 per page (``Sleep``: interval, type, stages, metadata, summary,
 int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` filters, only while on the wrist,
-``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros); points in
+``count`` omitted for a true zero (developers.google.com/health/data-presence-and-true-zeros);
+``oxygen-saturation`` with ``oxygen_saturation.sample_time.physical_time`` filters (``{"oxygenSaturation":
+{"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
+(``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
+``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance, total-calories and activity-level
+(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -18,7 +23,7 @@ one was issued (until revoked).
 Knobs: ``fail_next`` (a list of (status, retry_after) answered before serving), ``stall_next`` (seconds to sleep
 before answering, for client timeouts), ``page_size`` (forces pagination), ``repeat_across_pages`` (each page
 starts with the previous page's last point, as overlapping reads would), ``malformed`` (a bad beatsPerMinute),
-``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
+``malformed_points`` ((user, data type) pairs whose pages start with a bad point), ``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ STEPS_FILTER = re.compile(
 SLEEP_FILTER = re.compile(
     r'^sleep\.interval\.end_time >= "([^"]+)" AND sleep\.interval\.end_time < "([^"]+)"$'
 )
+SPO2_FILTER = re.compile(
+    r'^oxygen_saturation\.sample_time\.physical_time >= "([^"]+)" AND oxygen_saturation\.sample_time\.physical_time < "([^"]+)"$'
+)
+AZM_FILTER = re.compile(
+    r'^active_zone_minutes\.interval\.start_time >= "([^"]+)" AND active_zone_minutes\.interval\.start_time < "([^"]+)"$'
+)
+ROLLUP_FIELDS = {"steps": "steps", "distance": "distance", "total-calories": "totalCalories",
+                 "activity-level": "activityLevel"}  # DailyRollupDataPoint value fields the fake rolls up
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
 
@@ -69,6 +82,10 @@ class FakeGoogleHealth:
     respiratory_rates: dict = field(default_factory=dict)  # user -> {date: breaths per minute}
     sleeps: dict = field(default_factory=dict)  # user -> {data point id: Sleep}
     steps: dict = field(default_factory=dict)  # user -> [(start, end, count or None for a true zero)]
+    oxygen_saturation: dict = field(default_factory=dict)  # user -> [(physical time, percentage)], repeats allowed
+    active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
+    daily_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): rollup value}
+    malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -108,6 +125,29 @@ class FakeGoogleHealth:
         for m in range(minutes):
             t = start + dt.timedelta(minutes=m)
             self.steps.setdefault(user, []).append((t, t + dt.timedelta(minutes=1), per_minute))
+
+    def add_oxygen_saturation(self, user: str, start: dt.datetime, minutes: int, percentage: float = 95.0) -> None:
+        """One sample a minute (as the Fitbit devices record SpO2 during sleep), alternating around ``percentage``."""
+        for m in range(minutes):
+            self.oxygen_saturation.setdefault(user, []).append(
+                (start + dt.timedelta(minutes=m), percentage + (0.5 if m % 2 else -0.5)))
+
+    def add_active_zone_minutes(self, user: str, start: dt.datetime, minutes: int, zone: str) -> None:
+        """One-minute intervals in ``zone`` (FAT_BURN earns 1 a minute, CARDIO and PEAK 2)."""
+        for m in range(minutes):
+            self.active_zone_minutes.setdefault(user, []).append(
+                (start + dt.timedelta(minutes=m), zone, 1 if zone == "FAT_BURN" else 2))
+
+    def set_daily_activity(self, user: str, day: dt.date, steps: int, millimetres: int, kcal: float,
+                           minutes: dict) -> None:
+        """A civil day's rollups of steps, distance, total-calories and activity-level (``minutes`` by level type),
+        with the reference's JSON types (int64 as strings, durations as "<seconds>s")."""
+        rollups = self.daily_rollups.setdefault(user, {})
+        rollups[("steps", day)] = {"countSum": str(steps)}
+        rollups[("distance", day)] = {"millimetersSum": str(millimetres)}
+        rollups[("total-calories", day)] = {"kcalSum": kcal}
+        rollups[("activity-level", day)] = {"activityLevelRollupsByActivityLevelType": [
+            {"activityLevelType": level, "totalDuration": f"{m * 60}s"} for level, m in minutes.items()]}
 
     def revoke(self, user: str) -> None:
         with self.lock:
@@ -155,25 +195,58 @@ class FakeGoogleHealth:
             return 200, {}, self._issue(user, refresh=self.rotate_refresh_tokens)
         return 400, {}, {"error": "unsupported_grant_type"}
 
-    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+    def _gate(self, headers) -> tuple[str | None, tuple[int, dict, dict] | None]:
+        """The knobs' stalls and failures, then the bearer token: (user, None) or (None, the error answer)."""
         if self.stall_next:
             time.sleep(self.stall_next.pop(0))
         if self.fail_next:
             status, retry_after = self.fail_next.pop(0)
             names = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL", 504: "DEADLINE_EXCEEDED"}
             extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-            return status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}}
+            return None, (status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}})
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         user, expires = self.access_tokens.get(token, (None, 0))
         if user is None or expires < time.monotonic() or user in self.revoked_users:
-            return 401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
-                                       "status": "UNAUTHENTICATED"}}
+            return None, (401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                              "status": "UNAUTHENTICATED"}})
+        return user, None
+
+    def daily_roll_up(self, data_type: str, body: dict, headers) -> tuple[int, dict, dict]:
+        """``dataPoints:dailyRollUp`` of one civil day (the only request shape the connector sends)."""
+        user, refused = self._gate(headers)
+        if refused:
+            return refused
+        invalid = (400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid range"}})
+        if data_type not in ROLLUP_FIELDS:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
+                                       "message": f"Data type {data_type} does not support daily roll up"}}
+        try:
+            start, end = (dt.date(**body["range"][bound]["date"]) for bound in ("start", "end"))
+        except (KeyError, TypeError):
+            return invalid
+        if body.get("windowSizeDays", 1) != 1 or end != start + dt.timedelta(days=1):
+            return invalid
+        value = self.daily_rollups.get(user, {}).get((data_type, start))
+        if value is None:
+            return 200, {}, {"rollupDataPoints": []}
+        civil = [{"date": {"year": d.year, "month": d.month, "day": d.day}, "time": {}} for d in (start, end)]
+        return 200, {}, {"rollupDataPoints": [
+            {"civilStartTime": civil[0], "civilEndTime": civil[1], ROLLUP_FIELDS[data_type]: json.loads(json.dumps(value))}]}
+
+    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+        user, refused = self._gate(headers)
+        if refused:
+            return refused
         if data_type == "daily-respiratory-rate":
             return self._daily_respiratory_rate(user, query)
         if data_type == "sleep":
             return self._sleep(user, query)
         if data_type == "steps":
             return self._steps(user, query)
+        if data_type == "oxygen-saturation":
+            return self._oxygen_saturation(user, query)
+        if data_type == "active-zone-minutes":
+            return self._active_zone_minutes(user, query)
         if data_type != "heart-rate":
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": f"Invalid data type ID referenced: {data_type}"}}
@@ -195,6 +268,46 @@ class FakeGoogleHealth:
         if self.malformed and body["dataPoints"]:
             body["dataPoints"][0]["heartRate"]["beatsPerMinute"] = "fast"
         return 200, {}, body
+
+    def _paged(self, points: list, query: dict) -> tuple[int, dict, dict]:
+        """One page of ``points`` (already in the reference's descending order) with the list's page tokens."""
+        size = min(int(query.get("pageSize", ["1440"])[0]), self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        page = [json.loads(json.dumps(p)) for p in points[offset:offset + size]]
+        if self.repeat_across_pages and offset:
+            page = [json.loads(json.dumps(points[offset - 1])), *page]
+        more = offset + size < len(points)
+        return 200, {}, {"dataPoints": page,
+                         "nextPageToken": base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""}
+
+    def _oxygen_saturation(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = SPO2_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = [{"dataSource": {"platform": "FITBIT"},
+                   "oxygenSaturation": {"percentage": value, "sampleTime": {"physicalTime": _z(t), "utcOffset": "0s"}}}
+                  for t, value in sorted(self.oxygen_saturation.get(user, []), reverse=True) if start <= t < end]
+        status, headers, body = self._paged(points, query)
+        if (user, "oxygen-saturation") in self.malformed_points and body["dataPoints"]:
+            body["dataPoints"][0]["oxygenSaturation"]["percentage"] = "ninety-five"
+        return status, headers, body
+
+    def _active_zone_minutes(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = AZM_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = [{"dataSource": {"platform": "FITBIT"},
+                   "activeZoneMinutes": {"interval": {"startTime": _z(t), "startUtcOffset": "0s",
+                                                      "endTime": _z(t + dt.timedelta(minutes=1)), "endUtcOffset": "0s"},
+                                         "heartRateZone": zone, "activeZoneMinutes": str(credit)}}  # int64: a string
+                  for t, zone, credit in sorted(self.active_zone_minutes.get(user, []), reverse=True)
+                  if start <= t < end]
+        status, headers, body = self._paged(points, query)
+        if (user, "active-zone-minutes") in self.malformed_points and body["dataPoints"]:
+            body["dataPoints"][0]["activeZoneMinutes"]["heartRateZone"] = "WARP"
+        return status, headers, body
 
     def _steps(self, user: str, query: dict) -> tuple[int, dict, dict]:
         match = STEPS_FILTER.match(query.get("filter", [""])[0])
@@ -283,7 +396,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("Content-Length", 0))
-        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        raw = self.rfile.read(length).decode()
+        match = re.fullmatch(r"/v4/users/me/dataTypes/([a-z-]+)/dataPoints:dailyRollUp", url.path)
+        if match:
+            body = json.loads(raw or "{}")
+            self.fake.requests.append(("POST", url.path, body))
+            self._send(*self.fake.daily_roll_up(match.group(1), body, self.headers))
+            return
+        form = urllib.parse.parse_qs(raw)
         self.fake.requests.append(("POST", url.path, {k: v for k, v in form.items() if k == "grant_type"}))
         if url.path == "/token":
             with self.fake.lock:

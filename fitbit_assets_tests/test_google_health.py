@@ -22,7 +22,7 @@ from fitbit_assets.defs.google_health import assets as google_health_assets
 from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_client, token_store
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
-from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
+from fitbit_assets.google_health.client import ApiError, HealthApiClient, ResponseShapeError, UserQuota
 from fitbit_assets.google_health.enrol import connect
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
 from fitbit_assets.lib.partitions import ParticipantDayKey
@@ -390,3 +390,185 @@ def test_cli_connect_with_a_pasted_redirect(fake, configured, warehouse_dsn, stu
 
     assert cli.main(["connect", SYN.participant_id, "--paste"]) == 2  # not a google_health participant
     assert "has source 'synthetic', not 'google_health'" in capsys.readouterr().err
+
+
+SPO2_AND_AZM = [google_health_pull, *FAMILY_ASSETS["spo2"], *FAMILY_ASSETS["active_zone_minutes"]]
+
+
+def local_time(participant, day, hour, minute=0):
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=participant.zone).astimezone(dt.timezone.utc)
+
+
+def test_spo2_and_active_zone_minutes_land_in_their_family_tables_and_late_data_replaces_the_day(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    night = local_time(ALICE, DAY - dt.timedelta(days=1), 23, 30)
+    fake.fake.add_oxygen_saturation("alice", night, 420)  # 23:30 .. 06:30, one sample a minute
+    fake.fake.add_oxygen_saturation("alice", night - dt.timedelta(days=1), 60)  # the night before: the day before
+    fake.fake.add_oxygen_saturation("alice", local_time(ALICE, DAY, 14), 30)  # an afternoon nap: tomorrow's night
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8), 20, "FAT_BURN")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 20), 10, "CARDIO")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 30), 5, "PEAK")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 8, 25), 5, "CARDIO")  # a re-sync sends it again
+    fake.fake.page_size = 100  # SpO2: 5 pages
+    fake.fake.repeat_across_pages = True  # overlapping pages repeat points
+
+    first = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert first.success
+    metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["spo2_days_new_or_changed"].value == [label(ALICE)]
+    assert metadata["active_zone_minutes_days_new_or_changed"].value == [label(ALICE)]
+    spo2 = "SELECT local_date, count(*), count(DISTINCT ts), min(ts), max(ts), round(avg(spo2)::numeric, 2) FROM spo2 GROUP BY 1"
+    assert query(spo2) == [(DAY, 420, 420, night, night + dt.timedelta(minutes=419), 95)]
+    raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", DAY.isoformat(), "oxygen-saturation.json")
+                     .read_text())
+    assert len(raw["pages"]) == 5 and raw["pages"][-1]["nextPageToken"] == ""
+    azm = ("SELECT local_date, count(*), sum(fat_burn), sum(cardio), sum(peak), min(ts) FROM active_zone_minutes "
+           "GROUP BY 1")
+    assert query(azm) == [(DAY, 35, 20, 20, 10, local_time(ALICE, DAY, 8))]
+    assert query("SELECT active_zone_minutes FROM active_zone_minutes_daily") == [(50,)]
+
+    # The watch syncs the rest of the night and an evening run late: the trailing window's pull replaces the day.
+    fake.fake.add_oxygen_saturation("alice", night + dt.timedelta(minutes=420), 45, percentage=93.0)
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 19), 15, "CARDIO")
+    second = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    assert second.success
+    [(_, rows, distinct, _, last, _)] = query(spo2)
+    assert (rows, distinct, last) == (465, 465, night + dt.timedelta(minutes=464))
+    assert query(azm)[0][1:5] == (50, 20, 50, 10)
+
+    # Pulled again without news: the documents keep their bytes, so nothing downstream runs again for the day.
+    third = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    metadata = third.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["spo2_days_new_or_changed"].value == []
+    assert metadata["active_zone_minutes_days_new_or_changed"].value == []
+    assert query("SELECT count(*) FROM spo2") == [(465,)]
+
+
+def test_a_malformed_active_zone_minutes_point_fails_only_that_participants_days(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    days = (DAY, DAY + dt.timedelta(days=1))
+    for user, participant in (("alice", ALICE), ("bob", BOB)):
+        for day in days:
+            fake.fake.add_active_zone_minutes(user, local_time(participant, day, 18), 12, "PEAK")
+            fake.fake.add_oxygen_saturation(user, local_time(participant, day, 3), 60)
+    fake.fake.malformed_points = {("alice", "active-zone-minutes")}
+
+    result = dg.materialize(
+        SPO2_AND_AZM, instance=gh_instance, resources={"study_files": study_files, "warehouse": warehouse},
+        tags={"dagster/asset_partition_range_start": key(ALICE), "dagster/asset_partition_range_end": key(BOB, days[1])},
+        raise_on_error=False,
+    )
+    assert result.success
+    failed = result.asset_materializations_for_node("google_health_pull")[0].metadata["days_failed"].value
+    assert sorted(failed) == sorted(label(ALICE, day) for day in days)
+    reason = failed[label(ALICE)]
+    assert "GET /v4/users/me/dataTypes/active-zone-minutes/dataPoints" in reason
+    assert "field page 1 dataPoints[0].activeZoneMinutes.heartRateZone" in reason and "'WARP'" in reason
+    # Bob's days load in full, Alice's SpO2 (pulled before her AZM failed) as well; her AZM stays away.
+    assert query("SELECT participant_id, local_date, sum(peak) FROM active_zone_minutes GROUP BY 1, 2 ORDER BY 1, 2") == [
+        ("gh-bob", day, 24) for day in days]
+    assert query("SELECT participant_id, count(*) FROM spo2 GROUP BY 1 ORDER BY 1") == [("gh-alice", 120), ("gh-bob", 120)]
+
+
+def test_spo2_and_azm_conversions_name_the_bad_field_and_write_nothing_without_data():
+    from fitbit_assets.domain.local_days import LocalDay
+    from fitbit_assets.google_health.intraday import azm_document, spo2_document
+
+    day = LocalDay(DAY, ALICE.timezone)
+    assert spo2_document([{"dataPoints": [], "nextPageToken": ""}], day, "GET x") is None  # no data yet: no document
+    assert azm_document([{"dataPoints": []}], day, "GET x") is None
+    sample = {"oxygenSaturation": {"percentage": 97, "sampleTime": {"physicalTime": "2026-11-02T02:00:00Z"}}}
+    assert spo2_document([{"dataPoints": [sample]}], day, "GET x") == {
+        "dateTime": "2026-11-02", "minutes": [{"value": 97.0, "minute": "2026-11-02T03:00:00"}]}  # Berlin, UTC+1
+    with pytest.raises(ResponseShapeError, match=r"GET x: field page 1 dataPoints\[1\]\.oxygenSaturation\.sampleTime"
+                                                 r"\.physicalTime: expected an RFC 3339 time, got None"):
+        spo2_document([{"dataPoints": [sample, {"oxygenSaturation": {"percentage": 97}}]}], day, "GET x")
+    with pytest.raises(ResponseShapeError, match=r"dataPoints\[0\]\.activeZoneMinutes: missing"):
+        azm_document([{"dataPoints": [sample]}], day, "GET x")
+    zero = {"activeZoneMinutes": {"interval": {"startTime": "2026-11-02T07:00:00Z"}, "heartRateZone": "CARDIO",
+                                  "activeZoneMinutes": "two"}}
+    with pytest.raises(ResponseShapeError, match=r"activeZoneMinutes\.activeZoneMinutes: expected an integer, got 'two'"):
+        azm_document([{"dataPoints": [zero]}], day, "GET x")
+
+
+def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    worn, still, unsynced = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    fake.fake.set_daily_activity("alice", worn, steps=8432, millimetres=6_120_500, kcal=2143.6, minutes={
+        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15})
+    # Worn all day without moving: the API's true zeros are zeros, not a missing day.
+    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900})
+
+    def pull():
+        return dg.materialize(
+            [google_health_pull, *FAMILY_ASSETS["activity_summary"]], instance=gh_instance,
+            resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": key(ALICE, worn),
+                  "dagster/asset_partition_range_end": key(ALICE, unsynced)})
+
+    first = pull()
+    assert first.success
+    metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["activity_summary_days_new_or_changed"].value == [label(ALICE, worn), label(ALICE, still)]
+    landing = first.asset_materializations_for_node("raw_activity_summary_json")[0].metadata
+    assert landing["days_waiting_for_data"].value == [label(ALICE, unsynced)]  # nothing synced: no document
+    rows = ("SELECT local_date, steps, distance_km, calories_out, activity_calories, calories_bmr, sedentary_minutes, "
+            "lightly_active_minutes, fairly_active_minutes, very_active_minutes FROM activity_daily_summary "
+            "WHERE participant_id = 'gh-alice' ORDER BY local_date")
+    loaded = query(rows)
+    assert [r[:2] + r[3:] for r in loaded] == [(worn, 8432, 2144, None, None, 700, 180, 25, 15),
+                                               (still, 0, 1650, None, None, 900, 0, 0, 0)]
+    assert [r[2] for r in loaded] == [pytest.approx(6.1205), 0.0]
+    raw = json.loads(Path(study_files.landing_dir, "google_health/gh-alice", worn.isoformat(), "steps.daily-rollup.json")
+                     .read_text())
+    assert raw["pages"][0]["rollupDataPoints"][0]["steps"] == {"countSum": "8432"}
+    rollups = [r for r in fake.fake.requests if r[1].endswith(":dailyRollUp")]
+    assert {r[2]["range"]["start"]["date"]["day"] for r in rollups} == {worn.day, still.day, unsynced.day}
+
+    # The evening syncs late: the day's rollups grow and the pull replaces the day's row.
+    fake.fake.set_daily_activity("alice", worn, steps=11020, millimetres=8_004_000, kcal=2410.0, minutes={
+        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40})
+    second = pull()
+    assert second.success
+    metadata = second.asset_materializations_for_node("google_health_pull")[0].metadata
+    assert metadata["activity_summary_days_new_or_changed"].value == [label(ALICE, worn)]
+    assert [r[:2] + r[3:] for r in query(rows)] == [(worn, 11020, 2410, None, None, 650, 210, 30, 40),
+                                                    (still, 0, 1650, None, None, 900, 0, 0, 0)]
+
+
+def test_activity_rollup_conversion_names_request_and_field():
+    from fitbit_assets.google_health.activity import activity_summary_document
+
+    civil = {"date": {"year": 2026, "month": 11, "day": 2}, "time": {}}
+
+    def pages(value_field, value):
+        return [{"rollupDataPoints": [{"civilStartTime": civil, value_field: value}]}]
+
+    good = {"steps": pages("steps", {"countSum": "10"}), "distance": pages("distance", {"millimetersSum": "7000"}),
+            "total-calories": pages("totalCalories", {"kcalSum": 1800.4}),
+            "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
+                {"activityLevelType": "VERY_ACTIVE", "totalDuration": "90.5s"}]})}
+    assert activity_summary_document(good, DAY)["summary"] == {
+        "steps": 10, "distances": [{"activity": "total", "distance": 0.007}], "caloriesOut": 1800,
+        "sedentaryMinutes": 0, "lightlyActiveMinutes": 0, "fairlyActiveMinutes": 0, "veryActiveMinutes": 2}
+    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, DAY) is None  # not synced yet
+    bad = {**good, "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
+        {"activityLevelType": "ZOOMING", "totalDuration": "60s"}]})}
+    with pytest.raises(ResponseShapeError, match=r"POST /v4/users/me/dataTypes/activity-level/dataPoints:dailyRollUp "
+                                                 r"\(day 2026-11-02\): field page 1 rollupDataPoints\[0\]\.activityLevel"
+                                                 r"\.activityLevelRollupsByActivityLevelType\[0\]\.activityLevelType"):
+        activity_summary_document(bad, DAY)
+    with pytest.raises(ResponseShapeError, match=r"dataTypes/steps/.*rollupDataPoints\[0\]\.steps\.countSum: expected a "
+                                                 r"non-negative integer, got -3"):
+        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, DAY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,6 +15,9 @@ from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN
+
+if TYPE_CHECKING:  # the column schema is Dagster metadata; the rules themselves do not need Dagster
+    import dagster as dg
 
 # The dataset's folder in the landing folder and the Parquet store; each metric family has its own.
 HEART_RATE = "heart_rate"

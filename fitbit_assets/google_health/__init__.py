@@ -5,9 +5,9 @@ scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_a
 not yet against the live service. README "Google Health API connector".
 """
 
-# The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate and
-# daily-respiratory-rate are health_metrics_and_measurements, steps (read for on-wrist presence) is
-# activity_and_fitness, sleep has its own.
+# The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate,
+# daily-respiratory-rate and oxygen-saturation are health_metrics_and_measurements; steps (read for on-wrist presence)
+# and active-zone-minutes are activity_and_fitness; sleep has its own.
 HEART_RATE_TYPE = "heart-rate"
 SCOPES = (
     "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",

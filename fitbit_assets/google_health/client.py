@@ -1,7 +1,8 @@
 """Reading data points: pagination to the end, the per-user quota, 429/5xx/timeouts, shape checks.
 
 Reference: ``GET /v4/users/me/dataTypes/{dataType}/dataPoints`` (``filter`` in AIP-160 syntax, ``pageSize``,
-``pageToken``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on the last page. Errors
+``pageToken``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on the last page.
+``POST .../dataPoints:dailyRollUp`` (civil-day range in the body) answers ``{"rollupDataPoints": [...]}``. Errors
 are Google's JSON error body ``{"error": {"code", "message", "status"}}``; 429 means the rate limit
 (developers.google.com/health/rate-limits: 300 requests per user and minute), 503/504 are transient.
 """
@@ -114,17 +115,46 @@ class HealthApiClient:
     def list_pages(self, data_type: str, filter_expression: str, page_size: int = PAGE_SIZE) -> list[dict]:
         """Every page of a list request, in order (the raw responses, for the landing folder)."""
         path = f"/v4/users/me/dataTypes/{data_type}/dataPoints"
+
+        def fetch(token: str, number: int) -> tuple[str, dict]:
+            params = {"filter": filter_expression, "pageSize": str(page_size)}
+            if token:
+                params["pageToken"] = token
+            request = f"GET {path} (filter {filter_expression!r}, page {number})"
+            return request, self._send("GET", path, request, params=params)
+
+        return self._follow_pages(fetch, "dataPoints")
+
+    def daily_rollup_pages(self, data_type: str, local_date: dt.date) -> list[dict]:
+        """``dataPoints:dailyRollUp`` of one civil day (the user's own day boundaries), every page in order.
+
+        Reference: ``POST /v4/users/me/dataTypes/{dataType}/dataPoints:dailyRollUp`` with ``{"range": {"start",
+        "end"}, "windowSizeDays", "pageSize", "pageToken"}`` (CivilDateTime bounds, closed-open) answers
+        ``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<dataType value>": {...}}]}``; a
+        ``nextPageToken``, should one come, is followed like the list's.
+        """
+        path = f"/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp"
+        following = local_date + dt.timedelta(days=1)
+        civil = [{"date": {"year": d.year, "month": d.month, "day": d.day}, "time": {}} for d in (local_date, following)]
+
+        def fetch(token: str, number: int) -> tuple[str, dict]:
+            body = {"range": {"start": civil[0], "end": civil[1]}, "windowSizeDays": 1}
+            if token:
+                body["pageToken"] = token
+            request = f"POST {path} (day {local_date}, page {number})"
+            return request, self._send("POST", path, request, body=body)
+
+        return self._follow_pages(fetch, "rollupDataPoints")
+
+    @staticmethod
+    def _follow_pages(fetch: Callable[[str, int], tuple[str, dict]], items: str) -> list[dict]:
         pages: list[dict] = []
         seen_tokens: set[str] = set()
         token = ""
         while True:
-            params = {"filter": filter_expression, "pageSize": str(page_size)}
-            if token:
-                params["pageToken"] = token
-            request = f"GET {path} (filter {filter_expression!r}, page {len(pages) + 1})"
-            page = self._get(path, params, request)
-            if not isinstance(page.get("dataPoints", []), list):
-                raise ResponseShapeError(request, "field dataPoints: expected a list")
+            request, page = fetch(token, len(pages) + 1)
+            if not isinstance(page.get(items, []), list):
+                raise ResponseShapeError(request, f"field {items}: expected a list")
             token = page.get("nextPageToken") or ""
             if not isinstance(token, str):
                 raise ResponseShapeError(request, "field nextPageToken: expected a string")
@@ -135,14 +165,15 @@ class HealthApiClient:
                 raise ResponseShapeError(request, "field nextPageToken: repeats an earlier page's token")
             seen_tokens.add(token)
 
-    def _get(self, path: str, params: dict, request: str) -> dict:
+    def _send(self, method: str, path: str, request: str, params: dict | None = None, body: dict | None = None) -> dict:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             self.quota.acquire()
             self.requests_sent += 1
             headers = {"Authorization": f"Bearer {self.access_token(False)}"}
             try:
-                response = self.session.get(self.api_url + path, params=params, headers=headers, timeout=self.timeout)
+                response = self.session.request(method, self.api_url + path, params=params, json=body, headers=headers,
+                                                timeout=self.timeout)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 failure = f"{type(exc).__name__} after {self.timeout:g} s"
                 self._backoff(attempt)

@@ -1,4 +1,5 @@
-"""One participant-day pull: list the day's heart rate, keep the raw responses, write the day CSV + lineage.
+"""One participant-day pull: every data type read, its raw responses kept, the day CSV + lineage and the family
+documents written.
 
 Files (``<landing>`` = FITBIT_LANDING_DIR):
 - ``<landing>/google_health/<participant>/<date>/heart-rate.json``: the request and every page as received
@@ -7,13 +8,15 @@ Files (``<landing>`` = FITBIT_LANDING_DIR):
   every other source produces, so validation and the warehouse load are unchanged. A re-pull that brings late
   data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically;
 - ``<landing>/<family>/<participant>/<date>.json``: the Web-API-shaped document of a metric family
-  (``google_health/daily.py``), rewritten only when its content changed, for the same reason.
+  (``FAMILY_PULLS``: conversions in ``daily.py``, ``sleep.py``, ``intraday.py``, ``activity.py``), written only when its bytes
+  changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +24,9 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.domain.sources.staging import heart_rate_csv_bytes
-from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, wear
+from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, activity, intraday, wear
 from fitbit_assets.google_health import sleep as sleep_type
-from fitbit_assets.google_health.client import HealthApiClient
+from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
 from fitbit_assets.lib.study_files import _atomic_write_bytes
@@ -71,32 +74,59 @@ def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, partic
     return DayPull(len(result.samples), result.points, result.duplicates, changed)
 
 
-def pull_breathing_rate_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str,
-                            local_date: dt.date, family_document: Path) -> bool | None:
-    """``daily-respiratory-rate`` -> the ``breathing_rate`` family's day document. Returns whether it changed, or
-    None when the API has no value for the day yet."""
-    daily = DAILY_RESPIRATORY_RATE
-    filter_expression = daily.day_filter(local_date)
-    pages = client.list_pages(daily.data_type, filter_expression)
-    _keep_raw({"dataType": daily.data_type, "filter": filter_expression}, pages,
-              raw_response_path(landing_dir, participant_id, local_date, daily.data_type))
-    request = f"GET /v4/users/me/dataTypes/{daily.data_type}/dataPoints (filter {filter_expression!r})"
-    document = breathing_rate_document(pages, local_date, request)
-    if document is None:
-        return None
-    return _write_if_changed(family_document, document_bytes(document))
+@dataclass(frozen=True)
+class FamilyPull:
+    """One listed data type whose day becomes one metric family's Web-API-shaped document."""
+
+    data_type: str
+    family: str  # landing/<family>/<participant>/<date>.json
+    day_filter: Callable[[LocalDay], str]
+    document: Callable[[list[dict], LocalDay, str], dict | None]  # pure conversion; None: no data for the day
+    page_size: int = PAGE_SIZE
+
+    def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
+        filter_expression = self.day_filter(day)
+        pages = client.list_pages(self.data_type, filter_expression, page_size=self.page_size)
+        _keep_raw({"dataType": self.data_type, "filter": filter_expression}, pages,
+                  raw_response_path(landing_dir, participant_id, day.local_date, self.data_type))
+        request = f"GET /v4/users/me/dataTypes/{self.data_type}/dataPoints (filter {filter_expression!r})"
+        return self.document(pages, day, request)
 
 
-def pull_sleep_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay,
-                   family_document: Path) -> bool | None:
-    """Sleeps that ended on the local day -> the ``sleep`` family's document (issue 14's contract). Returns whether
-    it changed, or None when no sleep ended on the day yet."""
-    filter_expression = sleep_type.day_filter(day)
-    pages = client.list_pages(sleep_type.SLEEP_TYPE, filter_expression, page_size=sleep_type.PAGE_SIZE)
-    _keep_raw({"dataType": sleep_type.SLEEP_TYPE, "filter": filter_expression}, pages,
-              raw_response_path(landing_dir, participant_id, day.local_date, sleep_type.SLEEP_TYPE))
-    request = f"GET /v4/users/me/dataTypes/{sleep_type.SLEEP_TYPE}/dataPoints (filter {filter_expression!r})"
-    document = sleep_type.sleep_document(pages, day, request)
+@dataclass(frozen=True)
+class ActivityRollupPull:
+    """The daily rollups of steps, distance, total calories and activity level -> ``activity_summary``."""
+
+    family: str = "activity_summary"
+
+    def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
+        pages = {}
+        for data_type in activity.ROLLUP_TYPES:
+            pages[data_type] = client.daily_rollup_pages(data_type, day.local_date)
+            # <type>.daily-rollup.json: next to the steps list the on-wrist minutes read
+            _keep_raw({"dataType": data_type, "dailyRollUp": {"day": day.local_date.isoformat(), "windowSizeDays": 1}},
+                      pages[data_type],
+                      raw_response_path(landing_dir, participant_id, day.local_date, f"{data_type}.daily-rollup"))
+        return activity.activity_summary_document(pages, day.local_date)
+
+
+FAMILY_PULLS = (
+    FamilyPull(DAILY_RESPIRATORY_RATE.data_type, DAILY_RESPIRATORY_RATE.family,
+               lambda day: DAILY_RESPIRATORY_RATE.day_filter(day.local_date),
+               lambda pages, day, request: breathing_rate_document(pages, day.local_date, request)),
+    # Sleeps that ended on the local day (issue 14's contract).
+    FamilyPull(sleep_type.SLEEP_TYPE, "sleep", sleep_type.day_filter, sleep_type.sleep_document, sleep_type.PAGE_SIZE),
+    FamilyPull(intraday.OXYGEN_SATURATION_TYPE, "spo2", intraday.spo2_filter, intraday.spo2_document),
+    FamilyPull(intraday.ACTIVE_ZONE_MINUTES_TYPE, "active_zone_minutes", intraday.azm_filter, intraday.azm_document),
+    ActivityRollupPull(),
+)
+
+
+def pull_family_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay,
+                    pull: FamilyPull | ActivityRollupPull, family_document: Path) -> bool | None:
+    """One family's day: its raw responses kept, its document written. Returns whether the document changed, or
+    None when the API has no data for the day yet (any earlier document is left as it is)."""
+    document = pull.fetch(client, landing_dir, participant_id, day)
     if document is None:
         return None
     return _write_if_changed(family_document, document_bytes(document))

@@ -6,12 +6,11 @@ import dagster as dg
 from fitbit_assets import settings
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
-from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, OAuthError
 from fitbit_assets.google_health.pull import (
-    pull_breathing_rate_day,
+    FAMILY_PULLS,
+    pull_family_day,
     pull_heart_rate_day,
-    pull_sleep_day,
     pull_wear_day,
     save_wear_day,
 )
@@ -20,8 +19,6 @@ from fitbit_assets.lib.partitions import participant_day_partitions, participant
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.core import WarehouseResource
 
-BREATHING_RATE = DAILY_RESPIRATORY_RATE.family
-SLEEP = "sleep"  # the sleep family's dataset (landing/sleep/<participant>/<date>.json), issue 14's contract
 BACKOFF_SECONDS = 1.0  # first retry delay of 5xx/timeouts (doubling, jittered); tests shorten it
 
 
@@ -41,10 +38,11 @@ def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> 
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="landing",
     kinds={"json"},
-    description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate), sleep and on-wrist "
-    "minutes (steps presence, true zeros included) of source=google_health participants pulled from the Google "
-    "Health API: raw responses in landing/google_health/<participant>/<date>/, day CSV + lineage in "
-    "landing/heart_rate/ and the breathing_rate and sleep family documents, for the unchanged validation -> "
+    description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate), sleep, SpO2 "
+    "(oxygen-saturation), Active Zone Minutes (active-zone-minutes) and on-wrist minutes (steps presence, true "
+    "zeros included) of source=google_health participants pulled from the Google Health API: raw responses in "
+    "landing/google_health/<participant>/<date>/, day CSV + lineage in landing/heart_rate/ and the breathing_rate, "
+    "sleep, spo2 and active_zone_minutes family documents, for the unchanged validation -> "
     "warehouse path; on-wrist minutes in google_health_wear_daily. A failed day (retries used up, malformed response) or a participant whose "
     "consent is gone (re-consent needed) never holds back the others. Does nothing without such participants.",
 )
@@ -61,8 +59,7 @@ def google_health_pull(
         return dg.MaterializeResult(metadata={"participant_days": 0})
     configured = settings.load()
     pulled, unchanged, no_data, failed, reconsent, not_connected = [], [], [], {}, {}, []
-    breathing_changed: list[str] = []
-    sleep_changed: list[str] = []
+    family_changed: dict[str, list[str]] = {pull.family: [] for pull in FAMILY_PULLS}
     wear_days = 0
     requests_sent = 0
     try:
@@ -86,13 +83,10 @@ def google_health_pull(
                 (pulled if day.changed else unchanged if day.samples else no_data).append(str(key))
                 if day.duplicates:
                     context.log.info(f"{key}: {day.duplicates} repeated heart-rate data point(s) dropped")
-                breathing = pull_breathing_rate_day(client, study_files.landing_dir, participant_id, key.local_date,
-                                                    study_files.raw_path(BREATHING_RATE, key, ".json"))
-                if breathing:
-                    breathing_changed.append(str(key))
-                if pull_sleep_day(client, study_files.landing_dir, participant_id, roster.local_day(key),
-                                  study_files.raw_path(SLEEP, key, ".json")):
-                    sleep_changed.append(str(key))
+                for family_pull in FAMILY_PULLS:
+                    if pull_family_day(client, study_files.landing_dir, participant_id, roster.local_day(key),
+                                       family_pull, study_files.raw_path(family_pull.family, key, ".json")):
+                        family_changed[family_pull.family].append(str(key))
                 on_wrist = pull_wear_day(client, study_files.landing_dir, participant_id, roster.local_day(key))
                 if on_wrist is not None:
                     with warehouse.connection() as conn:
@@ -113,7 +107,7 @@ def google_health_pull(
         requests_sent += client.requests_sent
     metadata = {
         "days_pulled_new_or_changed": pulled, "days_unchanged": len(unchanged), "days_without_data": no_data,
-        "breathing_rate_days_new_or_changed": breathing_changed, "sleep_days_new_or_changed": sleep_changed,
+        **{f"{family}_days_new_or_changed": days for family, days in family_changed.items()},
         "on_wrist_days": wear_days,
         "days_failed": failed, "participants_reconsent_needed": sorted(reconsent),
         "participants_not_connected": not_connected, "api_requests": requests_sent,
