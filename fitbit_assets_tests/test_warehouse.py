@@ -10,16 +10,16 @@ import pytest
 from fitbit_assets import settings
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
-from fitbit_assets.warehouse.core import (
-    WarehouseResource,
-    WarehouseUnavailableError,
-    apply_schema,
+from fitbit_assets.warehouse.connection import WarehouseUnavailableError
+from fitbit_assets.warehouse.days import (
     count_heart_rate_day,
     create_heart_rate_partitions,
     replace_heart_rate_day,
-    sql_query,
     upsert_participant,
 )
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets.warehouse.sql_files import sql_query
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 
@@ -192,7 +192,7 @@ def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, quer
     conn = psycopg2.connect(warehouse_dsn, options="-c timezone=America/Los_Angeles")
     try:
         create_legacy_database(conn, old_rows)
-        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse.core"):
+        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse.schema"):
             assert apply_schema(conn) == "postgres"
         assert [r.getMessage() for r in caplog.records] == [
             "schema: NOTICE:  heart_rate: converting the plain table into monthly partitions "

@@ -27,7 +27,7 @@ from fitbit_assets.google_health.client import HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
 from fitbit_assets.lib.study_files import _atomic_write_bytes
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.sql_files import sql_query
 
 
 def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:

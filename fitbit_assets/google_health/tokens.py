@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from cryptography.fernet import Fernet, InvalidToken
 
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, TokenResponse
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.sql_files import sql_query
 
 ACTIVE, RECONSENT_NEEDED = "active", "reconsent_needed"
 # Refresh this long before expiry, so a token never expires in the middle of a day's pages.

@@ -18,7 +18,7 @@ from fitbit_assets.google_health.pull import (
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
 from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 BREATHING_RATE = DAILY_RESPIRATORY_RATE.family
 SLEEP = "sleep"  # the sleep family's dataset (landing/sleep/<participant>/<date>.json), issue 14's contract
