@@ -7,7 +7,6 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from fitbit_assets import settings
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.warehouse.connection import WarehouseUnavailableError
@@ -19,7 +18,7 @@ from fitbit_assets.warehouse.days import (
 )
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets.warehouse.sql_files import sql_query
+from fitbit_assets.warehouse.sql_files import SQL_DIR, sql_query
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 
@@ -176,7 +175,7 @@ def create_legacy_database(conn, samples: list[tuple[str, dt.datetime, int]]) ->
     """The old layout with the common files applied on top (so participant_day_status reads the plain table)."""
     with conn.cursor() as cur:
         cur.execute(LEGACY_HEART_RATE)
-        for path in sorted((settings.sql_dir() / "common").glob("*.sql")):
+        for path in sorted((SQL_DIR / "common").glob("*.sql")):
             cur.execute(path.read_text())
         for row in samples:
             cur.execute("INSERT INTO heart_rate (participant_id, ts, bpm) VALUES (%s, %s, %s)", row)
