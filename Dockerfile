@@ -54,9 +54,8 @@ FROM base AS user_code
 
 WORKDIR /opt/dagster/app
 
-# Only what the wheel needs (see .dockerignore); sql/ is packaged into the wheel by pyproject.toml.
+# Only what the wheel needs (see .dockerignore); the schema is in the package (fitbit_assets/warehouse/sql/).
 COPY pyproject.toml README.md ./
-COPY sql ./sql
 COPY fitbit_assets ./fitbit_assets
 
 RUN pip install --no-cache-dir \

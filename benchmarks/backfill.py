@@ -20,7 +20,8 @@ from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
 from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, apply_schema
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.schema import apply_schema
 
 
 def bench_backfill(server: BenchServer, state: Path, sizes: Sizes) -> Section:

@@ -27,13 +27,9 @@ from benchmarks.days import DAY_TZ, one_hz_csv, participant, warehouse_frame
 from benchmarks.report import Section, Table, fmt_bytes, fmt_int, fmt_ms, fmt_rate, fmt_s, log, median
 from benchmarks.sizes import Sizes
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import (
-    apply_schema,
-    create_heart_rate_partitions,
-    replace_heart_rate_day,
-    sql_query,
-    upsert_participant,
-)
+from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets.warehouse.sql_files import sql_query
 
 # The month layout is the project's own schema (sql/postgres/010_heart_rate.sql, months created by the loader); the
 # others are built from benchmarks/sql/layout_*.sql with the same columns.

@@ -16,12 +16,8 @@ from benchmarks.days import DAY, DAY_TZ, full_path_load, one_hz_csv, participant
 from benchmarks.report import Section, Table, fmt_ms, fmt_rate, log, median, timed
 from benchmarks.sizes import Sizes
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import (
-    apply_schema,
-    create_heart_rate_partitions,
-    replace_heart_rate_day,
-    upsert_participant,
-)
+from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.schema import apply_schema
 
 
 def bench_load_day(server: BenchServer, state: Path, sizes: Sizes) -> Section:
@@ -123,7 +119,7 @@ def bench_load_day(server: BenchServer, state: Path, sizes: Sizes) -> Section:
         ("read CSV", "`read_raw_heart_rate`", median([s["read"] for s in stages])),
         ("local time -> UTC", "`to_utc_frame`", median([s["convert"] for s in stages])),
         ("validate (Pandera)", "`validate_heart_rate` + `to_warehouse_frame`", median([s["validate"] for s in stages])),
-        ("serialize COPY text", "`_copy_text`", serialize),
+        ("serialize COPY text", "`heart_rate_copy`", serialize),
         ("server: DELETE window + COPY + commit", "`replace_heart_rate_day` minus serialization", max(replace - serialize, 0.0)),
     ]:
         profile.add(label, function, fmt_ms(t), f"{100 * t / total:.0f}%")

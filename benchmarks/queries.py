@@ -23,8 +23,9 @@ from benchmarks.report import Section, Table, fmt_int, fmt_ms, log, median, time
 from benchmarks.sizes import Sizes
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.serving import query
-from fitbit_assets.warehouse.core import apply_schema, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.days import replace_heart_rate_day, upsert_participant
 from fitbit_assets.warehouse.rollups import Window, refresh_heart_rate_aggregates, rollup_from_raw
+from fitbit_assets.warehouse.schema import apply_schema
 
 YEAR_DATA_VERSION = "2"  # 2: heart_rate partitioned by UTC month
 YEAR_DATABASE = "bench_year"

@@ -20,8 +20,10 @@ from benchmarks.days import DAY_TZ, full_path_load, one_hz_csv, participant
 from benchmarks.report import Section, Table, fmt_bytes, fmt_int, fmt_ms, fmt_rate, fmt_s, log, median, timed
 from benchmarks.sizes import Sizes
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import apply_schema, sql_query, upsert_participant
+from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.rollups import Window, rollup_from_raw
+from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets.warehouse.sql_files import sql_query
 
 FIRST_DAY = dt.date(2025, 6, 1)
 MAX_PARTICIPANTS = 10

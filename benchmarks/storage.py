@@ -14,7 +14,7 @@ from benchmarks.days import DAY_TZ, participant, synthetic_warehouse_frame
 from benchmarks.report import Section, Table, fmt_bytes, fmt_int, log
 from benchmarks.sizes import Sizes
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import apply_schema
+from fitbit_assets.warehouse.schema import apply_schema
 
 FIRST_DAY = dt.date(2025, 5, 1)
 

@@ -182,7 +182,7 @@ def connect_participant(participant_id: str, port: int, paste: bool) -> int:
     from fitbit_assets.domain.roster import UnknownParticipantError, read_roster
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
     from fitbit_assets.google_health.tokens import TokenKeyError
-    from fitbit_assets.warehouse.core import WarehouseResource
+    from fitbit_assets.warehouse.resource import WarehouseResource
 
     configured = settings.load()
     warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)

@@ -300,8 +300,3 @@ def study_start_date(configured: Settings) -> dt.date:
     # A participant enrolled for next week must not move the start into the future (Dagster refuses that).
     return min(min(enrolments), today) if enrolments else DEFAULT_STUDY_START
 
-
-def sql_dir() -> Path:
-    """The schema folder: packaged inside the wheel, or the checkout's top-level ``sql/``."""
-    packaged = Path(__file__).resolve().parent / "sql"
-    return packaged if packaged.is_dir() else PROJECT_ROOT / "sql"

@@ -12,7 +12,7 @@ import dagster as dg
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource
+from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets_tests.conftest import create_database, study_files_in
 
 # The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
@@ -58,7 +58,7 @@ def loaded_cohort(embedded_pg, tmp_path_factory) -> LoadedCohort:
 
 def load_cohort(dsn: str, folder: Path) -> LoadedCohort:
     from fitbit_assets.definitions import defs
-    from fitbit_assets.warehouse.core import upsert_participant
+    from fitbit_assets.warehouse.days import upsert_participant
 
     study_files = study_files_in(folder)
     write_roster(Path(study_files.roster_path), COHORT + [LANDING, NOT_LOADED])

@@ -25,7 +25,7 @@ os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-st
 
 from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
 from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
-from fitbit_assets.warehouse.core import WarehouseResource  # noqa: E402
+from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def main(config: dict) -> dict:
     from fitbit_assets.defs.device_sync.assets import device_sync_events
     from fitbit_assets.lib.partitions import range_tags
     from fitbit_assets.lib.study_files import StudyFilesResource
-    from fitbit_assets.warehouse.core import WarehouseResource
+    from fitbit_assets.warehouse.resource import WarehouseResource
 
     resources = {
         "study_files": StudyFilesResource(**config["study_files"]),

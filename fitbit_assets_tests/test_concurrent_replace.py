@@ -12,7 +12,9 @@ import pandas as pd
 import psycopg2
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import HEART_RATE_COLUMNS, apply_schema, create_heart_rate_partitions, replace_rows
+from fitbit_assets.warehouse.copy_text import HEART_RATE_COLUMNS
+from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_rows
+from fitbit_assets.warehouse.schema import apply_schema
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 PARTICIPANT = "p1"

@@ -507,7 +507,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
     for required in (".venv", ".state", "node_modules", ".git", ".env"):
         assert required in entries or f"{required}/" in entries, f".dockerignore must exclude {required}"
     # And what the user_code stage copies is not excluded.
-    for copied in ("pyproject.toml", "README.md", "sql", "fitbit_assets"):
+    for copied in ("pyproject.toml", "README.md", "fitbit_assets"):
         assert copied not in entries
 
 

@@ -16,7 +16,8 @@ from fitbit_assets.domain.device_sync import DayStatus, generate_sync_events
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
-from fitbit_assets.warehouse.core import sql_query, upsert_participant
+from fitbit_assets.warehouse.days import upsert_participant
+from fitbit_assets.warehouse.sql_files import sql_query
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
 
 DAY = dt.date(2025, 6, 10)

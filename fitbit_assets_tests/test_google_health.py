@@ -27,7 +27,7 @@ from fitbit_assets.google_health.enrol import connect
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.serving.query import cohort_overview
-from fitbit_assets.warehouse.core import upsert_participant
+from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets_tests.conftest import materialize_graph
 from fitbit_assets_tests.google_health_fake import FakeGoogleHealth, FakeServer
 

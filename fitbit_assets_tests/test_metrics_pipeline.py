@@ -14,7 +14,8 @@ from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric
 from fitbit_assets.domain.metrics import files as metric_files
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
-from fitbit_assets.warehouse.core import apply_schema, count_rows, replace_rows
+from fitbit_assets.warehouse.days import count_rows, replace_rows
+from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 from fitbit_assets_tests.sleep_documents import fitabase_document
 from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401

@@ -20,7 +20,7 @@ from fitbit_assets.domain.heart_rate import read_raw_heart_rate, to_utc_frame, t
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
-from fitbit_assets.warehouse.core import apply_schema, replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.days import replace_heart_rate_day, upsert_participant
 from fitbit_assets.warehouse.rollups import (
     LEVELS,
     aggregate_mismatches,
@@ -28,6 +28,7 @@ from fitbit_assets.warehouse.rollups import (
     refresh_heart_rate_aggregates,
     utc_day_window,
 )
+from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.adherence_fixtures import day_frame, worn_except
 from fitbit_assets_tests.timescale_server import reset_timescale_database, timescale_dsn  # noqa: F401
 

@@ -7,19 +7,18 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from fitbit_assets import settings
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
-from fitbit_assets.warehouse.core import (
-    WarehouseResource,
-    WarehouseUnavailableError,
-    apply_schema,
+from fitbit_assets.warehouse.connection import WarehouseUnavailableError
+from fitbit_assets.warehouse.days import (
     count_heart_rate_day,
     create_heart_rate_partitions,
     replace_heart_rate_day,
-    sql_query,
     upsert_participant,
 )
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets.warehouse.sql_files import SQL_DIR, sql_query
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 
@@ -176,7 +175,7 @@ def create_legacy_database(conn, samples: list[tuple[str, dt.datetime, int]]) ->
     """The old layout with the common files applied on top (so participant_day_status reads the plain table)."""
     with conn.cursor() as cur:
         cur.execute(LEGACY_HEART_RATE)
-        for path in sorted((settings.sql_dir() / "common").glob("*.sql")):
+        for path in sorted((SQL_DIR / "common").glob("*.sql")):
             cur.execute(path.read_text())
         for row in samples:
             cur.execute("INSERT INTO heart_rate (participant_id, ts, bpm) VALUES (%s, %s, %s)", row)
@@ -192,7 +191,7 @@ def test_an_old_plain_heart_rate_table_is_converted_in_place(warehouse_dsn, quer
     conn = psycopg2.connect(warehouse_dsn, options="-c timezone=America/Los_Angeles")
     try:
         create_legacy_database(conn, old_rows)
-        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse.core"):
+        with caplog.at_level("WARNING", logger="fitbit_assets.warehouse.schema"):
             assert apply_schema(conn) == "postgres"
         assert [r.getMessage() for r in caplog.records] == [
             "schema: NOTICE:  heart_rate: converting the plain table into monthly partitions "

@@ -107,26 +107,22 @@ def replace_sync_events(
     window: LocalDay | None = None,
 ) -> int:
     """Replace one file's events (or, with ``window``, one synthetic day's) in one transaction."""
-    from fitbit_assets.warehouse.core import sql_query
+    from fitbit_assets.warehouse.connection import transaction
+    from fitbit_assets.warehouse.sql_files import sql_query
 
     rows = [
         (participant_id, t.to_pydatetime(), device, source_format, source_file)
         for t, device in zip(pd.to_datetime(events["synced_at"], utc=True), events["device"])
     ]
-    try:
-        with conn.cursor() as cur:
-            if window is None:
-                cur.execute(sql_query("device_sync_delete_file"), {"participant_id": participant_id, "source_file": source_file})
-            else:
-                cur.execute(
-                    sql_query("device_sync_delete_window"),
-                    {"participant_id": participant_id, "source_format": source_format,
-                     "start_utc": window.start_utc, "end_utc": window.end_utc},
-                )
-            if rows:
-                psycopg2.extras.execute_values(cur, sql_query("device_sync_insert"), rows, page_size=1000)
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    with transaction(conn) as cur:
+        if window is None:
+            cur.execute(sql_query("device_sync_delete_file"), {"participant_id": participant_id, "source_file": source_file})
+        else:
+            cur.execute(
+                sql_query("device_sync_delete_window"),
+                {"participant_id": participant_id, "source_format": source_format,
+                 "start_utc": window.start_utc, "end_utc": window.end_utc},
+            )
+        if rows:
+            psycopg2.extras.execute_values(cur, sql_query("device_sync_insert"), rows, page_size=1000)
     return len(rows)

@@ -30,7 +30,8 @@ from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
 from fitbit_assets.lib.study_files import _atomic_write_bytes
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.sql_files import sql_query
 
 
 def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:
@@ -144,7 +145,7 @@ def pull_wear_day(client: HealthApiClient, landing_dir: str | Path, participant_
 
 
 def save_wear_day(conn, participant_id: str, day: wear.WearDay) -> None:
-    with conn, conn.cursor() as cur:
+    with transaction(conn) as cur:
         cur.execute(sql_query("google_health_wear_upsert"), {
             "participant_id": participant_id, "local_date": day.local_date,
             "on_wrist_minutes": day.on_wrist_minutes, "true_zero_minutes": day.true_zero_minutes,

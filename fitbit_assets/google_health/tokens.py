@@ -16,7 +16,8 @@ from contextlib import AbstractContextManager
 from cryptography.fernet import Fernet, InvalidToken
 
 from fitbit_assets.google_health.oauth import ConsentLostError, OAuthClient, TokenResponse
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.sql_files import sql_query
 
 ACTIVE, RECONSENT_NEEDED = "active", "reconsent_needed"
 # Refresh this long before expiry, so a token never expires in the middle of a day's pages.
@@ -67,7 +68,7 @@ class TokenStore:
         ``after_refresh`` runs between the token endpoint's answer and the save (tests simulate a crash there).
         """
         with self._connection() as conn:
-            with conn, conn.cursor() as cur:
+            with transaction(conn) as cur:
                 cur.execute(sql_query("google_health_account_lock"), {"participant_id": participant_id})
                 row = cur.fetchone()
                 if row is None:

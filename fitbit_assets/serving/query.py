@@ -24,7 +24,7 @@ from typing import Optional
 
 from psycopg2 import sql
 
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.sql_files import sql_query
 
 DEFAULT_MAX_POINTS = 2000
 RESOLUTIONS = ("raw", "1m", "1h", "1d")

@@ -8,7 +8,8 @@ the ``print_*`` functions format them.
 from __future__ import annotations
 
 from fitbit_assets.defs.adherence.assets import AdherenceResource
-from fitbit_assets.warehouse.core import WarehouseResource, sql_query
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.sql_files import sql_query
 
 ADHERENCE_HEADERS = [
     "participant", "days", "valid", "mean_wear_min", "adherence_%", "longest_gap_min", "imputed_min",

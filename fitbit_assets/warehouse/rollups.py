@@ -19,7 +19,8 @@ from psycopg2 import sql
 
 from fitbit_assets.domain.adherence import AdherenceParams, DayAdherence, day_adherence, minute_arrays
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.warehouse.core import sql_query
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.sql_files import sql_query
 
 LEVELS = (("heart_rate_1m", "1 minute"), ("heart_rate_1h", "1 hour"), ("heart_rate_1d", "1 day"))
 MEAN_TOLERANCE = 1e-9
@@ -81,13 +82,8 @@ def refresh_heart_rate_aggregates(
         finally:
             conn.autocommit = previous
         return backend
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql_query("heart_rate_aggregates_refresh_postgres"), params)
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    with transaction(conn) as cur:
+        cur.execute(sql_query("heart_rate_aggregates_refresh_postgres"), params)
     return backend
 
 
@@ -146,33 +142,28 @@ def compute_daily_adherence(
     heart_rate_1m_imputed rows in one transaction."""
     window = {"participant_id": participant_id, "start_utc": day.start_utc, "end_utc": day.end_utc}
     day_minutes = day.seconds // 60
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql_query("heart_rate_1m_local_day"), window)
-            samples, means = minute_arrays(day_minutes, cur.fetchall())
-            result, series = day_adherence(samples, means, params)
-            cur.execute(
-                sql_query("daily_adherence_upsert"),
-                {
-                    "participant_id": participant_id,
-                    "local_date": day.local_date,
-                    "timezone": day.timezone,
-                    **result.to_dict(),
-                    "worn_minute_min_samples": params.worn_minute_min_samples,
-                    "valid_day_minutes": params.valid_day_minutes,
-                    "impute_max_gap_minutes": params.impute_max_gap_minutes,
-                },
-            )
-            cur.execute(sql_query("heart_rate_1m_imputed_delete_day"), window)
-            start = day.start_utc.to_pydatetime()
-            rows = [
-                (participant_id, start + dt.timedelta(minutes=value.minute), value.mean_bpm, value.imputed)
-                for value in series
-            ]
-            if rows:
-                psycopg2.extras.execute_values(cur, sql_query("heart_rate_1m_imputed_insert"), rows, page_size=2000)
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    with transaction(conn) as cur:
+        cur.execute(sql_query("heart_rate_1m_local_day"), window)
+        samples, means = minute_arrays(day_minutes, cur.fetchall())
+        result, series = day_adherence(samples, means, params)
+        cur.execute(
+            sql_query("daily_adherence_upsert"),
+            {
+                "participant_id": participant_id,
+                "local_date": day.local_date,
+                "timezone": day.timezone,
+                **result.to_dict(),
+                "worn_minute_min_samples": params.worn_minute_min_samples,
+                "valid_day_minutes": params.valid_day_minutes,
+                "impute_max_gap_minutes": params.impute_max_gap_minutes,
+            },
+        )
+        cur.execute(sql_query("heart_rate_1m_imputed_delete_day"), window)
+        start = day.start_utc.to_pydatetime()
+        rows = [
+            (participant_id, start + dt.timedelta(minutes=value.minute), value.mean_bpm, value.imputed)
+            for value in series
+        ]
+        if rows:
+            psycopg2.extras.execute_values(cur, sql_query("heart_rate_1m_imputed_insert"), rows, page_size=2000)
     return result

@@ -9,7 +9,8 @@ from fitbit_assets.defs.rollups.assets import HEART_RATE_ROWS_STAGE, heart_rate_
 from fitbit_assets.domain.adherence import AdherenceParams
 from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, processed_fingerprints, record_processed
+from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
+from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.rollups import compute_daily_adherence
 
 ADHERENCE_STAGE = "daily_adherence"

@@ -15,7 +15,8 @@ from fitbit_assets.domain.device_sync import status_explanation
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, sql_query
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.sql_files import sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"
 

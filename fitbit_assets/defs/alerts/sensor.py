@@ -27,7 +27,9 @@ from pydantic import Field, SecretStr
 from fitbit_assets.domain.device_sync import DayStatus
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.settings import Settings, variable
-from fitbit_assets.warehouse.core import WarehouseResource, sql_query
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.sql_files import sql_query
 
 VALID_DAY_CHECK = "daily_adherence_valid_day"  # same name as fitbit_assets.defs.adherence.checks
 RUN_FAILED = "run_failed"
@@ -451,23 +453,18 @@ def already_sent(conn, alerts: Iterable[Alert]) -> set[AlertKey]:
 
 
 def record_sent(conn, message: Message, channels: list[str]) -> None:
-    try:
-        with conn.cursor() as cur:
-            for alert in message.alerts:
-                cur.execute(
-                    sql_query("alert_sent_insert"),
-                    {
-                        "participant_id": alert.participant_id,
-                        "local_date": alert.local_date,
-                        "kind": alert.kind,
-                        "channels": ",".join(channels),
-                        "subject": message.subject,
-                    },
-                )
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
+    with transaction(conn) as cur:
+        for alert in message.alerts:
+            cur.execute(
+                sql_query("alert_sent_insert"),
+                {
+                    "participant_id": alert.participant_id,
+                    "local_date": alert.local_date,
+                    "kind": alert.kind,
+                    "channels": ",".join(channels),
+                    "subject": message.subject,
+                },
+            )
 
 
 @dg.sensor(

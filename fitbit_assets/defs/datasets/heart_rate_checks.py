@@ -17,7 +17,8 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, count_heart_rate_day
+from fitbit_assets.warehouse.days import count_heart_rate_day
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 
 def schema_result(

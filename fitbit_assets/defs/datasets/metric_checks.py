@@ -11,7 +11,8 @@ from fitbit_assets.domain.metrics import FAMILIES, MetricFamily
 from fitbit_assets.domain.metrics import files as metric_files
 from fitbit_assets.lib.partitions import participant_day_partitions
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, count_rows
+from fitbit_assets.warehouse.days import count_rows
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 
 def schema_check(family: MetricFamily, validated: dg.AssetsDefinition) -> dg.AssetChecksDefinition:

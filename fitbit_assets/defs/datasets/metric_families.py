@@ -22,7 +22,8 @@ from fitbit_assets.domain.metrics import files as metric_files
 from fitbit_assets.domain.sources import STAGED_DATASETS
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, replace_rows
+from fitbit_assets.warehouse.days import replace_rows
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 
 def landing_asset(family: MetricFamily) -> dg.AssetsDefinition:

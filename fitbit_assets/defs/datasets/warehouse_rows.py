@@ -16,13 +16,9 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.sources.lineage import read_lineage
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse.core import (
-    WarehouseResource,
-    processed_fingerprints,
-    record_processed,
-    replace_heart_rate_day,
-    upsert_participant,
-)
+from fitbit_assets.warehouse.days import replace_heart_rate_day, upsert_participant
+from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 # (connection, partition, its local day, validated frame) -> (rows deleted, rows inserted)
 ReplaceDay = Callable[[connection, ParticipantDayKey, LocalDay, pd.DataFrame], tuple[int, int]]

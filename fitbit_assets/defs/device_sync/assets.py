@@ -6,7 +6,9 @@ from fitbit_assets.domain.device_sync import SYNTHETIC_FORMAT, generate_sync_eve
 from fitbit_assets.domain.sources import export_dir, read_sync_events
 from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, processed_fingerprints, record_processed, upsert_participant
+from fitbit_assets.warehouse.days import upsert_participant
+from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 SYNC_STAGE = "device_sync_events"
 

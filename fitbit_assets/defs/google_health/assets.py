@@ -17,7 +17,7 @@ from fitbit_assets.google_health.pull import (
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
 from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource
+from fitbit_assets.warehouse.resource import WarehouseResource
 
 BACKOFF_SECONDS = 1.0  # first retry delay of 5xx/timeouts (doubling, jittered); tests shorten it
 

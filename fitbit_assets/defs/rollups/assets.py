@@ -8,7 +8,8 @@ import dagster as dg
 from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource, processed_fingerprints, record_processed
+from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
+from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.rollups import refresh_heart_rate_aggregates, utc_day_window
 
 HEART_RATE_ROWS_STAGE = f"{HEART_RATE}_rows"  # what load_validated_days records for heart rate

@@ -6,7 +6,7 @@ from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.core import WarehouseResource
+from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.rollups import aggregate_mismatches, utc_day_window
 
 

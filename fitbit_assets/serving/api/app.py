@@ -39,7 +39,7 @@ from fitbit_assets.defs.alerts.sensor import (
 )
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE, ReadOnlyDatabase
-from fitbit_assets.warehouse.core import WarehouseUnavailableError
+from fitbit_assets.warehouse.connection import WarehouseUnavailableError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PARTICIPANT_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -85,7 +85,7 @@ class ApiConfig:
     def resolved_dsn(self) -> str:
         if self.dsn:
             return self.dsn
-        from fitbit_assets.warehouse.core import WarehouseResource
+        from fitbit_assets.warehouse.resource import WarehouseResource
 
         warehouse = WarehouseResource(dsn=_secret(settings.load().warehouse_dsn))
         with warehouse.connection():  # the schema (and the reader role) exist before the API reads

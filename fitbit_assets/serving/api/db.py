@@ -18,7 +18,7 @@ import psycopg2.extensions
 import psycopg2.pool
 from psycopg2 import sql
 
-from fitbit_assets.warehouse.core import WarehouseUnavailableError, redact
+from fitbit_assets.warehouse.connection import WarehouseUnavailableError, redact
 
 DEFAULT_READER_ROLE = "fitbit_api_reader"
 
