@@ -104,7 +104,7 @@ def bench_queries(server: BenchServer, sizes: Sizes) -> tuple[Section, list[tupl
         rows = row_count(conn, "heart_rate")
         heap, pkey, total = heart_rate_bytes(conn)
         months = scalar(conn, bench_sql("leaf_partitions"), {"rel": "heart_rate"})
-        rollup_tables = list(query.METRICS["heart_rate"].rollups.values())
+        rollup_tables = list(query.SERIES_TABLES["heart_rate"].rollups.values())
         rollup_bytes = scalar(conn, bench_sql("rollup_bytes"), {"tables": rollup_tables})
         conn.commit()
     section = Section(

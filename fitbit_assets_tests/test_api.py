@@ -61,7 +61,7 @@ def test_resolution_errors():
     with pytest.raises(q.QueryError, match="not available"):
         q.check_explicit_resolution(start, start + dt.timedelta(days=2), "5m", 2000)
     with pytest.raises(q.QueryError, match="unknown metric"):
-        q.metric("steps")
+        q.series_tables("steps")
 
 
 def test_naive_times_are_utc():

@@ -217,7 +217,7 @@ def test_api_settings_configure_the_api(load_definitions):
         FITBIT_API_DSN="host=db.example dbname=fitbit", FITBIT_API_ROLE="none", FITBIT_API_TOKEN="t-1",
         FITBIT_API_MAX_POINTS="500", FITBIT_API_MAX_RANGE_DAYS="30", FITBIT_ALERT_WEBHOOK_URL="https://hooks.test/x",
     )
-    api = importlib.import_module("fitbit_assets.serving.api.app")
+    api = importlib.import_module("fitbit_assets.serving.api.config")
     config = api.ApiConfig.from_env()
     assert (config.dsn, config.role, config.token, config.max_points, config.max_range_days) == (
         "host=db.example dbname=fitbit", None, "t-1", 500, 30
@@ -225,7 +225,7 @@ def test_api_settings_configure_the_api(load_definitions):
     # The contact action's channel, read outside Dagster: the secret URL resolved.
     assert config.alert_channel().webhook_url == "https://hooks.test/x"
     load_definitions()
-    assert importlib.import_module("fitbit_assets.serving.api.app").ApiConfig.from_env().role == "fitbit_api_reader"
+    assert importlib.import_module("fitbit_assets.serving.api.config").ApiConfig.from_env().role == "fitbit_api_reader"
 
 
 # ------------------------------------------------------------------------------------- bad and empty values

@@ -7,9 +7,13 @@ the ``print_*`` functions format them.
 
 from __future__ import annotations
 
-from fitbit_assets.defs.adherence.assets import AdherenceResource
+from typing import TYPE_CHECKING
+
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
+
+if TYPE_CHECKING:  # the CLI passes the resolved resource; serving does not import the Dagster definitions
+    from fitbit_assets.defs.adherence.assets import AdherenceResource
 
 ADHERENCE_HEADERS = [
     "participant", "days", "valid", "mean_wear_min", "adherence_%", "longest_gap_min", "imputed_min",

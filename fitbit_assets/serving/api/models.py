@@ -1,0 +1,143 @@
+"""The API's request and response bodies, and the error answers every operation documents.
+
+Names end in what they are on the wire (``ParticipantSummary``, ``SeriesResponse``) so they do not clash with
+the domain's types (``fitbit_assets.domain.roster.Participant``).
+"""
+
+import datetime as dt
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, Field
+
+
+class ParticipantSummary(BaseModel):
+    """A roster entry with the first and last local date of its loaded data."""
+
+    participant_id: str
+    timezone: str
+    enrolled_on: dt.date
+    source: str
+    first_local_date: Optional[dt.date] = None
+    last_local_date: Optional[dt.date] = None
+
+
+class SeriesResponse(BaseModel):
+    """Columnar series: ``t`` (Unix seconds, UTC) and per point the value (sample or bucket mean), min, max,
+    sample count, and with ``imputed=true`` the imputed flags."""
+
+    participant_id: str
+    metric: str
+    unit: str
+    resolution: Literal["raw", "1m", "1h", "1d"]
+    requested_resolution: str
+    start: dt.datetime
+    end: dt.datetime
+    max_points: int
+    points: int
+    t: list[float]
+    value: list[Optional[float]]
+    min: list[Optional[float]]
+    max: list[Optional[float]]
+    samples: list[Optional[int]]
+    imputed: Optional[list[bool]] = None
+    imputed_minutes: Optional[list[int]] = None
+
+
+class AdherenceDay(BaseModel):
+    participant_id: str
+    local_date: dt.date
+    timezone: str
+    day_minutes: int
+    wear_minutes: int
+    adherence_pct: float
+    longest_gap_minutes: int
+    gap_count: int
+    valid_day: bool
+    imputed_minutes: int
+    samples: int
+    valid_day_minutes: int
+    computed_at: dt.datetime
+
+
+class AdherenceResponse(BaseModel):
+    start: dt.date
+    end: dt.date
+    days: list[AdherenceDay]
+
+
+class SleepNight(BaseModel):
+    """One night (``local_date`` = dateOfSleep, the date the sleep ends on): summary totals over the sleep logs."""
+
+    local_date: dt.date
+    minutes_asleep: int = Field(description="Nightly sleep minutes (totalMinutesAsleep); 0: no sleep recorded")
+    time_in_bed: int
+    sleep_records: int
+    minutes_awake: Optional[int] = Field(default=None, description="Null when only daily totals were exported")
+    main_sleep_start: Optional[dt.datetime] = None
+    main_sleep_end: Optional[dt.datetime] = None
+    main_efficiency: Optional[int] = None
+
+
+class SleepResponse(BaseModel):
+    participant_id: str
+    start: dt.date
+    end: dt.date
+    nights: list[SleepNight]
+
+
+class CohortRow(BaseModel):
+    participant_id: str
+    timezone: str
+    enrolled_on: dt.date
+    last_data: Optional[dt.datetime] = None
+    last_sync: Optional[dt.datetime] = None
+    trailing_7d_adherence_pct: Optional[float] = None
+    valid_days_7d: Optional[int] = None
+    days_7d: Optional[int] = None
+    consecutive_invalid_days: Optional[int] = None
+    last_local_date: Optional[dt.date] = None
+    last_valid_date: Optional[dt.date] = None
+    latest_status_date: Optional[dt.date] = None
+    latest_day_status: Optional[str] = None
+    consent_state: Optional[Literal["active", "reconsent_needed"]] = Field(
+        default=None, description="Google Health API consent (source google_health only)"
+    )
+    consent_reason: Optional[str] = None
+    consent_changed_at: Optional[dt.datetime] = None
+    flag: Literal["reconsent_needed", "no_data", "not_syncing", "non_adherent", "at_risk", "ok"]
+    flag_reason: str
+
+
+class CohortResponse(BaseModel):
+    as_of: dt.datetime
+    participants: list[CohortRow]
+
+
+class ContactRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=2000, description="What the coordinator wants to say")
+    local_date: Optional[dt.date] = Field(default=None, description="Day the contact is about (default: today UTC)")
+
+
+class ContactResponse(BaseModel):
+    participant_id: str
+    subject: str
+    channels: list[str]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class ValidationProblem(BaseModel):
+    """422: a message from the API's own range checks, or FastAPI's list of parameter validation errors."""
+
+    detail: Union[str, list[dict[str, Any]]]
+
+
+ERRORS = {
+    401: {"model": Problem, "description": "missing or wrong bearer token (when FITBIT_API_TOKEN is set)"},
+    422: {"model": ValidationProblem, "description": "invalid parameters"},
+    503: {"model": Problem, "description": "database unreachable"},
+}
+NOT_FOUND = {404: {"model": Problem, "description": "unknown participant"}}
+BAD_RANGE = {422: {"model": ValidationProblem, "description": "bad range"}}

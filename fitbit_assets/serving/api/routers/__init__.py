@@ -1,0 +1,13 @@
+"""One ``APIRouter`` per resource; ``create_app`` includes them in ``ROUTERS`` order."""
+
+from fitbit_assets.serving.api.routers import adherence, cohort, dashboard, health, participants, series, sleep
+
+ROUTERS = [
+    health.router,
+    participants.router,
+    series.router,
+    adherence.router,
+    sleep.router,
+    cohort.router,
+    dashboard.router,
+]

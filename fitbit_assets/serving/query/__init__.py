@@ -1,0 +1,55 @@
+"""Read-only query layer over the warehouse: time series at an automatic resolution, adherence, sleep, cohort.
+
+Used by the HTTP API (``fitbit_assets.serving.api``), benchmarks and tests. Every read takes an open psycopg2
+connection and only reads; statements live in ``sql/queries/api_*.sql`` and take bound parameters. One module
+per concern: ``resolution`` and ``flags`` are pure; ``series``, ``participants``, ``adherence``, ``sleep`` and
+``cohort`` read; ``series_tables`` says where each metric's series lives. The names below are the layer's
+public surface, so callers import from ``fitbit_assets.serving.query`` and not from its modules.
+"""
+
+from fitbit_assets.serving.query.adherence import cohort_adherence, participant_adherence
+from fitbit_assets.serving.query.cohort import cohort_overview
+from fitbit_assets.serving.query.errors import QueryError, UnknownParticipant
+from fitbit_assets.serving.query.flags import FLAG_RANK, FlagRules, flag_participant, risk_key
+from fitbit_assets.serving.query.participants import participants, require_participant
+from fitbit_assets.serving.query.resolution import (
+    BUCKET_SECONDS,
+    DEFAULT_MAX_POINTS,
+    RESOLUTIONS,
+    as_utc,
+    bucket_count,
+    candidate_resolutions,
+    check_explicit_resolution,
+)
+from fitbit_assets.serving.query.series import Series, last_data_time, series
+from fitbit_assets.serving.query.series_tables import SERIES_TABLES, SeriesTables, series_tables
+from fitbit_assets.serving.query.sleep import last_sleep_night, participant_sleep
+
+__all__ = [
+    "BUCKET_SECONDS",
+    "DEFAULT_MAX_POINTS",
+    "FLAG_RANK",
+    "RESOLUTIONS",
+    "SERIES_TABLES",
+    "FlagRules",
+    "QueryError",
+    "Series",
+    "SeriesTables",
+    "UnknownParticipant",
+    "as_utc",
+    "bucket_count",
+    "candidate_resolutions",
+    "check_explicit_resolution",
+    "cohort_adherence",
+    "cohort_overview",
+    "flag_participant",
+    "last_data_time",
+    "last_sleep_night",
+    "participant_adherence",
+    "participant_sleep",
+    "participants",
+    "require_participant",
+    "risk_key",
+    "series",
+    "series_tables",
+]
