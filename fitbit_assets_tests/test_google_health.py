@@ -13,12 +13,12 @@ import requests
 from cryptography.fernet import Fernet
 
 from fitbit_assets import settings
-from fitbit_assets.assets import google_health as google_health_assets
 from fitbit_assets.defs.alerts.sensor import consent_alerts, plan_messages
 from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
 from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
 from fitbit_assets.defs.datasets.validated import validated_heart_rate
 from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.google_health import assets as google_health_assets
 from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_client, token_store
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
