@@ -1,5 +1,5 @@
-"""A small cohort loaded once per test session through the real asset graph (heart rate, rollups, adherence,
-device syncs, with their checks), for the API and dashboard tests."""
+"""A small cohort loaded through the real asset graph (heart rate, rollups, adherence, device syncs, with their
+checks), for the API and dashboard tests: once per test session, by the ``cohort`` fixture in conftest.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets_tests.conftest import create_database, study_files_in
+from fitbit_assets_tests.conftest import study_files_in
 
 # The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
 HEART_RATE_ASSETS = (
@@ -41,19 +41,6 @@ class LoadedCohort:
     participants: list[Participant]
     first_day: dt.date = FIRST_DAY
     last_day: dt.date = LAST_DAY
-
-
-_loaded: dict[tuple, LoadedCohort] = {}
-
-
-def loaded_cohort(embedded_pg, tmp_path_factory) -> LoadedCohort:
-    """The cohort, loaded once per test session and embedded server (shared by test_api*.py and the browser
-    test); the database goes away with the session's embedded server."""
-    key = (embedded_pg.host, embedded_pg.port)
-    if key not in _loaded:
-        dsn = embedded_pg.dsn(create_database(embedded_pg, "api"))
-        _loaded[key] = load_cohort(dsn, tmp_path_factory.mktemp("api_cohort"))
-    return _loaded[key]
 
 
 def load_cohort(dsn: str, folder: Path) -> LoadedCohort:

@@ -1,18 +1,26 @@
-"""Shared fixtures: a real embedded PostgreSQL per test session, a fresh database per test, study folders."""
+"""Shared fixtures: a real embedded PostgreSQL per test session, a fresh database per test, study folders; the alert
+channels' loopback servers; the TimescaleDB harness."""
 
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
+import json
 import os
 import tempfile
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
 import psycopg2
 import pytest
+from aiosmtpd.controller import Controller
 
 from fitbit_assets import settings
 
@@ -26,6 +34,13 @@ os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-st
 from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
 from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
 from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
+from fitbit_assets_tests.timescale_server import (  # noqa: E402
+    INSTALL_HINT,
+    TimescaleServer,
+    free_loopback_port,
+    missing_prerequisite,
+    reset_timescale_database,
+)
 
 
 @dataclass(frozen=True)
@@ -149,3 +164,85 @@ def instance(roster):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("participant", [p.participant_id for p in roster])
         yield instance
+
+
+@pytest.fixture(scope="session")
+def cohort(embedded_pg, tmp_path_factory):
+    """The API and dashboard tests' small cohort (``api_fixtures``), loaded once per session through the asset graph;
+    the database goes away with the session's embedded server."""
+    from fitbit_assets_tests.api_fixtures import load_cohort  # it imports this module
+
+    return load_cohort(embedded_pg.dsn(create_database(embedded_pg, "api")), tmp_path_factory.mktemp("api_cohort"))
+
+
+# --- alert channels: a real SMTP server and a webhook receiver on loopback (test_alerts, test_settings)
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    port = free_loopback_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook_server():
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers.get("Authorization"), json.loads(body)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- TimescaleDB: the PGlite harness of timescale_server.py, one server per test session
+
+
+@pytest.fixture(scope="session")
+def timescale_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DSN of a session-wide PGlite + TimescaleDB server (one connection at a time)."""
+    reason = missing_prerequisite()
+    if reason:
+        message = f"TimescaleDB test harness unavailable: {reason}. {INSTALL_HINT}."
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    log_path = tmp_path_factory.mktemp("timescale_server") / "server.log"
+    with TimescaleServer(log_path) as server:
+        yield server.dsn
+
+
+@pytest.fixture
+def clean_timescale_dsn(timescale_dsn: str) -> Iterator[str]:
+    """``timescale_dsn`` with all user objects dropped before and after the test."""
+    reset_timescale_database(timescale_dsn)
+    yield timescale_dsn
+    reset_timescale_database(timescale_dsn)

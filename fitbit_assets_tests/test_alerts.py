@@ -2,16 +2,10 @@
 server on loopback after real materializations."""
 
 import datetime as dt
-import email.policy
-import json
-import threading
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from aiosmtpd.controller import Controller
 
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.sensor import (
@@ -33,7 +27,6 @@ from fitbit_assets.defs.alerts.sensor import (
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
 from fitbit_assets_tests.conftest import LANDING
-from fitbit_assets_tests.timescale_server import free_loopback_port
 
 D1 = dt.date(2025, 6, 10)
 NOW = dt.datetime(2025, 6, 20, 13, 0, tzinfo=dt.timezone.utc)
@@ -106,51 +99,6 @@ def test_channels_are_off_until_configured(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------ real servers
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = _Inbox()
-    port = free_loopback_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def webhook_server():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.headers.get("Authorization"), json.loads(body)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def run_sensor(instance, warehouse, channel, cursor):

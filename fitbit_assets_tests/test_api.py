@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from fitbit_assets.defs.alerts.sensor import AlertChannelResource
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api import ApiConfig, create_app
-from fitbit_assets_tests.api_fixtures import loaded_cohort
 from fitbit_assets_tests.conftest import fetch_all
 
 UTC = dt.timezone.utc
@@ -97,11 +96,6 @@ def test_risk_order():
 
 
 # ------------------------------------------------------------------------------------------ integration
-
-
-@pytest.fixture(scope="module")
-def cohort(embedded_pg, tmp_path_factory):
-    return loaded_cohort(embedded_pg, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

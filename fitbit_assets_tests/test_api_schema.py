@@ -18,16 +18,14 @@ from schemathesis.checks import (
 from fitbit_assets.defs.alerts.sensor import AlertChannelResource
 from fitbit_assets.serving.api import ApiConfig, create_app
 from fitbit_assets.serving.api.db import ReadOnlyDatabase
-from fitbit_assets_tests.api_fixtures import loaded_cohort
 
 APP = create_app(ApiConfig(alert_channel=AlertChannelResource))  # no channel: the documented 503
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def api_database(embedded_pg, tmp_path_factory):
+def api_database(cohort):
     """Point the module's app at the loaded cohort (the spec is read at import, the database comes later)."""
-    cohort = loaded_cohort(embedded_pg, tmp_path_factory)
     APP.state.db = ReadOnlyDatabase(cohort.dsn)
     yield
     APP.state.db.close()

@@ -17,7 +17,6 @@ import pytest
 import uvicorn
 
 from fitbit_assets.serving.api import ApiConfig, create_app
-from fitbit_assets_tests.api_fixtures import loaded_cohort
 from fitbit_assets_tests.browser import Chromium, find_chromium
 
 ARTIFACTS = Path(os.environ.get("FITBIT_TEST_ARTIFACTS_DIR") or Path(__file__).resolve().parent.parent / ".state" / "test-artifacts")
@@ -44,8 +43,7 @@ def chromium_path():
 
 
 @pytest.fixture(scope="module")
-def server_url(embedded_pg, tmp_path_factory):
-    cohort = loaded_cohort(embedded_pg, tmp_path_factory)
+def server_url(cohort):
     app = create_app(ApiConfig(dsn=cohort.dsn))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

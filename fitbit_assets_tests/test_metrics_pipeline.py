@@ -18,7 +18,6 @@ from fitbit_assets.warehouse.days import count_rows, replace_rows
 from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
 from fitbit_assets_tests.sleep_documents import fitabase_document
-from fitbit_assets_tests.timescale_server import clean_timescale_dsn, timescale_dsn  # noqa: F401
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [*METRIC_ASSETS, *METRIC_CHECKS]
@@ -120,7 +119,7 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_is_quarantin
     assert "activity_summary_rows" in materialized
 
 
-def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_timescale_dsn):  # noqa: F811
+def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_timescale_dsn):
     conn = psycopg2.connect(clean_timescale_dsn, connect_timeout=10)
     try:
         assert apply_schema(conn, "require") == "timescaledb"

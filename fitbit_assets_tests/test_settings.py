@@ -12,14 +12,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.sensor import Alert, Message
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import fetch_all
-from fitbit_assets_tests.test_alerts import smtp_server, webhook_server  # noqa: F401 - fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -47,9 +45,6 @@ def load_definitions(monkeypatch, tmp_path):
             monkeypatch.setenv(name, value)
         for name in _project_modules():
             del sys.modules[name]
-        # Loading the defs folder reads Dagster's process-wide definitions-state storage, which instances of earlier
-        # tests leave pointing at a disposed instance; a code location being loaded has none.
-        monkeypatch.setattr(DefsStateStorage, "get", classmethod(lambda cls: None))
         return importlib.import_module("fitbit_assets.definitions")
 
     yield load
@@ -140,12 +135,14 @@ def test_late_sync_days_sets_the_daily_schedules_window(load_definitions, tmp_pa
     defs = definitions.defs
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("participant", ["p-1"])
-        context = dg.build_schedule_context(
+        # Closed before the instance is: left open, the context keeps the instance's definitions-state storage as
+        # Dagster's current one after the instance is gone, and later loads of the definitions fail on it.
+        with dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=dt.datetime(2025, 6, 20, 12, 30, tzinfo=dt.timezone.utc),
             resources={"study_files": defs.resources["study_files"]},
-        )
-        [request] = defs.resolve_schedule_def("daily_heart_rate_schedule").evaluate_tick(context).run_requests
+        ) as context:
+            [request] = defs.resolve_schedule_def("daily_heart_rate_schedule").evaluate_tick(context).run_requests
     assert request.tags["dagster/asset_partition_range_start"] == "2025-06-13|p-1"  # 2025-06-19 minus 6 days
     assert request.tags["dagster/asset_partition_range_end"] == "2025-06-19|p-1"
 
@@ -164,7 +161,7 @@ def test_adherence_thresholds_reach_the_adherence_resource(load_definitions):
 # ------------------------------------------------------------------------------------- alert channel
 
 
-def test_smtp_settings_deliver_an_alert(load_definitions, smtp_server):  # noqa: F811 - the fixture
+def test_smtp_settings_deliver_an_alert(load_definitions, smtp_server):
     port, inbox = smtp_server
     definitions = load_definitions(
         FITBIT_ALERT_SMTP_HOST="127.0.0.1",
@@ -180,7 +177,7 @@ def test_smtp_settings_deliver_an_alert(load_definitions, smtp_server):  # noqa:
     assert "p-1" in mail["Subject"]
 
 
-def test_smtp_login_settings_are_used(load_definitions, smtp_server):  # noqa: F811 - the fixture
+def test_smtp_login_settings_are_used(load_definitions, smtp_server):
     port, _ = smtp_server
     definitions = load_definitions(
         FITBIT_ALERT_SMTP_HOST="127.0.0.1", FITBIT_ALERT_SMTP_PORT=str(port), FITBIT_ALERT_SMTP_TLS="none",
@@ -195,7 +192,7 @@ def test_smtp_login_settings_are_used(load_definitions, smtp_server):  # noqa: F
             resources.alert_channel.send(_message())
 
 
-def test_webhook_settings_deliver_an_alert_with_the_token(load_definitions, webhook_server):  # noqa: F811
+def test_webhook_settings_deliver_an_alert_with_the_token(load_definitions, webhook_server):
     url, received = webhook_server
     definitions = load_definitions(FITBIT_ALERT_WEBHOOK_URL=url, FITBIT_ALERT_WEBHOOK_TOKEN="tok-9")
     with dg.build_resources({"alert_channel": definitions.defs.resources["alert_channel"]}) as resources:

@@ -30,7 +30,7 @@ from fitbit_assets.warehouse.rollups import (
 )
 from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.adherence_fixtures import day_frame, worn_except
-from fitbit_assets_tests.timescale_server import reset_timescale_database, timescale_dsn  # noqa: F401
+from fitbit_assets_tests.timescale_server import reset_timescale_database
 
 NEW_YORK = Participant("conf-ny", 7, "America/New_York", dt.date(2025, 3, 1), "synthetic", "typical")
 LOS_ANGELES = Participant("conf-la", 303, "America/Los_Angeles", dt.date(2025, 3, 1), "synthetic", "low_wear")
@@ -143,7 +143,7 @@ def drop_everything(dsn: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def timescale(timescale_dsn, days):  # noqa: F811 - pytest fixture
+def timescale(timescale_dsn, days):
     """The TimescaleDB server with the project's schema and the fixture days loaded (module scope)."""
     drop_everything(timescale_dsn)
     with connect(timescale_dsn) as conn:

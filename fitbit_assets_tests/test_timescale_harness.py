@@ -14,11 +14,6 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import psycopg2.extras
 
-from fitbit_assets_tests.timescale_server import (  # noqa: F401  (pytest fixtures)
-    clean_timescale_dsn,
-    timescale_dsn,
-)
-
 DAY0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 PARTICIPANTS = 2
 DAYS = 2

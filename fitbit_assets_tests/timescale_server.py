@@ -1,21 +1,11 @@
-"""Pytest fixtures for a throw-away PostgreSQL 17 + TimescaleDB 2.23 server.
+"""A throw-away PostgreSQL 17 + TimescaleDB 2.23 server for the tests.
 
 The server is PGlite (WASM Postgres) with TimescaleDB, served over the
 PostgreSQL wire protocol by ``fitbit_assets_tests/pglite/server.mjs`` (Node).
 Install it with ``npm ci --prefix fitbit_assets_tests/pglite`` (``make test``
 does this).
 
-Use it by importing the fixtures into a test module or a conftest::
-
-    from fitbit_assets_tests.timescale_server import (  # noqa: F401
-        clean_timescale_dsn,
-        timescale_dsn,
-    )
-
-or ``pytest_plugins = ["fitbit_assets_tests.timescale_server"]`` in the root
-conftest.py.
-
-Fixtures:
+Fixtures (in ``conftest.py``):
 
 * ``timescale_dsn`` (session): DSN of a server started once per test session,
   ``postgresql://postgres:postgres@127.0.0.1:<port>/postgres``.
@@ -48,11 +38,9 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
-import pytest
 
 PGLITE_DIR = Path(__file__).resolve().parent / "pglite"
 SERVER_SCRIPT = PGLITE_DIR / "server.mjs"
@@ -289,25 +277,3 @@ def reset_timescale_database(dsn: str) -> None:
             cur.execute(RESET_SQL)
     finally:
         conn.close()
-
-
-@pytest.fixture(scope="session")
-def timescale_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DSN of a session-wide PGlite + TimescaleDB server (one connection at a time)."""
-    reason = missing_prerequisite()
-    if reason:
-        message = f"TimescaleDB test harness unavailable: {reason}. {INSTALL_HINT}."
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    log_path = tmp_path_factory.mktemp("timescale_server") / "server.log"
-    with TimescaleServer(log_path) as server:
-        yield server.dsn
-
-
-@pytest.fixture
-def clean_timescale_dsn(timescale_dsn: str) -> Iterator[str]:
-    """``timescale_dsn`` with all user objects dropped before and after the test."""
-    reset_timescale_database(timescale_dsn)
-    yield timescale_dsn
-    reset_timescale_database(timescale_dsn)

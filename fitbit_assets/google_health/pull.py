@@ -22,8 +22,8 @@ from pathlib import Path
 
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
+from fitbit_assets.domain.sources.day_files import heart_rate_csv_bytes
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
-from fitbit_assets.domain.sources.staging import heart_rate_csv_bytes
 from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, activity, intraday, wear
 from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
