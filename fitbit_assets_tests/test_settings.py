@@ -15,7 +15,7 @@ import pytest
 from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import Alert, Message
+from fitbit_assets.defs.alerts.messages import Alert, Message
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import fetch_all

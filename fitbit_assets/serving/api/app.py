@@ -30,13 +30,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, SecretStr
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import (
-    Alert,
-    AlertChannelResource,
-    AlertDeliveryError,
-    Message,
-    alert_channel_from_settings,
-)
+from fitbit_assets.defs.alerts.channel import AlertChannelResource, AlertDeliveryError, alert_channel_from_settings
+from fitbit_assets.defs.alerts.messages import Alert, Message
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE, ReadOnlyDatabase
 from fitbit_assets.warehouse.core import WarehouseUnavailableError
