@@ -1,4 +1,5 @@
-"""Names shared by the participant-day checks that write them and the alert sensor that reads them.
+"""Check metadata names used by more than one module: the keys every participant-day evaluation carries
+(lib/check_reporting.py), and those the checks write for the alert sensor (defs/alerts/messages.py) to read.
 
 A key that only its check writes (e.g. ``failed_rules``, ``mismatches``) stays a literal beside that check.
 """
