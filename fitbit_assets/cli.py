@@ -110,8 +110,8 @@ def demo(days: int, last: dt.date | None = None) -> int:
     roster = prepare_demo_roster(first, last)
     # Imported after the roster is ready: the daily partitions start at its earliest enrolment.
     from fitbit_assets.definitions import defs
-    from fitbit_assets.defs.adherence.checks import VALID_DAY_CHECK
     from fitbit_assets.defs.participants.schedules import daily_run_requests
+    from fitbit_assets.lib.check_metadata import VALID_DAY_CHECK
     from fitbit_assets.lib.partitions import STUDY_START, ParticipantDayKey, participant_partitions
     from fitbit_assets.serving.reports import print_warehouse_summary
 

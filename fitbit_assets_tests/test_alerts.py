@@ -8,7 +8,9 @@ import dagster as dg
 import pytest
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import (
+from fitbit_assets.defs.alerts.channel import AlertChannelResource, alert_channel_from_settings
+from fitbit_assets.defs.alerts.collect import AlertCursor
+from fitbit_assets.defs.alerts.messages import (
     COORDINATOR,
     ENGINEER,
     NON_ADHERENT,
@@ -16,14 +18,11 @@ from fitbit_assets.defs.alerts.sensor import (
     NOT_WEARING,
     RUN_FAILED,
     Alert,
-    AlertChannelResource,
-    AlertCursor,
-    alert_channel_from_settings,
-    alerts_from_check_evaluation,
-    alerts_from_run_failure,
-    coordinator_alert_sensor,
+    alert_from_check_evaluation,
+    alert_from_run_failure,
     plan_messages,
 )
+from fitbit_assets.defs.alerts.sensor import coordinator_alert_sensor
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
 from fitbit_assets_tests.conftest import LANDING
@@ -56,29 +55,26 @@ def test_plan_messages_groups_per_audience_and_participant_day_and_skips_sent_ke
 
 
 def test_check_evaluation_attribution():
-    per_day = {"participant_id": "p1", "local_date": "2025-06-10", "reason": "worn 10 min"}
-    assert alerts_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", per_day, None, NOW) == [
+    invalid_day = {"participant_id": "p1", "local_date": "2025-06-10", "reason": "worn 10 min"}
+    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", invalid_day, None, NOW) == (
         Alert("p1", D1, NON_ADHERENT, "worn 10 min", "daily_adherence_valid_day")
-    ]
-    ranged = {"non_adherent": [per_day, {**per_day, "local_date": "2025-06-11"}]}
-    assert [a.key for a in alerts_from_check_evaluation("daily_adherence_valid_day", False, None, ranged, None, NOW)] == [
-        ("p1", D1, NON_ADHERENT),
-        ("p1", D1 + dt.timedelta(days=1), NON_ADHERENT),
-    ]
-    failed_days = {"failed_days": ["p1/2025-06-10", "p1/2025-06-10"]}
-    assert [a.key for a in alerts_from_check_evaluation("validated_heart_rate_schema", False, None, failed_days, "x", NOW)] == [
-        ("p1", D1, "check:validated_heart_rate_schema")
-    ]
-    assert alerts_from_check_evaluation("some_check", True, "2025-06-10|p1", {}, None, NOW) == []
-    [orphan] = alerts_from_check_evaluation("some_check", False, None, {}, None, NOW)
+    )
+    not_syncing = {**invalid_day, "day_status": NOT_SYNCING}
+    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", not_syncing, None, NOW).kind == NOT_SYNCING
+    unknown = {**invalid_day, "day_status": "unknown"}
+    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", unknown, None, NOW).kind == NON_ADHERENT
+    schema = alert_from_check_evaluation("validated_heart_rate_schema", False, "2025-06-10|p1", {}, "bad file", NOW)
+    assert (schema.key, schema.text) == (("p1", D1, "check:validated_heart_rate_schema"), "bad file")
+    assert alert_from_check_evaluation("some_check", True, "2025-06-10|p1", {}, None, NOW) is None
+    orphan = alert_from_check_evaluation("some_check", False, "not-a-participant-day", {}, None, NOW)
     assert orphan.key == ("*", NOW.date(), "check:some_check")
 
 
 def test_run_failure_attribution():
     tags = range_tags("p1", D1, D1 + dt.timedelta(days=3))
-    [alert] = alerts_from_run_failure("r1", "heart_rate_job", tags, "step failed", NOW)
+    alert = alert_from_run_failure("r1", "heart_rate_job", tags, "step failed", NOW)
     assert alert.key == ("p1", D1 + dt.timedelta(days=3), RUN_FAILED) and "step failed" in alert.text
-    [alert] = alerts_from_run_failure("r2", "other_job", {}, "x", NOW)
+    alert = alert_from_run_failure("r2", "other_job", {}, "x", NOW)
     assert alert.key == ("*", NOW.date(), RUN_FAILED)
 
 

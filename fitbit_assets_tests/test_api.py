@@ -11,7 +11,7 @@ import psycopg2.errors
 import pytest
 from fastapi.testclient import TestClient
 
-from fitbit_assets.defs.alerts.sensor import AlertChannelResource
+from fitbit_assets.defs.alerts.channel import AlertChannelResource
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api import ApiConfig, create_app
 from fitbit_assets_tests.conftest import fetch_all

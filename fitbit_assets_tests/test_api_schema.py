@@ -15,7 +15,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from fitbit_assets.defs.alerts.sensor import AlertChannelResource
+from fitbit_assets.defs.alerts.channel import AlertChannelResource
 from fitbit_assets.serving.api import ApiConfig, create_app
 from fitbit_assets.serving.api.db import ReadOnlyDatabase
 

@@ -13,7 +13,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import consent_alerts, plan_messages
+from fitbit_assets.defs.alerts.collect import consent_alerts
+from fitbit_assets.defs.alerts.messages import plan_messages
 from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
 from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
 from fitbit_assets.defs.datasets.validated import validated_heart_rate

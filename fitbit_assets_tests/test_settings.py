@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import Alert, Message
+from fitbit_assets.defs.alerts.messages import Alert, Message
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets_tests.conftest import fetch_all

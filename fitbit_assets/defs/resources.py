@@ -4,7 +4,7 @@ import dagster as dg
 
 from fitbit_assets import settings
 from fitbit_assets.defs.adherence.assets import AdherenceResource
-from fitbit_assets.defs.alerts.sensor import alert_channel_from_settings
+from fitbit_assets.defs.alerts.channel import alert_channel_from_settings
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 

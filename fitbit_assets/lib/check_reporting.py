@@ -22,6 +22,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from fitbit_assets.lib.check_metadata import LOCAL_DATE, PARTICIPANT_ID
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_days, participant_partitions
 
 SUMMARY_SCOPE = "dates of this run, every participant"  # metadata["scope"] of summary evaluations
@@ -34,6 +35,10 @@ class DayResult:
     passed: bool
     description: str | None = None
     metadata: Mapping[str, object] = field(default_factory=dict)
+
+
+def _day_metadata(key: ParticipantDayKey, result: DayResult) -> dict[str, object]:
+    return {PARTICIPANT_ID: key.participant_id, LOCAL_DATE: key.local_date.isoformat(), **result.metadata}
 
 
 def _latest_materializations(
@@ -125,7 +130,7 @@ def report_day_results(
             passed=result.passed,
             severity=severity,
             description=result.description,
-            metadata={"participant_id": key.participant_id, "local_date": key.local_date.isoformat(), **result.metadata},
+            metadata=_day_metadata(key, result),
             partition=key.key,
             target_materialization_data=target,
         )
@@ -139,7 +144,7 @@ def report_day_results(
             passed=result.passed,
             severity=severity,
             description=result.description,
-            metadata={"participant_id": key.participant_id, "local_date": key.local_date.isoformat(), **result.metadata},
+            metadata=_day_metadata(key, result),
         )
     targets = _latest_materializations(instance, check_key.asset_key, [key.key for key in keys])
     for key, result in sorted(by_day.items(), key=lambda item: (not item[1].passed, item[0])):

@@ -11,14 +11,13 @@ import dagster as dg
 
 from fitbit_assets.defs.adherence.assets import daily_adherence
 from fitbit_assets.domain.adherence import DayAdherence, non_adherence_reason
-from fitbit_assets.domain.device_sync import status_explanation
+from fitbit_assets.domain.device_sync import DayStatus, status_explanation
+from fitbit_assets.lib.check_metadata import DAY_STATUS, DAY_STATUS_UNKNOWN, REASON, VALID_DAY_CHECK
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
-
-VALID_DAY_CHECK = "daily_adherence_valid_day"
 
 
 def _day_from_row(row: dict) -> DayAdherence:
@@ -34,30 +33,31 @@ def _day_from_row(row: dict) -> DayAdherence:
     )
 
 
-def _add_day_status(cur, non_adherent: list[dict]) -> None:
+def _add_day_status(cur, non_adherent: list[tuple[ParticipantDayKey, dict]]) -> None:
     """Tell "not wearing" from "not syncing" (view participant_day_status, fed by device_sync) in each invalid
     day's metadata and reason, so the alert asks the participant for the right thing."""
-    days_by_participant: dict[str, list[dict]] = defaultdict(list)
-    for metadata in non_adherent:
-        days_by_participant[metadata["participant_id"]].append(metadata)
-    for participant_id, entries in days_by_participant.items():
-        dates = [entry["local_date"] for entry in entries]
+    days_by_participant: dict[str, list[tuple[ParticipantDayKey, dict]]] = defaultdict(list)
+    for key, metadata in non_adherent:
+        days_by_participant[key.participant_id].append((key, metadata))
+    for participant_id, days in days_by_participant.items():
+        dates = [key.local_date.isoformat() for key, _ in days]
         cur.execute(sql_query("participant_day_status"), {"participant_id": participant_id, "first": min(dates), "last": max(dates)})
         columns = [c.name for c in cur.description]
-        statuses = {row["local_date"].isoformat(): row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
-        for entry in entries:
-            status = statuses.get(entry["local_date"])
-            if status is None or status["status"] == "ok":  # the view classifies days up to local yesterday only
+        statuses = {row["local_date"]: row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
+        for key, entry in days:
+            status = statuses.get(key.local_date)
+            if status is None or status["status"] == DayStatus.OK:  # the view classifies days up to local yesterday only
                 continue
-            entry["day_status"] = status["status"] if status["sync_data_available"] else "unknown"
+            entry[DAY_STATUS] = status["status"] if status["sync_data_available"] else DAY_STATUS_UNKNOWN
             entry["last_sync_at"] = status["last_sync_at"].isoformat() if status["last_sync_at"] else None
             explanation = status_explanation(
                 status["status"], status["first_sync_after_day_end"], status["last_sync_at"], status["sync_data_available"]
             )
-            entry["reason"] = f"{explanation}; {entry['reason']}"
+            entry[REASON] = f"{explanation}; {entry[REASON]}"
 
 
 @dg.asset_check(
+    name=VALID_DAY_CHECK,
     asset=daily_adherence,
     partitions_def=participant_day_partitions,
     description="WARN when a participant-day is not a valid wear day (worn minutes below the valid-day threshold); "
@@ -83,9 +83,7 @@ def daily_adherence_valid_day(
                 continue
             row = dict(zip([c.name for c in cur.description], found))
             day = _day_from_row(row)
-            metadata = {
-                "participant_id": key.participant_id,
-                "local_date": key.local_date.isoformat(),
+            metadata = {  # report_day_results puts the participant-day first
                 "wear_minutes": day.wear_minutes,
                 "day_minutes": day.day_minutes,
                 "adherence_pct": round(day.adherence_pct, 2),
@@ -95,12 +93,12 @@ def daily_adherence_valid_day(
                 "imputed_minutes": day.imputed_minutes,
             }
             if not day.valid_day:
-                metadata["reason"] = non_adherence_reason(
+                metadata[REASON] = non_adherence_reason(
                     day, row["valid_day_minutes"], row["consecutive_invalid_days"], row["trailing_7d_adherence_pct"]
                 )
                 non_adherent.append((key, metadata))
             results[key] = DayResult(day.valid_day, None, metadata)
-        _add_day_status(cur, [metadata for _, metadata in non_adherent])
+        _add_day_status(cur, non_adherent)
     for key, metadata in non_adherent:  # the reason now says "not wearing" or "not syncing"
-        results[key] = DayResult(False, f"{key}: {metadata['reason']}", metadata)
+        results[key] = DayResult(False, f"{key}: {metadata[REASON]}", metadata)
     return report_day_results(context, results, dg.AssetCheckSeverity.WARN)

@@ -6,7 +6,7 @@ from typing import Callable, Optional
 from pydantic import SecretStr
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.sensor import AlertChannelResource, alert_channel_from_settings
+from fitbit_assets.defs.alerts.channel import AlertChannelResource, alert_channel_from_settings
 from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE
 from fitbit_assets.serving.query import DEFAULT_MAX_POINTS
 

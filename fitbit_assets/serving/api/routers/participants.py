@@ -4,7 +4,8 @@ import datetime as dt
 
 from fastapi import APIRouter, HTTPException
 
-from fitbit_assets.defs.alerts.sensor import Alert, AlertDeliveryError, Message
+from fitbit_assets.defs.alerts.channel import AlertDeliveryError
+from fitbit_assets.defs.alerts.messages import Alert, Message
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api.dependencies import SECURED, Config, Database, ParticipantId
 from fitbit_assets.serving.api.models import (

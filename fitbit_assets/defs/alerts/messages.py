@@ -1,0 +1,179 @@
+"""Alerts and messages, pure: failed checks, failed runs and lost consents -> alerts keyed (participant, local day,
+kind) -> one message per audience, participant and day, minus the keys delivered before."""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Optional
+
+from fitbit_assets.domain.device_sync import DayStatus
+from fitbit_assets.lib.check_metadata import DAY_STATUS, REASON, VALID_DAY_CHECK
+from fitbit_assets.lib.partitions import ParticipantDayKey
+
+RUN_FAILED = "run_failed"
+RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
+NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
+NOT_WEARING = DayStatus.NOT_WEARING.value
+NOT_SYNCING = DayStatus.NOT_SYNCING.value
+SUBJECTS = {
+    NON_ADHERENT: "not a valid wear day",
+    NOT_WEARING: "not wearing the device (synced, too little heart rate)",
+    NOT_SYNCING: "device not syncing (the day's data may still be on it)",
+    RUN_FAILED: "pipeline run failed",
+    RECONSENT_NEEDED: "re-consent needed (Google Health API access revoked or expired)",
+}
+# Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
+# failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
+COORDINATOR = "coordinator"
+ENGINEER = "data engineer"
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED)
+ANY_PARTICIPANT = "*"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+
+AlertKey = tuple[str, dt.date, str]
+
+
+@dataclass(frozen=True)
+class Alert:
+    participant_id: str
+    local_date: dt.date
+    kind: str
+    text: str
+    source: str = ""  # run id / check name, for the coordinator's follow-up
+
+    @property
+    def key(self) -> AlertKey:
+        return (self.participant_id, self.local_date, self.kind)
+
+    @property
+    def audience(self) -> str:
+        return COORDINATOR if self.kind in COORDINATOR_KINDS else ENGINEER
+
+
+@dataclass(frozen=True)
+class Message:
+    participant_id: str
+    local_date: dt.date
+    alerts: tuple[Alert, ...] = field(default_factory=tuple)
+
+    @property
+    def kinds(self) -> list[str]:
+        return [alert.kind for alert in self.alerts]
+
+    @property
+    def audience(self) -> str:
+        return self.alerts[0].audience  # plan_messages groups alerts by audience
+
+    @property
+    def subject(self) -> str:
+        who = "pipeline" if self.participant_id == ANY_PARTICIPANT else self.participant_id
+        if len(self.alerts) == 1:
+            what = SUBJECTS.get(self.alerts[0].kind, self.alerts[0].kind.replace("check:", "check failed: "))
+        else:
+            what = f"{len(self.alerts)} issues"
+        return f"[fitbit-assets] {who} {self.local_date.isoformat()}: {what}"
+
+    @property
+    def text(self) -> str:
+        lines = [f"Participant: {self.participant_id}", f"Local day: {self.local_date.isoformat()}", ""]
+        for alert in self.alerts:
+            lines.append(f"- {alert.kind}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
+        return "\n".join(lines) + "\n"
+
+    def payload(self) -> dict:
+        return {
+            "participant_id": self.participant_id,
+            "local_date": self.local_date.isoformat(),
+            "audience": self.audience,
+            "subject": self.subject,
+            "text": self.text,
+            "alerts": [{"kind": a.kind, "text": a.text, "source": a.source} for a in self.alerts],
+        }
+
+
+def _participant_day(partition: Optional[str]) -> Optional[ParticipantDayKey]:
+    try:
+        return ParticipantDayKey.parse(partition) if partition else None
+    except (ValueError, KeyError):
+        return None
+
+
+def alert_from_check_evaluation(
+    check_name: str,
+    passed: bool,
+    partition: Optional[str],
+    metadata: Mapping[str, object],
+    description: Optional[str],
+    occurred_at: dt.datetime,
+    source: str = "",
+) -> Optional[Alert]:
+    """The alert for one participant-day's check evaluation (none when it passed), on its partition's
+    participant-day, or on the whole pipeline (participant ``*``) on the UTC day of the evaluation when the
+    partition is not a participant-day.
+
+    The valid-day check's kind says ``not_wearing`` / ``not_syncing`` when its ``day_status`` tells, else
+    ``non_adherent``; the text is the check's ``reason``, else the evaluation's description.
+    """
+    if passed:
+        return None
+    kind = f"check:{check_name}"
+    if check_name == VALID_DAY_CHECK:
+        # A day first "not syncing" and later "not wearing" (it synced, nothing came) is a new message.
+        status = metadata.get(DAY_STATUS)
+        kind = str(status) if status in (NOT_WEARING, NOT_SYNCING) else NON_ADHERENT
+    text = str(metadata.get(REASON) or description or f"check {check_name} failed")
+    source = source or check_name
+    day = _participant_day(partition)
+    if day is None:
+        return Alert(ANY_PARTICIPANT, occurred_at.astimezone(dt.timezone.utc).date(), kind, text, source)
+    return Alert(day.participant_id, day.local_date, kind, text, source)
+
+
+def alert_from_run_failure(
+    run_id: str, job_name: str, tags: Mapping[str, str], message: str, failed_at: dt.datetime
+) -> Alert:
+    """The alert for a failed run, on the last participant-day it covered (so a re-run of the same range does
+    not alert again); runs without partitions go to participant ``*`` on the UTC day of the failure."""
+    day = _participant_day(tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG))
+    text = f"run of {job_name} failed: {message}".strip()
+    source = f"run {run_id}"
+    if day is None:
+        return Alert(ANY_PARTICIPANT, failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, source)
+    return Alert(day.participant_id, day.local_date, RUN_FAILED, text, source)
+
+
+def alerts_from_consent(rows: Iterable[tuple[str, str, Optional[str], dt.datetime]]) -> list[Alert]:
+    """(participant_id, consent_state, reason, changed_at) rows of ``participant_consent`` -> one alert per lost
+    consent, keyed by the day it was lost (a later loss after a re-consent alerts again)."""
+    return [
+        Alert(participant_id, changed_at.date(), RECONSENT_NEEDED,
+              f"Participant {participant_id} must consent again with `fitbit-assets connect {participant_id}`: "
+              f"{reason or 'consent withdrawn'} (since {changed_at:%Y-%m-%d %H:%M} UTC). No data is pulled until then.",
+              "google_health_pull")
+        for participant_id, state, reason, changed_at in rows
+        if state == RECONSENT_NEEDED
+    ]
+
+
+def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[Message]:
+    """Drop alerts whose key was delivered before or repeats within the batch (the latest text wins), then
+    group the rest into one message per audience, participant and local day."""
+    latest: dict[AlertKey, Alert] = {}
+    for alert in alerts:
+        if alert.key not in already_sent:
+            latest[alert.key] = alert
+    grouped: dict[tuple[str, str, dt.date], list[Alert]] = {}
+    for alert in latest.values():
+        grouped.setdefault((alert.audience, alert.participant_id, alert.local_date), []).append(alert)
+    return [
+        Message(participant_id, local_date, tuple(sorted(group, key=lambda a: a.kind)))
+        for (_, participant_id, local_date), group in sorted(grouped.items())
+    ]
+
+
+def count_by_audience(messages: Iterable[Message]) -> str:
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[message.audience] = counts.get(message.audience, 0) + 1
+    return ", ".join(f"{count} for the {audience}" for audience, count in sorted(counts.items())) or "none"
