@@ -15,10 +15,12 @@ from cryptography.fernet import Fernet
 from fitbit_assets import settings
 from fitbit_assets.assets import google_health as google_health_assets
 from fitbit_assets.defs.alerts.sensor import consent_alerts, plan_messages
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.factory import (
+    DATASET_ASSETS,
+    heart_rate_rows,
+    raw_heart_rate_csv,
+    validated_heart_rate,
+)
 from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_client, token_store
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
@@ -36,7 +38,7 @@ ALICE = Participant("gh-alice", 0, "Europe/Berlin", dt.date(2026, 11, 1), "googl
 BOB = Participant("gh-bob", 0, "America/New_York", dt.date(2026, 11, 1), "google_health")
 SYN = Participant("syn-01", 11, "America/New_York", dt.date(2026, 11, 1), "synthetic")
 PULL_AND_LOAD = [google_health_pull, raw_heart_rate_csv, validated_heart_rate, heart_rate_rows,
-                 *FAMILY_ASSETS["breathing_rate"]]
+                 *DATASET_ASSETS["breathing_rate"]]
 
 
 @pytest.fixture
