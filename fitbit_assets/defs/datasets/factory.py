@@ -23,12 +23,15 @@ class DatasetAssets(NamedTuple):
     rows: dg.AssetsDefinition
 
 
+def participant_day_asset(**spec):
+    """The decorator of every dataset asset: one partition per participant-day, any backfill in one run."""
+    return dg.asset(partitions_def=participant_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)
+
+
 def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
-    @dg.asset(
+    @participant_day_asset(
         name=dataset.landing_asset_name,
         deps=[google_health_pull],  # pulled days land as day files like any other source's
-        partitions_def=participant_day_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="landing",
         kinds={dataset.raw_suffix},
         description=dataset.landing_description,
@@ -40,11 +43,9 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
 
 
 def validated_asset(dataset: Dataset, landing: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @participant_day_asset(
         name=f"validated_{dataset.name}",
         deps=[landing],
-        partitions_def=participant_day_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="validated",
         kinds={"pandas", "parquet"},
         metadata=dataset.validated_metadata,
@@ -57,11 +58,9 @@ def validated_asset(dataset: Dataset, landing: dg.AssetsDefinition) -> dg.Assets
 
 
 def rows_asset(dataset: Dataset, validated: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
+    @participant_day_asset(
         name=f"{dataset.name}_rows",
         deps=[validated],
-        partitions_def=participant_day_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="warehouse",
         kinds={"postgres"},
         pool="warehouse",
