@@ -13,10 +13,8 @@ from benchmarks.database import BenchServer, connect, row_count
 from benchmarks.days import participant
 from benchmarks.report import Section, Table, fmt_int, fmt_ms, fmt_s, log
 from benchmarks.sizes import Sizes
-from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
 from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource

@@ -10,10 +10,8 @@ import pandas as pd
 
 from fitbit_assets.defs.adherence.assets import AdherenceResource, daily_adherence
 from fitbit_assets.defs.adherence.checks import daily_adherence_valid_day
-from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
 from fitbit_assets.defs.device_sync.assets import device_sync_events
 from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
 from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw

@@ -16,13 +16,11 @@ import warnings
 def main(config: dict) -> dict:
     import dagster as dg
 
-    from fitbit_assets.defs.datasets.heart_rate_checks import (
+    from fitbit_assets.defs.datasets.checks import (
         heart_rate_rows_match_validated,
         validated_heart_rate_schema,
     )
-    from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-    from fitbit_assets.defs.datasets.validated import validated_heart_rate
-    from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+    from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
     from fitbit_assets.defs.device_sync.assets import device_sync_events
     from fitbit_assets.lib.partitions import range_tags
     from fitbit_assets.lib.study_files import StudyFilesResource

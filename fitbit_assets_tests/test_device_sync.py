@@ -8,9 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
 from fitbit_assets.defs.device_sync.assets import device_sync_events
 from fitbit_assets.domain.device_sync import DayStatus, generate_sync_events
 from fitbit_assets.domain.local_days import LocalDay

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fitbit_assets.defs.datasets.metric_checks import METRIC_CHECKS
-from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
+from fitbit_assets.defs.datasets.checks import CHECKS
+from fitbit_assets.defs.datasets.factory import DATASET_ASSETS
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES_BY_NAME, read_metric_file, validate_frame
 from fitbit_assets.domain.roster import Participant, Roster, read_roster, write_roster
@@ -250,7 +250,7 @@ def test_conflicting_sleep_minutes_fail_that_night_only(tmp_path):
 
 # ---- through Dagster: the activity family's landing asset stages the Fitabase file ------------------------------
 
-ACTIVITY_GRAPH = [*FAMILY_ASSETS["activity_summary"], *[c for c in METRIC_CHECKS if "activity_summary" in str(c.check_specs)]]
+ACTIVITY_GRAPH = [*DATASET_ASSETS["activity_summary"], *[c for c in CHECKS if "activity_summary" in str(c.check_specs)]]
 
 
 def test_daily_activity_loads_into_activity_daily_summary(instance, study_files, warehouse, query, roster):

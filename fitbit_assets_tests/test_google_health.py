@@ -15,10 +15,12 @@ from cryptography.fernet import Fernet
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.collect import consent_alerts
 from fitbit_assets.defs.alerts.messages import plan_messages
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.factory import (
+    DATASET_ASSETS,
+    heart_rate_rows,
+    raw_heart_rate_csv,
+    validated_heart_rate,
+)
 from fitbit_assets.defs.google_health import assets as google_health_assets
 from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_client, token_store
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
@@ -37,7 +39,7 @@ ALICE = Participant("gh-alice", 0, "Europe/Berlin", dt.date(2026, 11, 1), "googl
 BOB = Participant("gh-bob", 0, "America/New_York", dt.date(2026, 11, 1), "google_health")
 SYN = Participant("syn-01", 11, "America/New_York", dt.date(2026, 11, 1), "synthetic")
 PULL_AND_LOAD = [google_health_pull, raw_heart_rate_csv, validated_heart_rate, heart_rate_rows,
-                 *FAMILY_ASSETS["breathing_rate"]]
+                 *DATASET_ASSETS["breathing_rate"]]
 
 
 @pytest.fixture
@@ -393,7 +395,7 @@ def test_cli_connect_with_a_pasted_redirect(fake, configured, warehouse_dsn, stu
     assert "has source 'synthetic', not 'google_health'" in capsys.readouterr().err
 
 
-SPO2_AND_AZM = [google_health_pull, *FAMILY_ASSETS["spo2"], *FAMILY_ASSETS["active_zone_minutes"]]
+SPO2_AND_AZM = [google_health_pull, *DATASET_ASSETS["spo2"], *DATASET_ASSETS["active_zone_minutes"]]
 
 
 def local_time(participant, day, hour, minute=0):
@@ -513,7 +515,7 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
 
     def pull():
         return dg.materialize(
-            [google_health_pull, *FAMILY_ASSETS["activity_summary"]], instance=gh_instance,
+            [google_health_pull, *DATASET_ASSETS["activity_summary"]], instance=gh_instance,
             resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
             tags={"dagster/asset_partition_range_start": key(ALICE, worn),
                   "dagster/asset_partition_range_end": key(ALICE, unsynced)})

@@ -7,8 +7,8 @@ from functools import partial
 import psycopg2
 
 from fitbit_assets.definitions import defs
-from fitbit_assets.defs.datasets.metric_checks import METRIC_CHECKS
-from fitbit_assets.defs.datasets.metric_families import FAMILY_ASSETS, METRIC_ASSETS
+from fitbit_assets.defs.datasets.checks import DATASET_CHECKS
+from fitbit_assets.defs.datasets.factory import ASSETS, DATASET_ASSETS
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
 from fitbit_assets.domain.metrics import files as metric_files
@@ -20,6 +20,8 @@ from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, ma
 from fitbit_assets_tests.sleep_documents import fitabase_document
 
 DAY = dt.date(2025, 6, 10)
+METRIC_ASSETS = [asset for asset in ASSETS if asset not in DATASET_ASSETS["heart_rate"]]
+METRIC_CHECKS = [check for name, pair in DATASET_CHECKS.items() if name != "heart_rate" for check in pair]
 GRAPH = [*METRIC_ASSETS, *METRIC_CHECKS]
 materialize = partial(materialize_graph, GRAPH)
 
@@ -89,7 +91,7 @@ def test_malformed_landing_file_fails_its_check_naming_the_file_and_is_quarantin
     good = {"dateTime": DAY.isoformat(), "minutes": [{"value": 95.5, "minute": f"{DAY}T03:00:12"},
                                                      {"value": 96.0, "minute": f"{DAY}T03:05:40"}]}
     drop(study_files, "spo2", LANDING, DAY, json.dumps(good))
-    spo2_graph = [*FAMILY_ASSETS["spo2"], *(c for c in METRIC_CHECKS if "spo2" in c.node_def.name)]
+    spo2_graph = [*DATASET_ASSETS["spo2"], *(c for c in METRIC_CHECKS if "spo2" in c.node_def.name)]
     assert materialize_graph(spo2_graph, instance, study_files, warehouse, partition_key=key).success
     assert table_count(query, "spo2", LANDING.participant_id) == 2
 
@@ -151,7 +153,7 @@ def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_time
 def test_sleep_documents_load_both_tables_replace_a_resent_night_and_quarantine_a_bad_one(instance, study_files, warehouse, query):
     """A Fitabase-style classic night (known totals) loads sleep_daily and sleep_minutes; a re-sent document with a
     changed value replaces that night in both; a self-contradicting document fails both checks for its day only."""
-    sleep_graph = [*FAMILY_ASSETS["sleep"], *FAMILY_ASSETS["sleep_minutes"][1:],
+    sleep_graph = [*DATASET_ASSETS["sleep"], *DATASET_ASSETS["sleep_minutes"][1:],
                    *(c for c in METRIC_CHECKS if c.node_def.name.startswith(("validated_sleep", "sleep")))]
     first, second = DAY, DAY + dt.timedelta(days=1)
     tags = range_tags(LANDING.participant_id, first, second)

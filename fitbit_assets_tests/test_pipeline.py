@@ -8,11 +8,8 @@ import dagster as dg
 import pandas as pd
 
 from fitbit_assets.definitions import defs
-from fitbit_assets.defs.datasets.heart_rate_checks import heart_rate_rows_match_validated, validated_heart_rate_schema
-from fitbit_assets.defs.datasets.landing import raw_heart_rate_csv
-from fitbit_assets.defs.datasets.metric_families import METRIC_ASSETS
-from fitbit_assets.defs.datasets.validated import validated_heart_rate
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.checks import heart_rate_rows_match_validated, validated_heart_rate_schema
+from fitbit_assets.defs.datasets.factory import ASSETS, heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.lib.study_files import HEART_RATE
@@ -52,7 +49,7 @@ def test_definitions_load():
         "heart_rate_aggregates",
         "daily_adherence",
         "device_sync_events",
-    } | {asset.key.to_user_string() for asset in METRIC_ASSETS}
+    } | {asset.key.to_user_string() for asset in ASSETS}
     assert defs.resolve_job_def("heart_rate_job") is not None
     assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import dagster as dg
 
-from fitbit_assets.defs.datasets.warehouse_rows import heart_rate_rows
+from fitbit_assets.defs.datasets.factory import heart_rate_rows
 from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
