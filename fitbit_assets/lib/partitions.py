@@ -57,3 +57,8 @@ def range_tags(
         "dagster/asset_partition_range_start": ParticipantDayKey(first, participant_id).key,
         "dagster/asset_partition_range_end": ParticipantDayKey(last, through_participant or participant_id).key,
     }
+
+
+def participant_day_asset(**spec):
+    """The decorator of every pipeline asset: one partition per participant-day, any backfill in one run."""
+    return dg.asset(partitions_def=participant_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)

@@ -7,7 +7,7 @@ from fitbit_assets import settings
 from fitbit_assets.defs.device_sync.assets import device_sync_events
 from fitbit_assets.defs.rollups.assets import HEART_RATE_ROWS_STAGE, heart_rate_aggregates
 from fitbit_assets.domain.adherence import AdherenceParams
-from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import participant_day_asset, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -36,11 +36,9 @@ class AdherenceResource(dg.ConfigurableResource):
         return AdherenceParams(self.worn_minute_min_samples, self.valid_day_minutes, self.impute_max_gap_minutes)
 
 
-@dg.asset(
+@participant_day_asset(
     # device_sync_events: the valid-day check tells "not wearing" from "not syncing" with the day's sync events.
     deps=[heart_rate_aggregates, device_sync_events],
-    partitions_def=participant_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="rollups",
     kinds={"postgres"},
     pool="warehouse",

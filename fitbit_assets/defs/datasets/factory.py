@@ -12,7 +12,7 @@ from fitbit_assets.defs.datasets.landing import land_days
 from fitbit_assets.defs.datasets.validated import validate_days
 from fitbit_assets.defs.datasets.warehouse_rows import load_validated_days
 from fitbit_assets.defs.google_health.assets import google_health_pull
-from fitbit_assets.lib.partitions import participant_day_partitions
+from fitbit_assets.lib.partitions import participant_day_asset
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 
@@ -21,11 +21,6 @@ class DatasetAssets(NamedTuple):
     landing: dg.AssetsDefinition
     validated: dg.AssetsDefinition
     rows: dg.AssetsDefinition
-
-
-def participant_day_asset(**spec):
-    """The decorator of every dataset asset: one partition per participant-day, any backfill in one run."""
-    return dg.asset(partitions_def=participant_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)
 
 
 def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from fitbit_assets.domain.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
 from fitbit_assets.domain.sources import export_dir, read_sync_events
-from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import participant_day_asset, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
@@ -13,9 +13,7 @@ from fitbit_assets.warehouse.resource import WarehouseResource
 SYNC_STAGE = "device_sync_events"
 
 
-@dg.asset(
-    partitions_def=participant_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+@participant_day_asset(
     group_name="warehouse",
     kinds={"postgres"},
     pool="warehouse",

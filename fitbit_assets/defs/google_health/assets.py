@@ -15,7 +15,7 @@ from fitbit_assets.google_health.pull import (
     save_wear_day,
 )
 from fitbit_assets.google_health.tokens import NotConnectedError, TokenKeyError, TokenStore
-from fitbit_assets.lib.partitions import participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import participant_day_asset, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 
@@ -33,9 +33,7 @@ def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> 
     return TokenStore(warehouse.connection, key)
 
 
-@dg.asset(
-    partitions_def=participant_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+@participant_day_asset(
     group_name="landing",
     kinds={"json"},
     description="Heart rate (heart-rate samples), breathing rate (daily-respiratory-rate), sleep, SpO2 "

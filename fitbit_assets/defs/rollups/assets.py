@@ -6,7 +6,11 @@ from collections import defaultdict
 import dagster as dg
 
 from fitbit_assets.defs.datasets.factory import heart_rate_rows
-from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import (
+    ParticipantDayKey,
+    participant_day_asset,
+    participant_days,
+)
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -16,10 +20,8 @@ HEART_RATE_ROWS_STAGE = f"{HEART_RATE}_rows"  # what load_validated_days records
 AGGREGATES_STAGE = "heart_rate_aggregates"
 
 
-@dg.asset(
+@participant_day_asset(
     deps=[heart_rate_rows],
-    partitions_def=participant_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="rollups",
     kinds={"postgres"},
     pool="warehouse",
