@@ -22,27 +22,27 @@ from pathlib import Path
 
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
-from fitbit_assets.domain.sources.day_files import heart_rate_csv_bytes
+from fitbit_assets.domain.sources.day_files import samples_csv_bytes
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, activity, intraday, wear
 from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
-from fitbit_assets.lib.study_files import _atomic_write_bytes
+from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.warehouse.connection import transaction
 from fitbit_assets.warehouse.sql_files import sql_query
 
 
 def _keep_raw(client_request: dict, pages: list[dict], path: Path) -> None:
     document = {"request": client_request, "pulled_at": dt.datetime.now(dt.timezone.utc).isoformat(), "pages": pages}
-    _atomic_write_bytes(path, json.dumps(document, separators=(",", ":")).encode())
+    atomic_write_bytes(path, json.dumps(document, separators=(",", ":")).encode())
 
 
 def _write_if_changed(path: Path, payload: bytes) -> bool:
     if path.exists() and path.read_bytes() == payload:
         return False  # unchanged bytes keep their fingerprint: the next stages skip the day
-    _atomic_write_bytes(path, payload)
+    atomic_write_bytes(path, payload)
     return True
 
 
@@ -69,7 +69,7 @@ def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, partic
     result = day_samples(pages, day, request)
     if result.samples.empty:
         return DayPull(0, result.points, result.duplicates, changed=False)  # no data yet: leave any earlier file
-    payload = heart_rate_csv_bytes(result.samples)
+    payload = samples_csv_bytes(result.samples)
     changed = _write_if_changed(day_csv, payload)
     write_sidecar(day_csv, Lineage(SOURCE, (source_file,)), payload)
     return DayPull(len(result.samples), result.points, result.duplicates, changed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from fitbit_assets import settings
 from fitbit_assets.domain.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.domain.roster import Roster, read_roster
 from fitbit_assets.domain.sources import cohort_dir, export_dir
+from fitbit_assets.lib.atomic_files import atomic_write, atomic_write_bytes
 from fitbit_assets.lib.partitions import ParticipantDayKey
 
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
@@ -26,14 +26,6 @@ RULES_VERSION = "2026-11-30"
 def input_fingerprint(path: Path) -> str:
     """What decides whether a participant-day must be validated and loaded again: its raw bytes and the rules."""
     return f"{RULES_VERSION}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write to a temp file then rename, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
 
 
 class StudyFilesResource(dg.ConfigurableResource):
@@ -89,8 +81,8 @@ class StudyFilesResource(dg.ConfigurableResource):
                                   input_fingerprint(raw) if raw.exists() else None)
         payload = json.dumps(report.to_dict(), indent=1).encode()
         self.validated_path(dataset, key).unlink(missing_ok=True)
-        _atomic_write_bytes(self.quarantine_dir(dataset, key) / "validation.json", payload)
-        _atomic_write_bytes(self.validation_report_path(dataset, key), payload)
+        atomic_write_bytes(self.quarantine_dir(dataset, key) / "validation.json", payload)
+        atomic_write_bytes(self.validation_report_path(dataset, key), payload)
 
     def release_day(self, dataset: str, key: ParticipantDayKey) -> None:
         """The day staged again: drop a held-back report so validation runs on the day file."""
@@ -101,7 +93,7 @@ class StudyFilesResource(dg.ConfigurableResource):
 
     def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
         path = self.raw_heart_rate_path(key)
-        _atomic_write_bytes(path, payload)
+        atomic_write_bytes(path, payload)
         return path
 
     def write_validated(
@@ -113,16 +105,13 @@ class StudyFilesResource(dg.ConfigurableResource):
         quarantine = self.quarantine_dir(dataset, key)
         report_bytes = json.dumps(report.to_dict(), indent=1).encode()
         if frame is not None and report.passed:
-            parquet.parent.mkdir(parents=True, exist_ok=True)
-            tmp = parquet.with_name(f".{parquet.name}.{os.getpid()}.tmp")
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, parquet)
+            atomic_write(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
             shutil.rmtree(quarantine, ignore_errors=True)
         else:
             parquet.unlink(missing_ok=True)
-            _atomic_write_bytes(quarantine / raw.name, raw.read_bytes())
-            _atomic_write_bytes(quarantine / "validation.json", report_bytes)
-        _atomic_write_bytes(self.validation_report_path(dataset, key), report_bytes)
+            atomic_write_bytes(quarantine / raw.name, raw.read_bytes())
+            atomic_write_bytes(quarantine / "validation.json", report_bytes)
+        atomic_write_bytes(self.validation_report_path(dataset, key), report_bytes)
 
     def read_report(self, dataset: str, key: ParticipantDayKey) -> ValidationReport | None:
         path = self.validation_report_path(dataset, key)

@@ -9,8 +9,9 @@ import dagster as dg
 from fitbit_assets.defs.datasets.dataset import Dataset
 from fitbit_assets.defs.datasets.exports import stage_landing_exports
 from fitbit_assets.domain.sources import STAGED_DATASETS
+from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.lib.partitions import participant_days
-from fitbit_assets.lib.study_files import StudyFilesResource, _atomic_write_bytes
+from fitbit_assets.lib.study_files import StudyFilesResource
 
 
 def land_days(context: dg.AssetExecutionContext, study_files: StudyFilesResource, dataset: Dataset) -> dg.MaterializeResult:
@@ -33,7 +34,7 @@ def land_days(context: dg.AssetExecutionContext, study_files: StudyFilesResource
             found += 1  # synthetic days are deterministic: generated once, like a real day synced once
         elif participant.source == "synthetic":
             payload, rows = dataset.synthetic_day(participant, key.local_date)
-            _atomic_write_bytes(path, payload)
+            atomic_write_bytes(path, payload)
             if rows is not None:
                 synthetic_rows = (synthetic_rows or 0) + rows
             generated += 1

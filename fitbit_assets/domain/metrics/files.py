@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from fitbit_assets.domain.metrics.common import MetricFamily
+from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.lib.partitions import ParticipantDayKey
-from fitbit_assets.lib.study_files import StudyFilesResource, _atomic_write_bytes
+from fitbit_assets.lib.study_files import StudyFilesResource
 
 
 def raw_path(files: StudyFilesResource, family: MetricFamily, key: ParticipantDayKey) -> Path:
@@ -22,5 +23,5 @@ def document_bytes(document: object) -> bytes:
 
 def write_raw(files: StudyFilesResource, family: MetricFamily, key: ParticipantDayKey, document: object) -> Path:
     path = raw_path(files, family, key)
-    _atomic_write_bytes(path, document_bytes(document))
+    atomic_write_bytes(path, document_bytes(document))
     return path

@@ -30,7 +30,7 @@ def build_day(
                              f"formats {sorted(by_format)} (files {files}); keep only one export per day", files)
         [(source_format, named)] = by_format.items()
         samples, stats = heart_rate_day(named, day)
-        return heart_rate_csv_bytes(samples), Lineage(source_format, tuple(stats.files)), stats
+        return samples_csv_bytes(samples), Lineage(source_format, tuple(stats.files)), stats
     if dataset == ACTIVITY:
         named = by_format[fitabase_daily.ACTIVITY_FORMAT]
         rows, stats = union_rows(named, ["local_date"], fitabase_daily.ACTIVITY_HEADER[2:])
@@ -54,7 +54,7 @@ def build_day(
 _CLOCK = np.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)])
 
 
-def heart_rate_csv_bytes(samples: pd.DataFrame) -> bytes:
+def samples_csv_bytes(samples: pd.DataFrame) -> bytes:
     """``time,value`` (plus ``confidence`` when the format has it), byte-stable like the synthetic CSVs."""
     local_time = samples["local_time"]
     seconds = (local_time - local_time.dt.normalize()).dt.total_seconds().astype("int64").to_numpy()

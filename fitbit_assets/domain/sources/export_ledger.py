@@ -15,8 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pandas as pd
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources import ADAPTERS, Adapter, claim, fitabase, fitabase_daily
 from fitbit_assets.domain.sources.base import ExportFormatError, check_ids
+from fitbit_assets.lib.atomic_files import atomic_write
 
 # Part of every ledger entry: bump it when readers or their frames change, so every export is claimed and parsed again.
 LEDGER_VERSION = "2026-11-30"
@@ -36,13 +35,6 @@ DATE_COLUMNS = {
     fitabase_daily.SLEEP_DAY_FORMAT: "SleepDay",
     fitabase_daily.MINUTE_SLEEP_FORMAT: "date",
 }
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 @dataclass

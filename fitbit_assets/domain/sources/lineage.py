@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from fitbit_assets.lib.atomic_files import atomic_write_bytes
 
 SYNTHETIC, DAY_CSV = "synthetic", "day_csv"
 
@@ -29,9 +30,7 @@ def sidecar_path(day_csv: Path) -> Path:
 def write_sidecar(day_csv: Path, lineage: Lineage, payload: bytes) -> None:
     path = sidecar_path(day_csv)
     body = {**asdict(lineage), "source_files": list(lineage.source_files), "csv_sha256": hashlib.sha256(payload).hexdigest()}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(body, indent=1))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, json.dumps(body, indent=1).encode())
 
 
 def read_lineage(day_csv: Path, participant_source: str) -> Lineage:

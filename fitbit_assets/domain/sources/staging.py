@@ -24,9 +24,10 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant, Roster
 from fitbit_assets.domain.sources import cohort_dir, export_dir
 from fitbit_assets.domain.sources.day_files import build_day
-from fitbit_assets.domain.sources.export_ledger import ExportFile, ExportLedger, atomic_write, row_days
+from fitbit_assets.domain.sources.export_ledger import ExportFile, ExportLedger, row_days
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.domain.sources.union import DayRefused
+from fitbit_assets.lib.atomic_files import atomic_write_bytes
 
 DayKey = tuple[str, dt.date]  # (participant_id, local_date)
 
@@ -131,7 +132,7 @@ def _stage_day(
     if path.exists() and path.read_bytes() == payload:
         result.unchanged.append(key)
     else:
-        atomic_write(path, lambda tmp: tmp.write_bytes(payload))
+        atomic_write_bytes(path, payload)
     write_sidecar(path, lineage, payload)
     result.staged[key] = lineage
 
