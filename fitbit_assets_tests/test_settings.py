@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.messages import Alert, Message
@@ -45,6 +46,10 @@ def load_definitions(monkeypatch, tmp_path):
             monkeypatch.setenv(name, value)
         for name in _project_modules():
             del sys.modules[name]
+        # Loading the defs folder reads Dagster's process-wide definitions-state storage (a context variable). A
+        # Dagster instance of an earlier test in this process can leave it pointing at the disposed instance (seen
+        # in CI, depending on test order and garbage collection); a code location being loaded has none.
+        monkeypatch.setattr(DefsStateStorage, "get", classmethod(lambda cls: None))
         return importlib.import_module("fitbit_assets.definitions")
 
     yield load
