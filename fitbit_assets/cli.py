@@ -1,4 +1,4 @@
-"""Command line: register the roster as partitions, run the demo, print the warehouse summary."""
+"""Command line: check the roster, run the demo, print the warehouse summary."""
 
 from __future__ import annotations
 
@@ -28,19 +28,12 @@ class DemoWindowError(ValueError):
     """A demo window that would load nothing, and why."""
 
 
-def register(instance: dg.DagsterInstance) -> list[str]:
-    """Add every valid roster row as a participant partition; report bad rows on stderr."""
-    # Imported here: loading the partitions reads the roster for their start, which `demo` may write first.
-    from fitbit_assets.defs.participants.sensors import participants_to_register
-    from fitbit_assets.lib.partitions import participant_partitions
-
+def check_roster() -> list[str]:
+    """The roster's valid participant ids; bad rows on stderr."""
     roster = read_roster(settings.load().roster_path)
     for error in roster.errors:
         print(f"roster {roster.path}: rejected {error}", file=sys.stderr)
-    new = participants_to_register(roster, instance.get_dynamic_partitions(participant_partitions.name))
-    if new:
-        instance.add_dynamic_partitions(participant_partitions.name, new)
-    return new
+    return roster.participant_ids
 
 
 def _is_demo_roster(roster: Roster) -> bool:
@@ -111,33 +104,36 @@ def demo(days: int, last: dt.date | None = None) -> int:
     # Imported after the roster is ready: the daily partitions start at its earliest enrolment.
     from fitbit_assets.definitions import defs
     from fitbit_assets.defs.participants.schedules import daily_run_requests
-    from fitbit_assets.lib.check_metadata import VALID_DAY_CHECK
-    from fitbit_assets.lib.partitions import STUDY_START, ParticipantDayKey, participant_partitions
+    from fitbit_assets.lib.check_metadata import PARTICIPANTS_CHECKED, PARTICIPANTS_FAILED, VALID_DAY_CHECK
+    from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, RANGE_END_TAG, RANGE_START_TAG, STUDY_START
     from fitbit_assets.serving.reports import print_warehouse_summary
 
     with dg.DagsterInstance.get() as instance:
-        new = register(instance)
-        print(f"participants: {', '.join(roster.participant_ids)} ({len(new)} newly registered)")
+        print(f"participants: {', '.join(check_roster())}")
         # The daily schedule's run shape: one ranged run per batch of participants, as if the tick of the day after
         # --last ran with --days - 1 trailing days.
         requests = daily_run_requests(
-            roster, instance.get_dynamic_partitions(participant_partitions.name), last + dt.timedelta(days=1),
+            roster, last + dt.timedelta(days=1),
             days - 1, STUDY_START, configured.participants_per_run,
         )
         job = defs.resolve_job_def("heart_rate_job")
         failed = 0
         check_counts: Counter[tuple[str, bool]] = Counter()
         for index, request in enumerate(requests, start=1):
-            start, end = (ParticipantDayKey.parse(request.tags[f"dagster/asset_partition_range_{edge}"]) for edge in ("start", "end"))
-            who = start.participant_id + (f" .. {end.participant_id}" if end.participant_id != start.participant_id else "")
-            print(f"[{index}/{len(requests)}] {who}: {start.local_date} .. {end.local_date} ", end="", flush=True)
+            participants = request.tags[PARTICIPANTS_TAG].split(",")
+            who = participants[0] + (f" .. {participants[-1]}" if len(participants) > 1 else "")
+            print(f"[{index}/{len(requests)}] {who}: {request.tags[RANGE_START_TAG]} .. {request.tags[RANGE_END_TAG]} ",
+                  end="", flush=True)
             started = time.monotonic()
             result = job.execute_in_process(
                 instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False
             )
             for evaluation in result.get_asset_check_evaluations():
-                if evaluation.partition is not None:  # one per participant-day (the rest are the checks' summaries)
-                    check_counts[(evaluation.check_name, evaluation.passed)] += 1
+                if evaluation.partition is not None:  # one per day (the rest are the checks' summaries)
+                    values = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+                    failed_days = values.get(PARTICIPANTS_FAILED, 0)
+                    check_counts[(evaluation.check_name, True)] += values.get(PARTICIPANTS_CHECKED, 0) - failed_days
+                    check_counts[(evaluation.check_name, False)] += failed_days
             status = "ok" if result.success else "FAILED"
             failed += not result.success
             print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
@@ -209,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     parser = argparse.ArgumentParser(prog="fitbit-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("register", help="register every roster row as a participant partition")
+    commands.add_parser("register", help="check the roster and create the Dagster instance's storage")
     demo_parser = commands.add_parser("demo", help="synthetic cohort end to end through Dagster, then a summary")
     demo_parser.add_argument("--days", type=int, default=7, help="local days up to --last (default 7)")
     demo_parser.add_argument("--last", type=local_date, default=None, help="last local day (default: yesterday, UTC)")
@@ -238,9 +234,10 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "db":
         return embedded_db(args.action)
     if args.command == "register":
-        with dg.DagsterInstance.get() as instance:  # disposed on exit, also when the roster is missing
-            new = register(instance)
-        print(f"registered {len(new)} new participant(s): {', '.join(new) or '-'}")
+        # Opening the instance creates its storage, before the webserver, daemon and code server load it.
+        with dg.DagsterInstance.get():  # disposed on exit, also when the roster is missing
+            participants = check_roster()
+        print(f"roster: {len(participants)} participant(s), each in the next daily run: {', '.join(participants[:20]) or '-'}")
         return 0
     if args.command == "demo":
         return demo(args.days, args.last)

@@ -80,8 +80,8 @@ class Settings(BaseSettings):
         "pipeline", ge=0,
     )
     participants_per_run: int = _setting(
-        25, "registered participants per run of the daily schedule (benchmarks/RESULTS.md \"UI path\")",
-        "an integer >= 1", "25", "pipeline", ge=1,
+        250, "roster participants per run of the daily schedule (benchmarks/RESULTS.md \"Daily tick\")",
+        "an integer >= 1", "250", "pipeline", ge=1,
     )
     # --- Adherence definitions (README "Adherence definitions")
     worn_minute_min_samples: int = _setting(

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,10 +63,14 @@ class Roster:
     participants: tuple[Participant, ...]
     errors: tuple[RosterError, ...]
 
+    @cached_property
+    def _by_id(self) -> dict[str, Participant]:
+        return {participant.participant_id: participant for participant in self.participants}
+
     def get(self, participant_id: str) -> Participant:
-        for participant in self.participants:
-            if participant.participant_id == participant_id:
-                return participant
+        # A dict, not a scan: runs look participants up once per participant-day (1,000 x days per asset).
+        if participant_id in self._by_id:
+            return self._by_id[participant_id]
         raise UnknownParticipantError(
             f"participant {participant_id!r} is not a valid row of the roster {self.path}"
             + (f" (roster errors: {'; '.join(map(str, self.errors))})" if self.errors else "")

@@ -1,18 +1,20 @@
-"""One result per participant-day for every asset check, tied to that partition's materialization.
+"""One result per local day for every asset check, tied to that day's materialization, with each participant-day's
+verdict in its metadata.
+
+A check judges every roster participant on the run's days (``cohort_days``), whichever participants the run loaded,
+so a day's result is the cohort's and a later one-participant run cannot hide another participant's failure.
 
 Dagster 1.13 gives a check evaluation a partition only when the step has a single partition key
 (``AssetCheckResult.to_asset_check_evaluation``), and the UI's partition view counts an evaluation only when it
-targets the partition's latest materialization (``AssetCheckPartitionInfo.is_current``). Our runs cover ranges
-(backfills, the daily tick), so each check logs one ``AssetCheckEvaluation`` per participant-day itself, with
-the partition and its target materialization: the UI then shows every participant-day as passed or failed.
-
-The check's headline in the UI is its newest execution record. Every check step therefore ends with a summary
-evaluation (no partition) over the dates it covered for *all* registered participants: a later run of another
-participant never turns the headline green while a participant-day of those dates is still failing.
+targets the partition's latest materialization (``AssetCheckPartitionInfo.is_current``). Ranged runs (backfills,
+the daily tick) therefore log one ``AssetCheckEvaluation`` per day themselves, with its target materialization,
+and end the step with a summary over the run's days (the check's headline in the UI).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,12 +22,19 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from fitbit_assets.lib.check_metadata import LOCAL_DATE, PARTICIPANT_ID
-from fitbit_assets.lib.partitions import ParticipantDayKey, participant_days, participant_partitions
+from fitbit_assets.lib.check_metadata import (
+    FAILING_PARTICIPANT_DAYS,
+    LOCAL_DATE,
+    PARTICIPANT_ID,
+    PARTICIPANTS_CHECKED,
+    PARTICIPANTS_FAILED,
+)
+from fitbit_assets.lib.partitions import ParticipantDayKey, run_local_dates
 
-SUMMARY_SCOPE = "dates of this run, every participant"  # metadata["scope"] of summary evaluations
+SUMMARY_SCOPE = "days of this run, every participant"  # metadata["scope"] of summary evaluations
+# Failing participant-days listed in full in a day's evaluation (the count is always exact); bounds the event size.
+LISTED_FAILURES = 200
 
 
 @dataclass(frozen=True)
@@ -37,14 +46,16 @@ class DayResult:
     metadata: Mapping[str, object] = field(default_factory=dict)
 
 
-def _day_metadata(key: ParticipantDayKey, result: DayResult) -> dict[str, object]:
-    return {PARTICIPANT_ID: key.participant_id, LOCAL_DATE: key.local_date.isoformat(), **result.metadata}
+def _failure_entry(key: ParticipantDayKey, result: DayResult) -> dict[str, object]:
+    values = {name: getattr(value, "value", value) for name, value in result.metadata.items()}
+    return {PARTICIPANT_ID: key.participant_id, LOCAL_DATE: key.local_date.isoformat(),
+            "description": result.description, **values}
 
 
 def _latest_materializations(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: list[str]
 ) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
-    """The newest materialization of each partition (this run's, as the asset step ran before the check)."""
+    """The newest materialization of each day (this run's, as the asset step ran before the check)."""
     found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
     cursor = None
     while len(found) < len(partition_keys):
@@ -65,47 +76,46 @@ def _latest_materializations(
     return found
 
 
-def _failing_partitions(
-    instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, keys: list[ParticipantDayKey]
-) -> list[str]:
-    """Participant-days of the run's dates (every registered participant) whose current result is a failure."""
-    dates = sorted({key.local_date for key in keys})
-    participants = instance.get_dynamic_partitions(participant_partitions.name)
-    partition_keys = [ParticipantDayKey(date, participant).key for date in dates for participant in participants]
-    infos = instance.event_log_storage.get_asset_check_partition_info([check_key], partition_keys=partition_keys)
-    return sorted(
-        info.partition_key
-        for info in infos
-        if info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED and info.is_current
-    )
+@dataclass(frozen=True)
+class DayVerdict:
+    """A check's result on one local day over the participants it judged."""
+
+    local_date: dt.date
+    checked: int
+    failures: list[tuple[ParticipantDayKey, DayResult]]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def description(self) -> str:
+        if not self.failures:
+            return f"{self.local_date}: all {self.checked} participant(s) passed"
+        shown = "; ".join(result.description or str(key) for key, result in self.failures[:5])
+        more = f" (+{len(self.failures) - 5} more)" if len(self.failures) > 5 else ""
+        return f"{self.local_date}: {len(self.failures)} of {self.checked} participant(s) failed: {shown}{more}"
+
+    def metadata(self) -> dict[str, object]:
+        return {
+            LOCAL_DATE: self.local_date.isoformat(),
+            PARTICIPANTS_CHECKED: self.checked,
+            PARTICIPANTS_FAILED: len(self.failures),
+            FAILING_PARTICIPANT_DAYS: dg.MetadataValue.json(
+                [_failure_entry(key, result) for key, result in self.failures[:LISTED_FAILURES]]
+            ),
+        }
 
 
-def _summary(
-    instance: dg.DagsterInstance,
-    check_key: dg.AssetCheckKey,
-    keys: list[ParticipantDayKey],
-    severity: dg.AssetCheckSeverity,
-    pending: Mapping[ParticipantDayKey, DayResult],
-) -> dg.AssetCheckEvaluation:
-    """Failing participant-days of the run's dates; ``pending`` results (not stored yet) override the stored ones."""
-    failing = {str(ParticipantDayKey.parse(key)) for key in _failing_partitions(instance, check_key, keys)}
-    for key, result in pending.items():
-        (failing.discard if result.passed else failing.add)(str(key))
-    failing_days = sorted(failing)
-    first, last = min(k.local_date for k in keys), max(k.local_date for k in keys)
-    if failing_days:
-        description = f"{len(failing_days)} participant-day(s) failing on {first} .. {last}: {', '.join(failing_days[:10])}"
-        description += " ..." if len(failing_days) > 10 else ""
-    else:
-        description = f"no participant-day failing on {first} .. {last}"
-    return dg.AssetCheckEvaluation(
-        asset_key=check_key.asset_key,
-        check_name=check_key.name,
-        passed=not failing_days,
-        severity=severity,
-        description=description,
-        metadata={"scope": SUMMARY_SCOPE, "failing_participant_days": failing_days[:200]},
-    )
+def day_verdicts(dates: list[dt.date], results: Mapping[ParticipantDayKey, DayResult]) -> list[DayVerdict]:
+    """Group participant-day results by day; a participant-day without a result had nothing to check and passes."""
+    checked: dict[dt.date, int] = defaultdict(int)
+    failures: dict[dt.date, list] = defaultdict(list)
+    for key, result in sorted(results.items()):
+        checked[key.local_date] += 1
+        if not result.passed:
+            failures[key.local_date].append((key, result))
+    return [DayVerdict(day, checked[day], failures[day]) for day in dates]
 
 
 def report_day_results(
@@ -113,44 +123,44 @@ def report_day_results(
     results: Mapping[ParticipantDayKey, DayResult],
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
-    """Log each participant-day's result against its materialization; return what Dagster records for the step.
-
-    A participant-day of the run missing from ``results`` had nothing to check (e.g. before enrolment) and passes.
-    Failures are logged after passes, so within a run the newest per-day record is a failure if any day failed.
-    """
+    """Log each day's result against its materialization; return what Dagster records for the step."""
     [check_key] = context.selected_asset_check_keys
-    keys = participant_days(context)
-    by_day = {key: results.get(key) or DayResult(True, "nothing to check for this participant-day") for key in keys}
-    instance = context.instance
-
-    def evaluation(key: ParticipantDayKey, result: DayResult, target) -> dg.AssetCheckEvaluation:
-        return dg.AssetCheckEvaluation(
-            asset_key=check_key.asset_key,
-            check_name=check_key.name,
-            passed=result.passed,
-            severity=severity,
-            description=result.description,
-            metadata=_day_metadata(key, result),
-            partition=key.key,
-            target_materialization_data=target,
-        )
-
-    if context.has_partition_key and len(keys) == 1:
-        # Dagster ties the step's own result to its single partition; the summary comes first in the log but is
-        # a newer execution record (the partition's row was planned at run creation), so it is the headline.
-        context.op_execution_context.log_event(_summary(instance, check_key, keys, severity, pending=by_day))
-        [(key, result)] = by_day.items()
+    verdicts = day_verdicts(run_local_dates(context), results)
+    if context.has_partition_key and len(verdicts) == 1:
+        [verdict] = verdicts  # Dagster ties the step's own result to its single partition
         return dg.AssetCheckResult(
-            passed=result.passed,
-            severity=severity,
-            description=result.description,
-            metadata=_day_metadata(key, result),
+            passed=verdict.passed, severity=severity, description=verdict.description, metadata=verdict.metadata()
         )
-    targets = _latest_materializations(instance, check_key.asset_key, [key.key for key in keys])
-    for key, result in sorted(by_day.items(), key=lambda item: (not item[1].passed, item[0])):
-        context.op_execution_context.log_event(evaluation(key, result, targets.get(key.key)))
-    summary = _summary(instance, check_key, keys, severity, pending={})
-    return dg.AssetCheckResult(
-        passed=summary.passed, severity=severity, description=summary.description, metadata=summary.metadata
+    targets = _latest_materializations(context.instance, check_key.asset_key, [v.local_date.isoformat() for v in verdicts])
+    for verdict in verdicts:
+        context.op_execution_context.log_event(
+            dg.AssetCheckEvaluation(
+                asset_key=check_key.asset_key,
+                check_name=check_key.name,
+                passed=verdict.passed,
+                severity=severity,
+                description=verdict.description,
+                metadata=verdict.metadata(),
+                partition=verdict.local_date.isoformat(),
+                target_materialization_data=targets.get(verdict.local_date.isoformat()),
+            )
+        )
+    failing = [v for v in verdicts if not v.passed]
+    first, last = verdicts[0].local_date, verdicts[-1].local_date
+    description = (
+        f"{len(failing)} of {len(verdicts)} day(s) with failing participant-days on {first} .. {last}: "
+        + ", ".join(f"{v.local_date} ({len(v.failures)})" for v in failing[:10])
+        if failing
+        else f"no participant-day failing on {first} .. {last}"
     )
-
+    return dg.AssetCheckResult(
+        passed=not failing,
+        severity=severity,
+        description=description,
+        metadata={
+            "scope": SUMMARY_SCOPE,
+            FAILING_PARTICIPANT_DAYS: dg.MetadataValue.json(
+                [str(key) for v in failing for key, _ in v.failures][:LISTED_FAILURES]
+            ),
+        },
+    )

@@ -1,23 +1,32 @@
-"""Partitions: the participant's local calendar day x participant.
+"""Partitions: one per participant's local calendar day; the participants of a run are a run tag.
 
-Participants are a dynamic dimension so a coordinator adds one to the roster and the sensor registers
-it without a deploy. Every multi-partitioned asset handles a range of keys (single-run backfills).
+Why not day x participant: Dagster 1.13 keeps the status of a multi-partitioned asset as the explicit set of its
+keys and rebuilds check statuses key by key, so every UI page grew with participants x days (47-90 s for a check's
+partition view at 100 participants x 1 year; README "Partitions at study scale"). Daily partitions are kept as
+ranges. A run covers days of the participants its ``fitbit/participants`` tag names (all enrolled participants of
+the roster when absent): a participant added to the roster needs no deploy, and a backfill of any day range is one
+run. Every partitioned asset handles a range of days (single-run backfills).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
 
 from fitbit_assets import settings
+from fitbit_assets.domain.roster import Roster
 
 # Read when the code location loads: FITBIT_STUDY_START, else the roster's earliest enrolment (settings).
 STUDY_START = settings.study_start_date(settings.load())
-participant_partitions = dg.DynamicPartitionsDefinition(name="participant")
-date_partitions = dg.DailyPartitionsDefinition(start_date=STUDY_START.isoformat(), end_offset=0)
-participant_day_partitions = dg.MultiPartitionsDefinition({"date": date_partitions, "participant": participant_partitions})
+local_day_partitions = dg.DailyPartitionsDefinition(start_date=STUDY_START.isoformat(), end_offset=0)
+# Comma-separated participant ids a run covers; absent: every participant of the roster.
+PARTICIPANTS_TAG = "fitbit/participants"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
 
 
 @dataclass(frozen=True, order=True)
@@ -25,40 +34,55 @@ class ParticipantDayKey:
     local_date: dt.date
     participant_id: str
 
-    @classmethod
-    def parse(cls, key: str | dg.MultiPartitionKey) -> "ParticipantDayKey":
-        if not isinstance(key, dg.MultiPartitionKey):
-            date_part, participant_part = str(key).split("|", 1)
-            key = dg.MultiPartitionKey({"date": date_part, "participant": participant_part})
-        by_dimension = key.keys_by_dimension
-        return cls(dt.date.fromisoformat(by_dimension["date"]), by_dimension["participant"])
-
-    @property
-    def key(self) -> str:
-        # MultiPartitionKey orders dimensions by name: "date|participant".
-        return f"{self.local_date.isoformat()}|{self.participant_id}"
-
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.local_date.isoformat()}"
 
 
-def participant_days(context) -> list[ParticipantDayKey]:
-    """The partitions a (possibly ranged) run covers, in (date, participant) order."""
-    return sorted(ParticipantDayKey.parse(key) for key in context.partition_keys)
+def run_participants(tags: dict[str, str], roster: Roster) -> list[str]:
+    """The participants a run covers: its tag's, each checked against the roster, else the whole roster."""
+    named = [p.strip() for p in tags.get(PARTICIPANTS_TAG, "").split(",") if p.strip()]
+    if not named:
+        return roster.participant_ids
+    unknown = sorted(set(named) - set(roster.participant_ids))
+    if unknown:
+        raise dg.Failure(
+            description=f"run tag {PARTICIPANTS_TAG} names participant(s) not in the roster {roster.path}: "
+            f"{', '.join(unknown)}"
+        )
+    return sorted(set(named))
 
 
-def range_tags(
-    participant_id: str, first: dt.date, last: dt.date, *, through_participant: str | None = None
-) -> dict[str, str]:
-    """Run tags that make one run cover the days [first, last] of one participant, or of the participants from
-    ``participant_id`` through ``through_participant`` in registration order (a rectangle of the multi-partitions:
-    Dagster expands a range dimension by dimension)."""
+def run_local_dates(context) -> list[dt.date]:
+    return sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
+
+
+def participant_days(context, roster: Roster) -> list[ParticipantDayKey]:
+    """The participant-days a (possibly ranged) run covers, in (date, participant) order."""
+    participants = run_participants(context.run.tags, roster)
+    return [ParticipantDayKey(day, p) for day in run_local_dates(context) for p in participants]
+
+
+def cohort_days(context, roster: Roster) -> list[ParticipantDayKey]:
+    """Every roster participant enrolled on each of the run's days: what a check judges, whichever participants
+    the run loaded."""
+    return [
+        ParticipantDayKey(day, p.participant_id)
+        for day in run_local_dates(context)
+        for p in roster.participants
+        if p.enrolled_on <= day
+    ]
+
+
+def range_tags(participants: str | Iterable[str], first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags that make one run cover the local days [first, last] of the given participant(s)."""
+    ids = [participants] if isinstance(participants, str) else sorted(participants)
     return {
-        "dagster/asset_partition_range_start": ParticipantDayKey(first, participant_id).key,
-        "dagster/asset_partition_range_end": ParticipantDayKey(last, through_participant or participant_id).key,
+        RANGE_START_TAG: first.isoformat(),
+        RANGE_END_TAG: last.isoformat(),
+        PARTICIPANTS_TAG: ",".join(ids),
     }
 
 
 def participant_day_asset(**spec):
-    """The decorator of every pipeline asset: one partition per participant-day, any backfill in one run."""
-    return dg.asset(partitions_def=participant_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)
+    """The decorator of every pipeline asset: one partition per local day, any day range in one run."""
+    return dg.asset(partitions_def=local_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)

@@ -7,7 +7,8 @@ from fitbit_assets import settings
 from fitbit_assets.defs.device_sync.assets import device_sync_events
 from fitbit_assets.defs.rollups.assets import HEART_RATE_ROWS_STAGE, heart_rate_aggregates
 from fitbit_assets.domain.adherence import AdherenceParams
-from fitbit_assets.lib.partitions import participant_day_asset, participant_days
+from fitbit_assets.lib.day_metadata import DayTally
+from fitbit_assets.lib.partitions import participant_day_asset, participant_days, run_local_dates
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -56,8 +57,13 @@ def daily_adherence(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     params = adherence.params()
-    computed, valid, unchanged, invalid_days, imputed, quarantined = 0, 0, 0, [], 0, []
-    keys = participant_days(context)
+    tally = DayTally(
+        run_local_dates(context),
+        worn_minute_min_samples=params.worn_minute_min_samples,
+        valid_day_minutes=params.valid_day_minutes,
+        impute_max_gap_minutes=params.impute_max_gap_minutes,
+    )
+    keys = participant_days(context, roster)
     with warehouse.connection() as conn:
         loaded = processed_fingerprints(conn, HEART_RATE_ROWS_STAGE, keys)
         computed_before = processed_fingerprints(conn, ADHERENCE_STAGE, keys)
@@ -67,31 +73,23 @@ def daily_adherence(
                 continue
             report = study_files.read_report(HEART_RATE, key)
             if report is not None and not report.passed:
-                quarantined.append(str(key))
+                tally.name(key.local_date, "participants_quarantined", key.participant_id)
                 continue
             day = (key.participant_id, key.local_date)
             fingerprint = f"{loaded.get(day, 'no heart rate')}|{params}"
             if computed_before.get(day) == fingerprint:
-                unchanged += 1
+                tally.count(key.local_date, "participants_unchanged")  # same heart rate and settings as computed
                 continue
             result = compute_daily_adherence(conn, key.participant_id, roster.local_day(key), params)
             record_processed(conn, ADHERENCE_STAGE, key, fingerprint)
-            computed += 1
-            imputed += result.imputed_minutes
+            tally.count(key.local_date, "participants_computed")
+            tally.count(key.local_date, "imputed_minutes", result.imputed_minutes)
             if result.valid_day:
-                valid += 1
+                tally.count(key.local_date, "valid_days")
             else:
-                invalid_days.append(f"{key} ({result.wear_minutes} min worn)")
-    return dg.MaterializeResult(
-        metadata={
-            "days_computed": computed,
-            "days_unchanged": unchanged,
-            "valid_days": valid,
-            "invalid_days": invalid_days[:50],
-            "days_quarantined": quarantined[:50],
-            "imputed_minutes": imputed,
-            "worn_minute_min_samples": params.worn_minute_min_samples,
-            "valid_day_minutes": params.valid_day_minutes,
-            "impute_max_gap_minutes": params.impute_max_gap_minutes,
-        }
+                tally.name(key.local_date, "invalid_days", f"{key.participant_id} ({result.wear_minutes} min worn)")
+    return tally.report(
+        context,
+        ("participants_computed", "participants_unchanged", "valid_days", "invalid_days", "participants_quarantined",
+         "imputed_minutes"),
     )

@@ -14,7 +14,7 @@ from fitbit_assets.domain.adherence import DayAdherence, non_adherence_reason
 from fitbit_assets.domain.device_sync import DayStatus, status_explanation
 from fitbit_assets.lib.check_metadata import DAY_STATUS, DAY_STATUS_UNKNOWN, REASON, VALID_DAY_CHECK
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
-from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import ParticipantDayKey, cohort_days, local_day_partitions
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
@@ -59,7 +59,7 @@ def _add_day_status(cur, non_adherent: list[tuple[ParticipantDayKey, dict]]) -> 
 @dg.asset_check(
     name=VALID_DAY_CHECK,
     asset=daily_adherence,
-    partitions_def=participant_day_partitions,
+    partitions_def=local_day_partitions,
     description="WARN when a participant-day is not a valid wear day (worn minutes below the valid-day threshold); "
     "the reason (not wearing vs not syncing, from device sync events), the day's numbers and the participant's "
     "trailing 7-day rollup are in the metadata. "
@@ -71,7 +71,7 @@ def daily_adherence_valid_day(
     results: dict[ParticipantDayKey, DayResult] = {}
     non_adherent = []
     with warehouse.connection() as conn, conn.cursor() as cur:
-        for key in participant_days(context):
+        for key in cohort_days(context, study_files.roster()):
             report = study_files.read_report(HEART_RATE, key)
             if report is not None and not report.passed:
                 # A data problem, not the participant's behaviour: the schema check tells the data engineer.

@@ -15,7 +15,7 @@ import dagster as dg
 
 from fitbit_assets.defs.alerts.messages import (
     Alert,
-    alert_from_check_evaluation,
+    alerts_from_check_evaluation,
     alert_from_run_failure,
     alerts_from_consent,
 )
@@ -56,9 +56,7 @@ def _check_alerts_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Aler
     alerts = []
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.dagster_event.event_specific_data
-        if evaluation.partition is None:
-            continue  # a check's summary over many participant-days; each day has an evaluation of its own
-        alert = alert_from_check_evaluation(
+        alerts += alerts_from_check_evaluation(
             evaluation.check_name,
             evaluation.passed,
             evaluation.partition,
@@ -67,8 +65,6 @@ def _check_alerts_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Aler
             dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc),
             source=f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}, run {run_id}",
         )
-        if alert:
-            alerts.append(alert)
     return alerts
 
 

@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from fitbit_assets.domain.device_sync import DayStatus
-from fitbit_assets.lib.check_metadata import DAY_STATUS, REASON, VALID_DAY_CHECK
-from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.lib.check_metadata import (
+    DAY_STATUS,
+    FAILING_PARTICIPANT_DAYS,
+    LOCAL_DATE,
+    PARTICIPANT_ID,
+    REASON,
+    VALID_DAY_CHECK,
+)
+from fitbit_assets.lib.partitions import PARTITION_TAG, RANGE_END_TAG
 
 RUN_FAILED = "run_failed"
 RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
@@ -28,8 +35,6 @@ COORDINATOR = "coordinator"
 ENGINEER = "data engineer"
 COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED)
 ANY_PARTICIPANT = "*"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-PARTITION_TAG = "dagster/partition"
 
 AlertKey = tuple[str, dt.date, str]
 
@@ -92,14 +97,14 @@ class Message:
         }
 
 
-def _participant_day(partition: Optional[str]) -> Optional[ParticipantDayKey]:
+def _local_date(text: Optional[str]) -> Optional[dt.date]:
     try:
-        return ParticipantDayKey.parse(partition) if partition else None
-    except (ValueError, KeyError):
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
         return None
 
 
-def alert_from_check_evaluation(
+def alerts_from_check_evaluation(
     check_name: str,
     passed: bool,
     partition: Optional[str],
@@ -107,40 +112,43 @@ def alert_from_check_evaluation(
     description: Optional[str],
     occurred_at: dt.datetime,
     source: str = "",
-) -> Optional[Alert]:
-    """The alert for one participant-day's check evaluation (none when it passed), on its partition's
-    participant-day, or on the whole pipeline (participant ``*``) on the UTC day of the evaluation when the
-    partition is not a participant-day.
+) -> list[Alert]:
+    """The alerts of one day's check evaluation: one per failing participant-day it lists (none when it passed).
+    An evaluation without a day partition is a check's summary of days that have their own evaluations, except for
+    an unpartitioned check: that one alerts the whole pipeline (participant ``*``) on the UTC day it ran.
 
     The valid-day check's kind says ``not_wearing`` / ``not_syncing`` when its ``day_status`` tells, else
-    ``non_adherent``; the text is the check's ``reason``, else the evaluation's description.
+    ``non_adherent``; the text is the participant-day's ``reason``, else its description.
     """
     if passed:
-        return None
-    kind = f"check:{check_name}"
-    if check_name == VALID_DAY_CHECK:
-        # A day first "not syncing" and later "not wearing" (it synced, nothing came) is a new message.
-        status = metadata.get(DAY_STATUS)
-        kind = str(status) if status in (NOT_WEARING, NOT_SYNCING) else NON_ADHERENT
-    text = str(metadata.get(REASON) or description or f"check {check_name} failed")
+        return []
     source = source or check_name
-    day = _participant_day(partition)
-    if day is None:
-        return Alert(ANY_PARTICIPANT, occurred_at.astimezone(dt.timezone.utc).date(), kind, text, source)
-    return Alert(day.participant_id, day.local_date, kind, text, source)
+    failing = metadata.get(FAILING_PARTICIPANT_DAYS)
+    if failing is None:  # not one of ours (report_day_results always lists them): the pipeline's problem
+        text = description or f"check {check_name} failed"
+        return [Alert(ANY_PARTICIPANT, occurred_at.astimezone(dt.timezone.utc).date(), f"check:{check_name}", text, source)]
+    if _local_date(partition) is None:
+        return []  # the summary of a ranged run: each day's evaluation carries its participant-days
+    alerts = []
+    for entry in failing:
+        kind = f"check:{check_name}"
+        if check_name == VALID_DAY_CHECK:
+            # A day first "not syncing" and later "not wearing" (it synced, nothing came) is a new message.
+            status = entry.get(DAY_STATUS)
+            kind = str(status) if status in (NOT_WEARING, NOT_SYNCING) else NON_ADHERENT
+        text = str(entry.get(REASON) or entry.get("description") or f"check {check_name} failed")
+        alerts.append(Alert(str(entry[PARTICIPANT_ID]), dt.date.fromisoformat(str(entry[LOCAL_DATE])), kind, text, source))
+    return alerts
 
 
 def alert_from_run_failure(
     run_id: str, job_name: str, tags: Mapping[str, str], message: str, failed_at: dt.datetime
 ) -> Alert:
-    """The alert for a failed run, on the last participant-day it covered (so a re-run of the same range does
-    not alert again); runs without partitions go to participant ``*`` on the UTC day of the failure."""
-    day = _participant_day(tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG))
+    """The alert for a failed run, for the pipeline (participant ``*``) on the last local day it covered (so a
+    re-run of the same range does not alert again), or on the UTC day of the failure for runs without days."""
+    day = _local_date(tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG))
     text = f"run of {job_name} failed: {message}".strip()
-    source = f"run {run_id}"
-    if day is None:
-        return Alert(ANY_PARTICIPANT, failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, source)
-    return Alert(day.participant_id, day.local_date, RUN_FAILED, text, source)
+    return Alert(ANY_PARTICIPANT, day or failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, f"run {run_id}")
 
 
 def alerts_from_consent(rows: Iterable[tuple[str, str, Optional[str], dt.datetime]]) -> list[Alert]:

@@ -1,5 +1,5 @@
 """The two checks of every dataset: Pandera results gate the load (``validated_<name>_schema``), and the table
-holds exactly what was validated (``<name>_rows_match_validated``). One result per participant-day."""
+holds exactly what was validated (``<name>_rows_match_validated``). One result per local day, naming its failing participant-days."""
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -8,7 +8,7 @@ from fitbit_assets.defs.datasets.dataset import DATASETS, Dataset
 from fitbit_assets.defs.datasets.factory import DATASET_ASSETS
 from fitbit_assets.defs.datasets.validated import failure_reason
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
-from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_partitions, participant_days
+from fitbit_assets.lib.partitions import ParticipantDayKey, cohort_days, local_day_partitions
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 
@@ -19,7 +19,7 @@ def schema_result(
     """Per participant-day: failed when its stored report failed (the day is quarantined, not loaded) or its raw
     file was never validated; passed when it validated or has no file yet."""
     results: dict[ParticipantDayKey, DayResult] = {}
-    for key in participant_days(context):
+    for key in cohort_days(context, study_files.roster()):
         report = study_files.read_report(dataset.name, key)
         path = dataset.raw_path(study_files, key)
         if report is None:
@@ -55,7 +55,7 @@ def rows_match_result(
     roster = study_files.roster()
     results: dict[ParticipantDayKey, DayResult] = {}
     with warehouse.connection() as conn:
-        for key in participant_days(context):
+        for key in cohort_days(context, roster):
             parquet = study_files.validated_path(dataset.name, key)
             if not dataset.raw_path(study_files, key).exists() or not parquet.exists():
                 continue  # no data yet, or quarantined: the schema check reports it
@@ -74,7 +74,7 @@ def schema_check(dataset: Dataset, validated: dg.AssetsDefinition) -> dg.AssetCh
     @dg.asset_check(
         name=f"validated_{dataset.name}_schema",
         asset=validated,
-        partitions_def=participant_day_partitions,
+        partitions_def=local_day_partitions,
         description=dataset.schema_check_description,
     )
     def _check(context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource) -> dg.AssetCheckResult:
@@ -87,7 +87,7 @@ def rows_check(dataset: Dataset, rows: dg.AssetsDefinition) -> dg.AssetChecksDef
     @dg.asset_check(
         name=f"{dataset.name}_rows_match_validated",
         asset=rows,
-        partitions_def=participant_day_partitions,
+        partitions_def=local_day_partitions,
         description=f"The {dataset.table} table holds exactly the validated row count for each participant-day.",
     )
     def _check(

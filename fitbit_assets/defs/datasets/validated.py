@@ -9,7 +9,8 @@ import dagster as dg
 
 from fitbit_assets.defs.datasets.dataset import Dataset
 from fitbit_assets.domain.heart_rate import ValidationReport
-from fitbit_assets.lib.partitions import participant_days
+from fitbit_assets.lib.day_metadata import DayTally
+from fitbit_assets.lib.partitions import participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource, input_fingerprint
 
 
@@ -19,17 +20,22 @@ def failure_reason(report: ValidationReport) -> str:
     return errors[0] if errors else report.summary()
 
 
+VALIDATED_COUNTS = ("rows", "participants_passed", "participants_unchanged", "participants_failed",
+                    "participants_without_raw_file")
+
+
 def validate_days(
     context: dg.AssetExecutionContext,
     study_files: StudyFilesResource,
     dataset: Dataset,
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
-    rows, passed, unchanged, failed, no_data = 0, 0, 0, [], 0
-    for key in participant_days(context):
+    tally = DayTally(run_local_dates(context))
+    for key in participant_days(context, roster):
+        day = key.local_date
         path = dataset.raw_path(study_files, key)
         if not path.exists():
-            no_data += 1
+            tally.count(day, "participants_without_raw_file")
             continue
         fingerprint = input_fingerprint(path)
         report = study_files.read_report(dataset.name, key)
@@ -40,20 +46,12 @@ def validate_days(
             report.input_fingerprint = fingerprint
             study_files.write_validated(dataset.name, key, frame, report, path)
         else:
-            unchanged += 1
+            tally.count(day, "participants_unchanged")  # input unchanged since validated: not read again
         if report.passed:
-            passed += 1
-            rows += report.rows
+            tally.count(day, "participants_passed")
+            tally.count(day, "rows", report.rows)
         else:
-            failed.append(f"{key} ({path}): {failure_reason(report)}")
-            context.log.error(f"{key}: {path} failed validation, quarantined: {failed[-1]}")
-    return dg.MaterializeResult(
-        metadata={
-            "rows": rows,
-            "days_passed": passed,
-            "days_unchanged": unchanged,
-            "days_failed": len(failed),
-            "failures": failed[:20],
-            "days_without_raw_file": no_data,
-        }
-    )
+            failure = f"{key} ({path}): {failure_reason(report)}"
+            tally.name(day, "participants_failed", failure)
+            context.log.error(f"{key}: {path} failed validation, quarantined: {failure}")
+    return tally.report(context, VALIDATED_COUNTS)

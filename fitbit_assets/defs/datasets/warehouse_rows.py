@@ -3,11 +3,16 @@
 import dagster as dg
 
 from fitbit_assets.defs.datasets.dataset import Dataset
-from fitbit_assets.lib.partitions import participant_days
+from fitbit_assets.lib.day_metadata import DayTally
+from fitbit_assets.lib.partitions import participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
+
+
+ROWS_COUNTS = ("rows_inserted", "rows_replaced", "participants_loaded", "participants_unchanged",
+               "participants_quarantined", "participants_without_data")
 
 
 def load_validated_days(
@@ -20,41 +25,37 @@ def load_validated_days(
     are counted; quarantined days (validation failed) keep their previous rows and do not hold back the others."""
     roster = study_files.roster()
     stage = f"{dataset.name}_rows"
-    inserted_total, replaced_total, days_loaded, unchanged, no_data, quarantined = 0, 0, 0, 0, 0, []
-    keys = participant_days(context)
+    tally = DayTally(run_local_dates(context))
+    keys = participant_days(context, roster)
     with warehouse.connection() as conn:
         for participant_id in sorted({key.participant_id for key in keys}):
             upsert_participant(conn, roster.get(participant_id))
         loaded = processed_fingerprints(conn, stage, keys)
         for key in keys:
+            day = key.local_date
             raw = dataset.raw_path(study_files, key)
             if not raw.exists():
-                no_data += 1
+                tally.count(day, "participants_without_data")
                 continue
             report = study_files.read_report(dataset.name, key)
             if report is None or not report.passed:
-                quarantined.append(str(key))
+                tally.name(day, "participants_quarantined", key.participant_id)
                 continue
-            if loaded.get((key.participant_id, key.local_date)) == report.input_fingerprint:
-                unchanged += 1
+            if loaded.get((key.participant_id, day)) == report.input_fingerprint:
+                tally.count(day, "participants_unchanged")  # same validated input as loaded: nothing to replace
                 continue
             participant = roster.get(key.participant_id)
             frame = study_files.read_validated(dataset.name, key)
             deleted, inserted = dataset.replace_day(conn, raw, participant, roster.local_day(key), frame)
             record_processed(conn, stage, key, report.input_fingerprint, inserted)
-            replaced_total += deleted
-            inserted_total += inserted
-            days_loaded += 1
-    context.log.info(f"{dataset.table}: loaded {inserted_total} rows over {days_loaded} participant-day(s), {unchanged} unchanged")
-    if quarantined:
-        context.log.warning(f"{dataset.table}: not loaded, failed validation (quarantined): {quarantined[:10]}")
-    return dg.MaterializeResult(
-        metadata={
-            "rows_inserted": inserted_total,
-            "rows_replaced": replaced_total,
-            "days_loaded": days_loaded,
-            "days_unchanged": unchanged,
-            "days_quarantined": quarantined[:50],
-            "days_without_data": no_data,
-        }
+            tally.count(day, "rows_replaced", deleted)
+            tally.count(day, "rows_inserted", inserted)
+            tally.count(day, "participants_loaded")
+    context.log.info(
+        f"{dataset.table}: loaded {tally.total('rows_inserted')} rows over {tally.total('participants_loaded')} "
+        f"participant-day(s), {tally.total('participants_unchanged')} unchanged"
     )
+    if tally.total("participants_quarantined"):
+        context.log.warning(f"{dataset.table}: {tally.total('participants_quarantined')} participant-day(s) not loaded, "
+                            "failed validation (quarantined)")
+    return tally.report(context, ROWS_COUNTS)

@@ -4,7 +4,8 @@ import dagster as dg
 
 from fitbit_assets.domain.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
 from fitbit_assets.domain.sources import export_dir, read_sync_events
-from fitbit_assets.lib.partitions import participant_day_asset, participant_days
+from fitbit_assets.lib.day_metadata import DayTally
+from fitbit_assets.lib.partitions import participant_day_asset, participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
@@ -26,8 +27,9 @@ def device_sync_events(
     context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
-    keys = participant_days(context)
-    loaded, unchanged, files, file_errors = 0, 0, [], []
+    keys = participant_days(context, roster)
+    tally = DayTally(run_local_dates(context))
+    files, file_errors = [], []
     with warehouse.connection() as conn:
         generated_before = processed_fingerprints(conn, SYNC_STAGE, keys)
         for participant_id in sorted({key.participant_id for key in keys}):
@@ -38,12 +40,12 @@ def device_sync_events(
                     if key.participant_id != participant_id or key.local_date < participant.enrolled_on:
                         continue
                     if generated_before.get((participant_id, key.local_date)) == SYNTHETIC_FORMAT:
-                        unchanged += 1  # deterministic: generated once per day
+                        tally.count(key.local_date, "synthetic_participants_unchanged")  # generated once per day
                         continue
                     events = generate_sync_events(participant, key.local_date)
-                    loaded += replace_sync_events(
+                    tally.count(key.local_date, "synthetic_sync_events", replace_sync_events(
                         conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=roster.local_day(key)
-                    )
+                    ))
                     record_processed(conn, SYNC_STAGE, key, SYNTHETIC_FORMAT, len(events))
                 continue
             parsed, errors = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
@@ -51,9 +53,8 @@ def device_sync_events(
                 context.log.error(f"sync file for participant {participant_id} cannot be loaded, nothing loaded from it: {error}")
                 file_errors.append(str(error))
             for source_format, path, events in parsed:
-                loaded += replace_sync_events(conn, participant_id, source_format, path.name, events)
+                replace_sync_events(conn, participant_id, source_format, path.name, events)
                 files.append(f"{participant_id}/{path.name}")
-    return dg.MaterializeResult(
-        metadata={"sync_events_loaded": loaded, "synthetic_days_unchanged": unchanged, "sync_files": files[:50],
-                  "sync_file_errors": file_errors[:20]}
-    )
+    # Export sync files span many days: listed as the run's, beside each day's synthetic counts.
+    tally.add_run_values(sync_files=files[:50], sync_file_errors=file_errors[:20])
+    return tally.report(context, ("synthetic_sync_events", "synthetic_participants_unchanged"))

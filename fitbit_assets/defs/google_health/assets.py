@@ -49,7 +49,7 @@ def google_health_pull(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     by_participant: dict[str, list] = {}
-    for key in participant_days(context):
+    for key in participant_days(context, roster):
         participant = roster.get(key.participant_id)
         if participant.source == SOURCE and key.local_date >= participant.enrolled_on:
             by_participant.setdefault(key.participant_id, []).append(key)

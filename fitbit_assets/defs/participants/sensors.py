@@ -1,21 +1,21 @@
-"""The roster sensor: every roster row becomes a participant partition, without a deploy."""
+"""The roster sensor: says which participants the roster adds or drops, and which of its rows are rejected.
+
+Participants are not partitions (lib/partitions.py): a roster row joins the next daily run by itself. The sensor
+keeps the roster's participant ids as its cursor so each change is said once, in the UI's tick history.
+"""
+
+import json
 
 import dagster as dg
 
-from fitbit_assets.domain.roster import Roster
-from fitbit_assets.lib.partitions import participant_partitions
 from fitbit_assets.lib.study_files import StudyFilesResource
-
-
-def participants_to_register(roster: Roster, registered: list[str]) -> list[str]:
-    known = set(registered)
-    return [participant_id for participant_id in roster.participant_ids if participant_id not in known]
 
 
 @dg.sensor(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Registers every valid roster row as a participant partition; bad rows are reported, not loaded.",
+    description="Reports participants added to or removed from the roster (they join or leave the next daily run) "
+    "and rejected roster rows; a new participant's history before the daily window is loaded with a backfill.",
 )
 def participant_roster_sensor(context: dg.SensorEvaluationContext, study_files: StudyFilesResource):
     try:
@@ -24,9 +24,13 @@ def participant_roster_sensor(context: dg.SensorEvaluationContext, study_files: 
         return dg.SkipReason(str(exc))
     for error in roster.errors:
         context.log.warning(f"roster {roster.path}: {error}")
-    new = participants_to_register(roster, context.instance.get_dynamic_partitions(participant_partitions.name))
+    known = set(json.loads(context.cursor)) if context.cursor else set()
+    current = set(roster.participant_ids)
+    added, removed = sorted(current - known), sorted(known - current)
     rejected = f"; rejected rows: {'; '.join(map(str, roster.errors))}" if roster.errors else ""
-    if not new:
-        return dg.SkipReason(f"roster unchanged ({len(roster.participants)} participants){rejected}")
-    context.log.info(f"registering {new}{rejected}")
-    return dg.SensorResult(dynamic_partitions_requests=[participant_partitions.build_add_request(new)])
+    context.update_cursor(json.dumps(sorted(current)))
+    if not (added or removed):
+        return dg.SkipReason(f"roster unchanged ({len(current)} participants){rejected}")
+    changes = [f"added {', '.join(added[:20])}" + (" ..." if len(added) > 20 else "")] if added else []
+    changes += [f"removed {', '.join(removed[:20])} (history kept, no longer loaded)"] if removed else []
+    return dg.SkipReason(f"roster {roster.path}: {'; '.join(changes)}; {len(current)} participants{rejected}")

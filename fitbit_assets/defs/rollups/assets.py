@@ -6,11 +6,8 @@ from collections import defaultdict
 import dagster as dg
 
 from fitbit_assets.defs.datasets.factory import heart_rate_rows
-from fitbit_assets.lib.partitions import (
-    ParticipantDayKey,
-    participant_day_asset,
-    participant_days,
-)
+from fitbit_assets.lib.day_metadata import DayTally
+from fitbit_assets.lib.partitions import ParticipantDayKey, participant_day_asset, participant_days, run_local_dates
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -34,9 +31,10 @@ def heart_rate_aggregates(
     context: dg.AssetExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
-    keys = participant_days(context)
+    keys = participant_days(context, roster)
     backend = warehouse.backend
-    windows, unchanged = {}, 0
+    tally = DayTally(run_local_dates(context), backend=backend)
+    windows = {}
     with warehouse.connection() as conn:
         loaded = processed_fingerprints(conn, HEART_RATE_ROWS_STAGE, keys)
         refreshed = processed_fingerprints(conn, AGGREGATES_STAGE, keys)
@@ -44,16 +42,18 @@ def heart_rate_aggregates(
         for key in keys:
             day = (key.participant_id, key.local_date)
             if day in loaded and loaded[day] == refreshed.get(day):
-                unchanged += 1
+                tally.count(key.local_date, "participants_unchanged")
             elif day in loaded:
                 changed[key.participant_id].append(key)
+                tally.count(key.local_date, "participants_refreshed")
         for participant_id, participant_keys in sorted(changed.items()):
             window = utc_day_window(roster.local_day(key) for key in participant_keys)
             refresh_heart_rate_aggregates(conn, participant_id, window, backend)
             for key in participant_keys:
                 record_processed(conn, AGGREGATES_STAGE, key, loaded[(key.participant_id, key.local_date)])
             windows[participant_id] = f"{window.start_utc.isoformat()} .. {window.end_utc.isoformat()}"
-    context.log.info(f"refreshed rollups ({backend}) for {len(windows)} participant(s); {unchanged} day(s) unchanged")
-    return dg.MaterializeResult(
-        metadata={"backend": backend, "refreshed_windows_utc": dict(list(windows.items())[:50]), "days_unchanged": unchanged}
+    context.log.info(
+        f"refreshed rollups ({backend}) for {len(windows)} participant(s) over UTC windows {dict(list(windows.items())[:10])}; "
+        f"{tally.total('participants_unchanged')} participant-day(s) unchanged"
     )
+    return tally.report(context, ("participants_refreshed", "participants_unchanged"))
