@@ -80,8 +80,8 @@ def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool
     return path
 
 
-def materialize_days(instance, study_files, warehouse, *, partition_key=None, tags=None, adherence=None):
+def materialize_days(instance, study_files, warehouse, *, participant_day=None, tags=None, adherence=None):
     return materialize_graph(
-        FULL_GRAPH, instance, study_files, warehouse, partition_key=partition_key, tags=tags,
+        FULL_GRAPH, instance, study_files, warehouse, participant_day=participant_day, tags=tags,
         adherence=adherence or AdherenceResource(),
     )

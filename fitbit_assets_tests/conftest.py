@@ -32,6 +32,8 @@ for _name in settings.documented_variables():
 os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-state-")
 
 from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
+from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS  # noqa: E402
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG  # noqa: E402
 from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
 from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
 from fitbit_assets_tests.timescale_server import (  # noqa: E402
@@ -96,12 +98,15 @@ def study_files_in(folder: Path) -> StudyFilesResource:
     )
 
 
-def materialize_graph(selection, instance, study_files, warehouse, *, partition_key=None, tags=None, **resources):
-    """Run ``selection`` in the test instance on the study's files and warehouse; failures are in the result."""
+def materialize_graph(selection, instance, study_files, warehouse, *, participant_day=None, tags=None, **resources):
+    """Run ``selection`` in the test instance on the study's files and warehouse (one ``participant_day``, or the
+    day range and participants of ``tags``); failures are in the result."""
+    if participant_day is not None:
+        tags = {**(tags or {}), PARTICIPANTS_TAG: participant_day.participant_id}
     return dg.materialize(
         selection,
         instance=instance,
-        partition_key=partition_key,
+        partition_key=participant_day.local_date.isoformat() if participant_day is not None else None,
         tags=tags,
         resources={"study_files": study_files, "warehouse": warehouse, **resources},
         raise_on_error=False,
@@ -109,11 +114,16 @@ def materialize_graph(selection, instance, study_files, warehouse, *, partition_
 
 
 def day_evaluations(result, check_name: str | None = None) -> list:
-    """The per-participant-day check evaluations of a run (without the checks' summaries over many days)."""
+    """The per-day check evaluations of a run (without the checks' summaries over many days)."""
     return [
         e for e in result.get_asset_check_evaluations()
         if e.partition is not None and (check_name is None or e.check_name == check_name)
     ]
+
+
+def failing_participant_days(evaluation) -> list[dict]:
+    """The failing participant-days a day's evaluation lists (participant_id, local_date, description, ...)."""
+    return evaluation.metadata[FAILING_PARTICIPANT_DAYS].value
 
 
 @pytest.fixture

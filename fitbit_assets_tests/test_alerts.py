@@ -18,11 +18,12 @@ from fitbit_assets.defs.alerts.messages import (
     NOT_WEARING,
     RUN_FAILED,
     Alert,
-    alert_from_check_evaluation,
+    alerts_from_check_evaluation,
     alert_from_run_failure,
     plan_messages,
 )
 from fitbit_assets.defs.alerts.sensor import coordinator_alert_sensor
+from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS, PARTICIPANTS_CHECKED, PARTICIPANTS_FAILED
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
 from fitbit_assets_tests.conftest import LANDING
@@ -54,19 +55,30 @@ def test_plan_messages_groups_per_audience_and_participant_day_and_skips_sent_ke
     assert plan_messages(alerts, already_sent={a.key for a in alerts}) == []
 
 
+def day_evaluation(*failing: dict) -> dict:
+    """A day evaluation's metadata as report_day_results writes it."""
+    return {PARTICIPANTS_CHECKED: 3, PARTICIPANTS_FAILED: len(failing), FAILING_PARTICIPANT_DAYS: list(failing)}
+
+
 def test_check_evaluation_attribution():
     invalid_day = {"participant_id": "p1", "local_date": "2025-06-10", "reason": "worn 10 min"}
-    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", invalid_day, None, NOW) == (
-        Alert("p1", D1, NON_ADHERENT, "worn 10 min", "daily_adherence_valid_day")
+    not_syncing = {**invalid_day, "participant_id": "p2", "day_status": NOT_SYNCING}
+    unknown = {**invalid_day, "participant_id": "p3", "day_status": "unknown"}
+    alerts = alerts_from_check_evaluation(
+        "daily_adherence_valid_day", False, "2025-06-10", day_evaluation(invalid_day, not_syncing, unknown), None, NOW
     )
-    not_syncing = {**invalid_day, "day_status": NOT_SYNCING}
-    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", not_syncing, None, NOW).kind == NOT_SYNCING
-    unknown = {**invalid_day, "day_status": "unknown"}
-    assert alert_from_check_evaluation("daily_adherence_valid_day", False, "2025-06-10|p1", unknown, None, NOW).kind == NON_ADHERENT
-    schema = alert_from_check_evaluation("validated_heart_rate_schema", False, "2025-06-10|p1", {}, "bad file", NOW)
+    assert alerts == [
+        Alert("p1", D1, NON_ADHERENT, "worn 10 min", "daily_adherence_valid_day"),
+        Alert("p2", D1, NOT_SYNCING, "worn 10 min", "daily_adherence_valid_day"),
+        Alert("p3", D1, NON_ADHERENT, "worn 10 min", "daily_adherence_valid_day"),
+    ]
+    bad_file = {"participant_id": "p1", "local_date": "2025-06-10", "description": "bad file"}
+    [schema] = alerts_from_check_evaluation("validated_heart_rate_schema", False, "2025-06-10", day_evaluation(bad_file), "1 of 3 failed", NOW)
     assert (schema.key, schema.text) == (("p1", D1, "check:validated_heart_rate_schema"), "bad file")
-    assert alert_from_check_evaluation("some_check", True, "2025-06-10|p1", {}, None, NOW) is None
-    orphan = alert_from_check_evaluation("some_check", False, "not-a-participant-day", {}, None, NOW)
+    assert alerts_from_check_evaluation("some_check", True, "2025-06-10", day_evaluation(), None, NOW) == []
+    # A ranged run's summary (no partition) repeats what its days' evaluations say: no alert of its own.
+    assert alerts_from_check_evaluation("some_check", False, None, {FAILING_PARTICIPANT_DAYS: ["p1/2025-06-10"]}, "x", NOW) == []
+    [orphan] = alerts_from_check_evaluation("some_check", False, None, {}, None, NOW)
     assert orphan.key == ("*", NOW.date(), "check:some_check")
 
 
@@ -74,6 +86,8 @@ def test_run_failure_attribution():
     tags = range_tags("p1", D1, D1 + dt.timedelta(days=3))
     alert = alert_from_run_failure("r1", "heart_rate_job", tags, "step failed", NOW)
     assert alert.key == ("p1", D1 + dt.timedelta(days=3), RUN_FAILED) and "step failed" in alert.text
+    cohort_run = alert_from_run_failure("r1", "heart_rate_job", range_tags(["p1", "p2"], D1, D1), "step failed", NOW)
+    assert cohort_run.key == ("*", D1, RUN_FAILED)
     alert = alert_from_run_failure("r2", "other_job", {}, "x", NOW)
     assert alert.key == ("*", NOW.date(), RUN_FAILED)
 
@@ -161,7 +175,7 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
 
     # A failed run (no export landed for that day) is one more message, once, to the data engineer.
     missing = D1 + dt.timedelta(days=5)
-    failed = materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(missing, LANDING.participant_id).key)
+    failed = materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(missing, LANDING.participant_id))
     assert not failed.success
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
     assert "1 message(s) sent" in result.skip_message
@@ -201,7 +215,7 @@ def test_alerts_tell_not_wearing_from_not_syncing(instance, study_files, roster,
     # The phone syncs the next morning and nothing more arrives for day 3: it is now "not wearing", one new
     # message; day 2 is not re-sent.
     sync_file.write_text(sync_file.read_text() + "6/13/2025 10:00:00 AM,6/13/2025 8:00:00 AM,Fitbit,Charge 6\n")
-    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(d3, LANDING.participant_id).key).success
+    assert materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(d3, LANDING.participant_id)).success
     result, cursor = run_sensor(instance, warehouse, channel, cursor)
     assert "1 message(s) sent" in result.skip_message
     assert (received[-1][1]["local_date"], [a["kind"] for a in received[-1][1]["alerts"]]) == ("2025-06-12", [NOT_WEARING])
@@ -212,7 +226,7 @@ def test_alerts_tell_not_wearing_from_not_syncing(instance, study_files, roster,
 
 def test_sensor_without_channels_advances_without_sending(instance, study_files, roster, warehouse):
     drop_day(study_files, LANDING, D1, worn_only(0, 60))
-    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(D1, LANDING.participant_id).key).success
+    assert materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(D1, LANDING.participant_id)).success
     result, cursor = run_sensor(instance, warehouse, AlertChannelResource(), None)
     assert result.skip_message.startswith("1 message(s) not sent (1 for the coordinator): no channel configured")
     assert AlertCursor.parse(cursor).success_storage_id > 0
@@ -220,7 +234,7 @@ def test_sensor_without_channels_advances_without_sending(instance, study_files,
 
 def test_unreachable_channel_keeps_the_cursor_for_a_retry(instance, study_files, roster, warehouse, query):
     drop_day(study_files, LANDING, D1, worn_only(0, 60))
-    assert materialize_days(instance, study_files, warehouse, partition_key=ParticipantDayKey(D1, LANDING.participant_id).key).success
+    assert materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(D1, LANDING.participant_id)).success
     dead = AlertChannelResource(webhook_url="http://127.0.0.1:9/nothing-listens", timeout_seconds=2)
     context = dg.build_sensor_context(instance=instance, cursor=None, resources={"warehouse": warehouse, "alert_channel": dead})
     with pytest.raises(Exception, match="not delivered"):
@@ -237,8 +251,7 @@ def test_quarantined_day_goes_to_the_data_engineer_once_never_to_the_coordinator
     coordinator_only = AlertChannelResource(**email)
     path = drop_day(study_files, LANDING, D1, all_worn)
     path.write_text(path.read_text() + "23:59:59,400\n")  # one impossible value: the whole day is refused
-    key = ParticipantDayKey(D1, LANDING.participant_id).key
-    assert materialize_days(instance, study_files, warehouse, partition_key=key).success
+    assert materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(D1, LANDING.participant_id)).success
     result, cursor = run_sensor(instance, warehouse, coordinator_only, None)
     assert result.skip_message == "0 message(s) sent; 1 not sent, no channel for them (1 for the data engineer)"
     assert inbox.messages == []  # the valid-day check does not judge a quarantined day: no coordinator alert

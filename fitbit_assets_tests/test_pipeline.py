@@ -13,7 +13,7 @@ from fitbit_assets.defs.datasets.factory import ASSETS, heart_rate_rows, raw_hea
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.lib.study_files import HEART_RATE
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, failing_participant_days, materialize_graph
 
 GRAPH = [
     raw_heart_rate_csv,
@@ -55,31 +55,42 @@ def test_definitions_load():
 
 
 def test_synthetic_day_end_to_end_and_idempotent(instance, study_files, warehouse, query):
-    key = ParticipantDayKey(DAY, SYNTHETIC.participant_id).key
-    first = materialize(instance, study_files, warehouse, partition_key=key)
+    key = ParticipantDayKey(DAY, SYNTHETIC.participant_id)
+    first = materialize(instance, study_files, warehouse, participant_day=key)
     assert first.success
     expected = generate_heart_rate_day(SYNTHETIC, DAY)
     loaded = rows_for(query, SYNTHETIC.participant_id)
     assert len(loaded) == len(expected) > 5000
     assert [bpm for _, bpm in loaded] == list(expected["value"])
     assert all(e.passed for e in first.get_asset_check_evaluations())
+    # One evaluation per check for the day, judging every participant enrolled on it (the other has no file yet).
     assert {(e.check_name, e.partition) for e in day_evaluations(first)} == {
-        ("validated_heart_rate_schema", key), ("heart_rate_rows_match_validated", key)
+        ("validated_heart_rate_schema", DAY.isoformat()), ("heart_rate_rows_match_validated", DAY.isoformat())
     }
+    schema = next(e for e in day_evaluations(first) if e.check_name == "validated_heart_rate_schema")
+    assert (schema.metadata["participants_checked"].value, schema.metadata["participants_failed"].value) == (2, 0)
+    # The day's materialization describes that day: this participant's rows, one participant loaded.
+    [rows_event] = [e for e in first.get_asset_materialization_events() if e.asset_key == heart_rate_rows.key]
+    day_metadata = {k: v.value for k, v in rows_event.materialization.metadata.items()}
+    assert (day_metadata["local_date"], day_metadata["rows_inserted"], day_metadata["participants_loaded"]) == (
+        DAY.isoformat(), len(expected), 1
+    )
 
-    second = materialize(instance, study_files, warehouse, partition_key=key)
+    second = materialize(instance, study_files, warehouse, participant_day=key)
+    [again] = [e for e in second.get_asset_materialization_events() if e.asset_key == heart_rate_rows.key]
+    assert again.materialization.metadata["participants_unchanged"].value == 1
     assert second.success
     assert rows_for(query, SYNTHETIC.participant_id) == loaded  # no duplicates, no leftovers
 
 
 def test_changed_landing_file_reloads_exactly_the_new_rows(instance, study_files, warehouse, query):
-    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    key = ParticipantDayKey(DAY, LANDING.participant_id)
     drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 71), ("08:00:10", 72)])
-    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    assert materialize(instance, study_files, warehouse, participant_day=key).success
     assert [b for _, b in rows_for(query, LANDING.participant_id)] == [70, 71, 72]
 
     drop_landing_file(study_files, LANDING, DAY, [("09:00:00", 90), ("09:00:15", 91)])
-    assert materialize(instance, study_files, warehouse, partition_key=key).success
+    assert materialize(instance, study_files, warehouse, participant_day=key).success
     loaded = rows_for(query, LANDING.participant_id)
     assert [b for _, b in loaded] == [90, 91]
     assert loaded[0][0] == pd.Timestamp("2025-06-10T07:00:00Z")  # Berlin CEST = UTC+2
@@ -88,16 +99,16 @@ def test_changed_landing_file_reloads_exactly_the_new_rows(instance, study_files
 def test_failing_day_is_quarantined_keeps_its_rows_and_a_corrected_file_loads(instance, study_files, warehouse, query):
     day_key = ParticipantDayKey(DAY, LANDING.participant_id)
     drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 71)])
-    assert materialize(instance, study_files, warehouse, partition_key=day_key.key).success
+    assert materialize(instance, study_files, warehouse, participant_day=day_key).success
     before = rows_for(query, LANDING.participant_id)
 
     bad = drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 400), ("08:00:05", 72)])
-    result = materialize(instance, study_files, warehouse, partition_key=day_key.key)
+    result = materialize(instance, study_files, warehouse, participant_day=day_key)
     assert result.success  # the check is red, the run is not: other days of a range would have loaded
     [evaluation] = day_evaluations(result, "validated_heart_rate_schema")
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    assert evaluation.partition == day_key.key
-    metadata = {k: v.value for k, v in evaluation.metadata.items()}
+    assert evaluation.partition == DAY.isoformat()
+    [metadata] = failing_participant_days(evaluation)
     assert metadata["failed_rules"] == {
         "bpm.less_than_or_equal_to(250)": 1,
         "ts.field_uniqueness": 2,
@@ -114,7 +125,7 @@ def test_failing_day_is_quarantined_keeps_its_rows_and_a_corrected_file_loads(in
     assert (quarantine / bad.name).read_bytes() == bad.read_bytes()
 
     drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:05", 75), ("08:00:10", 72)])
-    fixed = materialize(instance, study_files, warehouse, partition_key=day_key.key)
+    fixed = materialize(instance, study_files, warehouse, participant_day=day_key)
     assert all(e.passed for e in day_evaluations(fixed))
     assert [b for _, b in rows_for(query, LANDING.participant_id)] == [70, 75, 72]
     assert not quarantine.exists()
@@ -128,7 +139,11 @@ def test_bad_day_of_a_range_blocks_only_itself(instance, study_files, warehouse,
     result = materialize(instance, study_files, warehouse, tags=range_tags(LANDING.participant_id, days[0], days[-1]))
     assert result.success
     schema = {e.partition: e.passed for e in day_evaluations(result, "validated_heart_rate_schema")}
-    assert schema == {ParticipantDayKey(d, LANDING.participant_id).key: d != days[1] for d in days}
+    assert schema == {d.isoformat(): d != days[1] for d in days}
+    [bad_day] = [e for e in day_evaluations(result, "validated_heart_rate_schema") if not e.passed]
+    assert [(f["participant_id"], f["local_date"]) for f in failing_participant_days(bad_day)] == [
+        (LANDING.participant_id, days[1].isoformat())
+    ]
     [(loaded_days,)] = query(
         "SELECT count(DISTINCT (ts AT TIME ZONE 'Europe/Berlin')::date) FROM heart_rate WHERE participant_id = %s",
         (LANDING.participant_id,),
@@ -137,8 +152,8 @@ def test_bad_day_of_a_range_blocks_only_itself(instance, study_files, warehouse,
 
 
 def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, warehouse):
-    key = ParticipantDayKey(DAY, LANDING.participant_id).key
-    result = materialize(instance, study_files, warehouse, partition_key=key)
+    key = ParticipantDayKey(DAY, LANDING.participant_id)
+    result = materialize(instance, study_files, warehouse, participant_day=key)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     error = failure.step_failure_data.user_failure_data
@@ -153,13 +168,11 @@ def test_missing_landing_file_is_a_retryable_no_data_yet(instance, study_files, 
 
 
 def test_unknown_participant_is_named(instance, study_files, warehouse):
-    instance.add_dynamic_partitions("participant", ["ghost"])
-    result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(DAY, "ghost").key)
+    result = materialize(instance, study_files, warehouse, participant_day=ParticipantDayKey(DAY, "ghost"))
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    cause = failure.step_failure_data.error.cause
-    assert cause.cls_name == "UnknownParticipantError"
-    assert "'ghost' is not a valid row of the roster" in cause.message
+    description = failure.step_failure_data.user_failure_data.description
+    assert description == f"run tag fitbit/participants names participant(s) not in the roster {study_files.roster_path}: ghost"
 
 
 def test_single_run_backfill_of_several_days(instance, study_files, warehouse, query):
@@ -174,7 +187,7 @@ def test_single_run_backfill_of_several_days(instance, study_files, warehouse, q
         (e.asset_key.to_user_string(), e.partition) for e in result.get_asset_materialization_events()
     }
     assert {p for a, p in materialized if a == "heart_rate_rows"} == {
-        ParticipantDayKey(first + dt.timedelta(days=i), SYNTHETIC.participant_id).key for i in range(5)
+        (first + dt.timedelta(days=i)).isoformat() for i in range(5)
     }
     # The other participant was not touched by this participant's range.
     assert query("SELECT count(*) FROM heart_rate WHERE participant_id = %s", (LANDING.participant_id,)) == [(0,)]
@@ -182,6 +195,6 @@ def test_single_run_backfill_of_several_days(instance, study_files, warehouse, q
 
 def test_days_before_enrolment_produce_nothing(instance, study_files, warehouse, query):
     before = SYNTHETIC.enrolled_on - dt.timedelta(days=1)
-    result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(before, SYNTHETIC.participant_id).key)
+    result = materialize(instance, study_files, warehouse, participant_day=ParticipantDayKey(before, SYNTHETIC.participant_id))
     assert result.success
     assert query("SELECT count(*) FROM heart_rate") == [(0,)]

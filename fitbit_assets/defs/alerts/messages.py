@@ -15,7 +15,7 @@ from fitbit_assets.lib.check_metadata import (
     REASON,
     VALID_DAY_CHECK,
 )
-from fitbit_assets.lib.partitions import PARTITION_TAG, RANGE_END_TAG
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG, RANGE_END_TAG
 
 RUN_FAILED = "run_failed"
 RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
@@ -144,11 +144,14 @@ def alerts_from_check_evaluation(
 def alert_from_run_failure(
     run_id: str, job_name: str, tags: Mapping[str, str], message: str, failed_at: dt.datetime
 ) -> Alert:
-    """The alert for a failed run, for the pipeline (participant ``*``) on the last local day it covered (so a
-    re-run of the same range does not alert again), or on the UTC day of the failure for runs without days."""
+    """The alert for a failed run on the last local day it covered (so a re-run of the same range does not alert
+    again), or on the UTC day of the failure for runs without days; for its participant when it covered one, else
+    for the pipeline (participant ``*``)."""
     day = _local_date(tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG))
+    participants = [p for p in tags.get(PARTICIPANTS_TAG, "").split(",") if p]
+    who = participants[0] if len(participants) == 1 else ANY_PARTICIPANT
     text = f"run of {job_name} failed: {message}".strip()
-    return Alert(ANY_PARTICIPANT, day or failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, f"run {run_id}")
+    return Alert(who, day or failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, f"run {run_id}")
 
 
 def alerts_from_consent(rows: Iterable[tuple[str, str, Optional[str], dt.datetime]]) -> list[Alert]:
