@@ -16,7 +16,7 @@ from fitbit_assets_tests.adherence_fixtures import (
     worn_except,
     worn_only,
 )
-from fitbit_assets_tests.conftest import LANDING
+from fitbit_assets_tests.conftest import LANDING, failing_participant_days
 
 
 def series(day_minutes, worn, samples=4):
@@ -180,15 +180,16 @@ def test_hand_built_days_end_to_end(instance, study_files, roster, warehouse, qu
 
     # The WARN check: one evaluation per partition, failing exactly on the two invalid days.
     per_day = {
-        ParticipantDayKey.parse(e.partition).local_date: e
+        dt.date.fromisoformat(e.partition): e
         for e in result.get_asset_check_evaluations()
         if e.check_name == "daily_adherence_valid_day" and e.partition
     }
     assert {d for d, e in per_day.items() if not e.passed} == {JUNE + dt.timedelta(days=1), JUNE + dt.timedelta(days=4)}
     assert all(e.severity.value == "WARN" for e in per_day.values())
-    reason = per_day[JUNE + dt.timedelta(days=4)].metadata["reason"].value
-    assert "worn 480 of 1440 min" in reason and "600 min" in reason
-    assert "no heart-rate data" in per_day[JUNE + dt.timedelta(days=1)].metadata["reason"].value
+    [invalid] = failing_participant_days(per_day[JUNE + dt.timedelta(days=4)])
+    assert invalid["participant_id"] == LANDING.participant_id
+    assert "worn 480 of 1440 min" in invalid["reason"] and "600 min" in invalid["reason"]
+    assert "no heart-rate data" in failing_participant_days(per_day[JUNE + dt.timedelta(days=1)])[0]["reason"]
     # Dagster stores a status per partition (what the UI shows per partition).
     import dagster as dg
 
@@ -196,17 +197,14 @@ def test_hand_built_days_end_to_end(instance, study_files, roster, warehouse, qu
         [dg.AssetCheckKey(dg.AssetKey("daily_adherence"), "daily_adherence_valid_day")]
     )
     statuses = {i.partition_key: i.latest_execution_status.value for i in infos if i.partition_key}
-    assert statuses == {
-        ParticipantDayKey(d, LANDING.participant_id).key: ("SUCCEEDED" if e.passed else "FAILED")
-        for d, e in per_day.items()
-    }
+    assert statuses == {d.isoformat(): ("SUCCEEDED" if e.passed else "FAILED") for d, e in per_day.items()}
 
 
 def test_dst_days_end_to_end(instance, study_files, roster, warehouse, query):
     for date in (SPRING, FALL):
         drop_day(study_files, LANDING, date, all_worn)
-        key = ParticipantDayKey(date, LANDING.participant_id).key
-        assert materialize_days(instance, study_files, warehouse, partition_key=key).success
+        key = ParticipantDayKey(date, LANDING.participant_id)
+        assert materialize_days(instance, study_files, warehouse, participant_day=key).success
     rows = adherence_rows(query, LANDING.participant_id)
     assert rows[SPRING][:3] == (1380, 1380, 100.0)
     assert rows[FALL][:3] == (1500, 1500, 100.0)
@@ -216,9 +214,9 @@ def test_dst_days_end_to_end(instance, study_files, roster, warehouse, query):
 def test_configured_thresholds_reach_the_table(instance, study_files, roster, warehouse, query):
     date = JUNE + dt.timedelta(days=4)
     drop_day(study_files, LANDING, date, worn_only(480, 960))
-    key = ParticipantDayKey(date, LANDING.participant_id).key
+    key = ParticipantDayKey(date, LANDING.participant_id)
     params = AdherenceResource(valid_day_minutes=480, impute_max_gap_minutes=10, worn_minute_min_samples=1)
-    result = materialize_days(instance, study_files, warehouse, partition_key=key, adherence=params)
+    result = materialize_days(instance, study_files, warehouse, participant_day=key, adherence=params)
     assert result.success
     assert query("SELECT valid_day, valid_day_minutes, impute_max_gap_minutes FROM daily_adherence") == [(True, 480, 10)]
     assert all(e.passed for e in result.get_asset_check_evaluations())

@@ -6,9 +6,9 @@ import dagster as dg
 
 from fitbit_assets.defs.adherence.assets import AdherenceResource, daily_adherence
 from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
-from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
 from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
-from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations
+from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations, failing_participant_days
 
 FIRST = dt.date(2025, 11, 1)  # New York: 2025-11-02 is a 25-hour day
 
@@ -36,8 +36,8 @@ def test_aggregates_equal_raw_recomputation(instance, study_files, roster, wareh
 
 
 def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, warehouse, query):
-    key = ParticipantDayKey(FIRST, SYNTHETIC.participant_id).key
-    assert materialize_days(instance, study_files, warehouse, partition_key=key).success
+    key = ParticipantDayKey(FIRST, SYNTHETIC.participant_id)
+    assert materialize_days(instance, study_files, warehouse, participant_day=key).success
     import psycopg2
 
     conn = psycopg2.connect(warehouse.dsn)
@@ -48,12 +48,15 @@ def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, war
     result = dg.materialize(
         FULL_GRAPH,
         instance=instance,
-        partition_key=key,
+        partition_key=FIRST.isoformat(),
+        tags={PARTICIPANTS_TAG: SYNTHETIC.participant_id},
         resources={"study_files": study_files, "warehouse": warehouse, "adherence": AdherenceResource()},
         raise_on_error=False,
         selection=dg.AssetSelection.assets(daily_adherence) | dg.AssetSelection.checks(heart_rate_aggregates_match_raw),
     )
     [evaluation] = day_evaluations(result, "heart_rate_aggregates_match_raw")
     assert not evaluation.passed
-    [mismatch] = evaluation.metadata["mismatches"].value
+    [failing] = failing_participant_days(evaluation)
+    assert (failing["participant_id"], failing["local_date"]) == (SYNTHETIC.participant_id, FIRST.isoformat())
+    [mismatch] = failing["mismatches"]
     assert mismatch["level"] == "heart_rate_1h"

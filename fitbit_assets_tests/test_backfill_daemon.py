@@ -1,8 +1,7 @@
 """A UI-style asset backfill through Dagster's own backfill daemon logic, on the pinned Dagster version.
 
-The research notes list open bugs for single-run backfills over multi-partitions with a dynamic dimension
-(#18852, #17693, #19622). This proves what the pinned version does for the shape users launch: one
-participant x a date range becomes ONE run, which really loads every day.
+A date range (the participants named by the backfill's fitbit/participants tag, here the only one in the roster)
+becomes ONE run on the pinned version, which really loads every day.
 """
 
 import datetime as dt
@@ -20,7 +19,7 @@ from dagster._daemon.backfill import execute_backfill_iteration
 
 from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
-from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
 from fitbit_assets_tests.conftest import SYNTHETIC
 
 ASSETS = [dg.AssetKey(name) for name in ("raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows")]
@@ -52,7 +51,6 @@ def test_ui_backfill_of_ten_days_is_one_run(project_env, query):
     # Launch runs directly (no queue daemon in the test), in their own processes as in production.
     coordinator = {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"}
     with dg.instance_for_test(overrides={"run_coordinator": coordinator}) as instance:
-        instance.add_dynamic_partitions("participant", [SYNTHETIC.participant_id])
         target = ModuleTarget(
             module_name="fitbit_assets.definitions",
             attribute=None,
@@ -64,10 +62,10 @@ def test_ui_backfill_of_ten_days_is_one_run(project_env, query):
             backfill = PartitionBackfill.from_asset_partitions(
                 backfill_id="tenday",
                 asset_graph=asset_graph,
-                partition_names=[ParticipantDayKey(d, SYNTHETIC.participant_id).key for d in days],
+                partition_names=[d.isoformat() for d in days],
                 asset_selection=ASSETS,
                 backfill_timestamp=time.time(),
-                tags={},
+                tags={PARTICIPANTS_TAG: SYNTHETIC.participant_id},
                 dynamic_partitions_store=instance,
                 all_partitions=False,
                 title=None,
@@ -79,8 +77,9 @@ def test_ui_backfill_of_ten_days_is_one_run(project_env, query):
     assert len(runs) == 1, [r.tags for r in runs]
     [run] = runs
     assert run.status == DagsterRunStatus.SUCCESS
-    assert run.tags["dagster/asset_partition_range_start"] == ParticipantDayKey(days[0], SYNTHETIC.participant_id).key
-    assert run.tags["dagster/asset_partition_range_end"] == ParticipantDayKey(days[-1], SYNTHETIC.participant_id).key
+    assert run.tags["dagster/asset_partition_range_start"] == days[0].isoformat()
+    assert run.tags["dagster/asset_partition_range_end"] == days[-1].isoformat()
+    assert run.tags[PARTICIPANTS_TAG] == SYNTHETIC.participant_id
     assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
     expected = sum(len(generate_heart_rate_day(SYNTHETIC, d)) for d in days)
     assert query("SELECT count(*) FROM heart_rate") == [(expected,)]

@@ -124,7 +124,7 @@ def test_participant_day_status_view(instance, study_files, warehouse, query, ro
         "DateTime,SyncDateUTC,Provider,DeviceName\n6/13/2025 11:00:00 AM,6/13/2025 9:00:00 AM,Fitbit,Charge 6\n"
     )
     assert dg.materialize(
-        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(d3, LANDING.participant_id).key,
+        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(d3, LANDING.participant_id),
         resources={"study_files": study_files, "warehouse": warehouse},
     ).success
     assert query("SELECT synced_at FROM device_sync") == [(pd.Timestamp("2025-06-13T09:00:00Z"),)]
@@ -142,7 +142,7 @@ def test_synthetic_participant_gets_sync_events(instance, study_files, warehouse
     assert query("SELECT count(*) FROM device_sync WHERE source_format = 'synthetic'") == [(expected,)]
     # Idempotent per day.
     dg.materialize(
-        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(DAY, SYNTHETIC.participant_id).key,
+        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(DAY, SYNTHETIC.participant_id),
         resources={"study_files": study_files, "warehouse": warehouse},
     )
     assert query("SELECT count(*) FROM device_sync") == [(expected,)]
@@ -154,7 +154,7 @@ def test_a_malformed_sync_file_loads_nothing_and_does_not_hold_back_the_others(i
     (folder / "a_syncEvents.csv").write_text("DateTime,SyncDateUTC,Provider,DeviceName\n1/1/2025 1:00:00 AM,1/1/2025 6:00:00 AM,Fitbit,X\n")
     (folder / "devices.json").write_text('[{"lastSyncTime": "not a time"}]')
     result = dg.materialize(
-        [device_sync_events], instance=instance, partition_key=ParticipantDayKey(DAY, LANDING.participant_id).key,
+        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(DAY, LANDING.participant_id),
         resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
     )
     assert result.success

@@ -28,7 +28,7 @@ from fitbit_assets.google_health import SCOPES
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, ResponseShapeError, UserQuota
 from fitbit_assets.google_health.enrol import connect
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
-from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.query import cohort_overview
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets_tests.conftest import materialize_graph
@@ -65,7 +65,6 @@ def gh_instance(study_files):
     import dagster as dg
 
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("participant", [ALICE.participant_id, BOB.participant_id, SYN.participant_id])
         yield instance
 
 
@@ -86,7 +85,7 @@ def day_start_utc(participant, day=DAY):
 
 
 def key(participant, day=DAY):
-    return ParticipantDayKey(day, participant.participant_id).key
+    return ParticipantDayKey(day, participant.participant_id)
 
 
 def label(participant, day=DAY):
@@ -133,7 +132,7 @@ def test_pull_paginates_deduplicates_and_replaces_late_data(
     fake.fake.repeat_across_pages = True  # overlapping pages repeat points
     fake.fake.respiratory_rates["alice"] = {DAY: 14.6, DAY - dt.timedelta(days=1): 15.2}
 
-    first = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    first = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert first.success
     rows = "SELECT count(*), count(DISTINCT ts) FROM heart_rate WHERE participant_id = 'gh-alice'"
     assert query(rows) == [(2160, 2160)]
@@ -148,7 +147,7 @@ def test_pull_paginates_deduplicates_and_replaces_late_data(
     # The device syncs the afternoon later: the schedule's trailing window pulls the day again.
     fake.fake.add_samples("alice", start + dt.timedelta(hours=14), 3600)
     fake.fake.respiratory_rates["alice"][DAY] = 14.9  # recomputed after the late sync
-    second = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    second = materialize_graph(PULL_AND_LOAD, gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert second.success
     assert query(rows) == [(2880, 2880)]
     pull = second.asset_materializations_for_node("google_health_pull")[0].metadata
@@ -181,7 +180,7 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
 
     result = dg.materialize(
         [google_health_pull], instance=gh_instance, resources={"study_files": study_files, "warehouse": warehouse},
-        tags={"dagster/asset_partition_range_start": key(ALICE), "dagster/asset_partition_range_end": key(BOB, DAY + dt.timedelta(days=1))},
+        tags=range_tags([ALICE.participant_id, BOB.participant_id], DAY, DAY + dt.timedelta(days=1)),
         raise_on_error=False,
     )
     assert result.success
@@ -296,7 +295,7 @@ def test_a_malformed_response_fails_that_day_naming_request_and_field(
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
     fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
     fake.fake.malformed = True
-    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert not result.success  # the only day of the run failed
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     text = failure.event_specific_data.error.message
@@ -330,7 +329,7 @@ def test_sleep_becomes_the_sleep_family_document(fake, configured, gh_instance, 
     fake.fake.add_sleep("alice", bedtime - dt.timedelta(days=1), [("LIGHT", 300)])  # ended the day before
     fake.fake.page_size = 1  # one sleep per page: the day's two sleeps take two pages
 
-    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert result.success
     document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
                           .read_text())
@@ -366,13 +365,13 @@ def test_on_wrist_minutes_from_steps_presence_and_true_zeros(fake, configured, g
     fake.fake.add_steps("alice", morning, 120, per_minute=40)  # walking
     fake.fake.add_steps("alice", morning + dt.timedelta(hours=2), 60, per_minute=None)  # worn, still: true zeros
     fake.fake.add_steps("alice", morning + dt.timedelta(hours=1), 30, per_minute=40)  # a re-sync overlapping the walk
-    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert result.success
     assert query("SELECT local_date, on_wrist_minutes, true_zero_minutes FROM google_health_wear_daily") == [
         (DAY, 180, 60)]
     # The afternoon syncs late: the trailing window's pull replaces the day's minutes.
     fake.fake.add_steps("alice", morning + dt.timedelta(hours=6), 90, per_minute=None)
-    assert materialize_graph([google_health_pull], gh_instance, study_files, warehouse, partition_key=key(ALICE)).success
+    assert materialize_graph([google_health_pull], gh_instance, study_files, warehouse, participant_day=key(ALICE)).success
     assert query("SELECT on_wrist_minutes, true_zero_minutes FROM google_health_wear_daily") == [(270, 150)]
 
 
@@ -417,7 +416,7 @@ def test_spo2_and_active_zone_minutes_land_in_their_family_tables_and_late_data_
     fake.fake.page_size = 100  # SpO2: 5 pages
     fake.fake.repeat_across_pages = True  # overlapping pages repeat points
 
-    first = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    first = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert first.success
     metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
     assert metadata["spo2_days_new_or_changed"].value == [label(ALICE)]
@@ -435,14 +434,14 @@ def test_spo2_and_active_zone_minutes_land_in_their_family_tables_and_late_data_
     # The watch syncs the rest of the night and an evening run late: the trailing window's pull replaces the day.
     fake.fake.add_oxygen_saturation("alice", night + dt.timedelta(minutes=420), 45, percentage=93.0)
     fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 19), 15, "CARDIO")
-    second = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    second = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert second.success
     [(_, rows, distinct, _, last, _)] = query(spo2)
     assert (rows, distinct, last) == (465, 465, night + dt.timedelta(minutes=464))
     assert query(azm)[0][1:5] == (50, 20, 50, 10)
 
     # Pulled again without news: the documents keep their bytes, so nothing downstream runs again for the day.
-    third = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, partition_key=key(ALICE))
+    third = materialize_graph(SPO2_AND_AZM, gh_instance, study_files, warehouse, participant_day=key(ALICE))
     metadata = third.asset_materializations_for_node("google_health_pull")[0].metadata
     assert metadata["spo2_days_new_or_changed"].value == []
     assert metadata["active_zone_minutes_days_new_or_changed"].value == []
@@ -465,7 +464,7 @@ def test_a_malformed_active_zone_minutes_point_fails_only_that_participants_days
 
     result = dg.materialize(
         SPO2_AND_AZM, instance=gh_instance, resources={"study_files": study_files, "warehouse": warehouse},
-        tags={"dagster/asset_partition_range_start": key(ALICE), "dagster/asset_partition_range_end": key(BOB, days[1])},
+        tags=range_tags([ALICE.participant_id, BOB.participant_id], days[0], days[1]),
         raise_on_error=False,
     )
     assert result.success
@@ -517,15 +516,16 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
         return dg.materialize(
             [google_health_pull, *DATASET_ASSETS["activity_summary"]], instance=gh_instance,
             resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
-            tags={"dagster/asset_partition_range_start": key(ALICE, worn),
-                  "dagster/asset_partition_range_end": key(ALICE, unsynced)})
+            tags=range_tags(ALICE.participant_id, worn, unsynced))
 
     first = pull()
     assert first.success
     metadata = first.asset_materializations_for_node("google_health_pull")[0].metadata
     assert metadata["activity_summary_days_new_or_changed"].value == [label(ALICE, worn), label(ALICE, still)]
-    landing = first.asset_materializations_for_node("raw_activity_summary_json")[0].metadata
-    assert landing["days_waiting_for_data"].value == [label(ALICE, unsynced)]  # nothing synced: no document
+    landing = {m.partition: m.metadata for m in first.asset_materializations_for_node("raw_activity_summary_json")}
+    # nothing synced: no document
+    assert landing[unsynced.isoformat()]["participants_waiting_for_data_list"].value == [ALICE.participant_id]
+    assert [landing[day.isoformat()]["participants_waiting_for_data"].value for day in (worn, still)] == [0, 0]
     rows = ("SELECT local_date, steps, distance_km, calories_out, activity_calories, calories_bmr, sedentary_minutes, "
             "lightly_active_minutes, fairly_active_minutes, very_active_minutes FROM activity_daily_summary "
             "WHERE participant_id = 'gh-alice' ORDER BY local_date")

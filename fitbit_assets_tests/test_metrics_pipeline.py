@@ -16,7 +16,7 @@ from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
 from fitbit_assets.warehouse.days import count_rows, replace_rows
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, materialize_graph
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, failing_participant_days, materialize_graph
 from fitbit_assets_tests.sleep_documents import fitabase_document
 
 DAY = dt.date(2025, 6, 10)
@@ -87,28 +87,31 @@ def drop(study_files, family_name, participant, date, text):
 
 
 def test_malformed_landing_file_fails_its_check_naming_the_file_and_is_quarantined(instance, study_files, warehouse, query):
-    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    key = ParticipantDayKey(DAY, LANDING.participant_id)
     good = {"dateTime": DAY.isoformat(), "minutes": [{"value": 95.5, "minute": f"{DAY}T03:00:12"},
                                                      {"value": 96.0, "minute": f"{DAY}T03:05:40"}]}
     drop(study_files, "spo2", LANDING, DAY, json.dumps(good))
     spo2_graph = [*DATASET_ASSETS["spo2"], *(c for c in METRIC_CHECKS if "spo2" in c.node_def.name)]
-    assert materialize_graph(spo2_graph, instance, study_files, warehouse, partition_key=key).success
+    assert materialize_graph(spo2_graph, instance, study_files, warehouse, participant_day=key).success
     assert table_count(query, "spo2", LANDING.participant_id) == 2
 
     path = drop(study_files, "spo2", LANDING, DAY, '{"dateTime": "2025-06-10", "minutes": [{"value": 95}')
     hrv_path = drop(study_files, "hrv", LANDING, DAY, json.dumps({"hrv": [{"dateTime": str(DAY), "minutes": [
         {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 30, "coverage": 0.9, "hf": 100, "lf": 200}},
         {"minute": f"{DAY}T03:00:00.000", "value": {"rmssd": 31, "coverage": 1.5, "hf": 100, "lf": 200}}]}]}))
-    result = materialize(instance, study_files, warehouse, partition_key=key)
+    result = materialize(instance, study_files, warehouse, participant_day=key)
     assert result.success  # the failed checks are red; the day's other families load
     checks = {e.check_name: e for e in day_evaluations(result)}
     spo2_check = checks["validated_spo2_schema"]
     assert not spo2_check.passed
     assert str(path) in spo2_check.description and "not valid JSON" in spo2_check.description
+    [spo2_failure] = failing_participant_days(spo2_check)
+    assert (spo2_failure["participant_id"], spo2_failure["file"]) == (LANDING.participant_id, str(path))
     hrv_check = checks["validated_hrv_schema"]
     assert not hrv_check.passed
-    assert hrv_check.metadata["failed_rules"].value == {"coverage.less_than_or_equal_to(1)": 1, "ts.field_uniqueness": 2}
-    assert str(hrv_path) not in str(hrv_check.metadata["sample_rows"].value)  # row-level: rows, not the file
+    [hrv_failure] = failing_participant_days(hrv_check)
+    assert hrv_failure["failed_rules"] == {"coverage.less_than_or_equal_to(1)": 1, "ts.field_uniqueness": 2}
+    assert str(hrv_path) not in str(hrv_failure["sample_rows"])  # row-level: rows, not the file
     assert {e.check_name for e in day_evaluations(result) if not e.passed} == {"validated_spo2_schema", "validated_hrv_schema"}
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     spo2_quarantine = study_files.quarantine_dir("spo2", ParticipantDayKey(DAY, LANDING.participant_id))
@@ -180,7 +183,9 @@ def test_sleep_documents_load_both_tables_replace_a_resent_night_and_quarantine_
     failed = {e.check_name: e for e in day_evaluations(result) if not e.passed}
     assert set(failed) == {"validated_sleep_schema", "validated_sleep_minutes_schema"}
     for check in failed.values():
-        assert check.partition == ParticipantDayKey(second, LANDING.participant_id).key
+        assert check.partition == second.isoformat()
+        assert [(f["participant_id"], f["local_date"]) for f in failing_participant_days(check)] == [
+            (LANDING.participant_id, second.isoformat())]
         assert str(bad_path) in check.description and "totalMinutesAsleep 471 != 470" in check.description
     assert [row[:4] for row in query(nightly)] == [(first, 430, 450, 1), (second, 470, 495, 2)]  # bad night kept
     assert query("SELECT local_date, count(*) FROM sleep_minutes GROUP BY 1 ORDER BY 1") == [(first, 450), (second, 495)]

@@ -25,7 +25,7 @@ from dagster_graphql.test.utils import define_out_of_process_context, execute_da
 
 from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
-from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG
 from fitbit_assets.warehouse.embedded_server import stop_server
 from fitbit_assets_tests.conftest import SYNTHETIC
 
@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCAL_INSTANCE_YAML = ROOT / "deploy" / "local" / "dagster.yaml"
 WORKSPACE_YAML = ROOT / "workspace.yaml"
 DAY = dt.date(2025, 6, 3)
-KEY = ParticipantDayKey(DAY, SYNTHETIC.participant_id)
 LOAD_ASSETS = ["raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows"]  # heart_rate_rows: pool "warehouse"
 TIMEOUT_S = 240
 
@@ -61,11 +60,7 @@ def wait_for(what: str, condition, timeout_s: float = TIMEOUT_S, interval_s: flo
 
 def launch_from_the_ui(context, instance) -> str:
     """The UI's launchPipelineExecution for one participant-day: queued, then launched by the daemon."""
-    partition_tags = {
-        "dagster/partition": KEY.key,
-        "dagster/partition/date": DAY.isoformat(),
-        "dagster/partition/participant": SYNTHETIC.participant_id,
-    }
+    partition_tags = {PARTITION_TAG: DAY.isoformat(), PARTICIPANTS_TAG: SYNTHETIC.participant_id}
     result = execute_dagster_graphql(
         context,
         LAUNCH_PIPELINE_EXECUTION_MUTATION,
@@ -127,7 +122,6 @@ def dagster_home(tmp_path, monkeypatch, warehouse_dsn):
 def instance(dagster_home):
     """The instance, its storage created here first, before the daemon and the code server load it."""
     instance = dg.DagsterInstance.from_config(str(dagster_home))
-    instance.add_dynamic_partitions("participant", [SYNTHETIC.participant_id])
     instance.schedule_storage.all_instigator_state()
     instance.event_log_storage.get_concurrency_keys()
     yield instance

@@ -216,7 +216,7 @@ def test_takeout_and_webapi_exports_load_with_lineage_and_confidence(instance, s
     next_day = DAY + dt.timedelta(days=1)
     write(folder / f"webapi-heart-{next_day}.json", webapi_json(next_day.isoformat(), [("09:00:00", 80), ("09:00:01", 81)]))
     for date in (DAY, next_day):
-        result = materialize(instance, study_files, warehouse, partition_key=ParticipantDayKey(date, LANDING.participant_id).key)
+        result = materialize(instance, study_files, warehouse, participant_day=ParticipantDayKey(date, LANDING.participant_id))
         assert result.success
     rows = query("SELECT ts, bpm, confidence FROM heart_rate WHERE participant_id = %s ORDER BY ts", (LANDING.participant_id,))
     assert rows == [
@@ -294,7 +294,7 @@ def test_a_participant_never_reads_another_participants_files(instance, study_fi
     # Registered before the check existed: its run is refused with the roster's reason, and loads nothing.
     instance.add_dynamic_partitions("participant", ["heart_rate_summary"])
     result = job.execute_in_process(
-        instance=instance, partition_key=ParticipantDayKey(DAY, "heart_rate_summary").key, resources=resources,
+        instance=instance, participant_day=ParticipantDayKey(DAY, "heart_rate_summary"), resources=resources,
         raise_on_error=False,
     )
     assert not result.success
