@@ -42,7 +42,7 @@ from dagster._utils.error import SerializableErrorInfo
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
 from fitbit_assets.domain.roster import Participant, write_roster
-from fitbit_assets.lib.partitions import ParticipantDayKey, date_partitions
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, local_day_partitions
 from fitbit_assets.warehouse.embedded_server import stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,8 +156,7 @@ mutation CancelBackfill($backfillId: String!) {
 }
 """
 
-# The check's "Partitions" tab; the multi-partition statuses are run-length encoded over the primary (date)
-# dimension, with the participant (secondary) keys listed per status.
+# The check's "Partitions" tab: statuses of the daily partitions, run-length encoded as ranges of days.
 CHECK_STATUS_QUERY = """
 query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
   assetNodes(assetKeys: [$assetKey]) {
@@ -166,19 +165,7 @@ query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
       ... on AssetCheck {
         partitionStatuses {
           __typename
-          ... on AssetCheckMultiPartitionStatuses {
-            primaryDimensionName
-            ranges {
-              primaryDimStartKey
-              primaryDimEndKey
-              secondaryDim {
-                __typename
-                ... on AssetCheckDefaultPartitionStatuses {
-                  succeededPartitions failedPartitions skippedPartitions inProgressPartitions executionFailedPartitions
-                }
-              }
-            }
-          }
+          ... on AssetCheckTimePartitionStatuses { ranges { startKey endKey status } }
         }
       }
       ... on Error { message }
@@ -186,13 +173,6 @@ query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
   }
 }
 """
-STATUS_FIELDS = {
-    "succeededPartitions": "SUCCEEDED",
-    "failedPartitions": "FAILED",
-    "skippedPartitions": "SKIPPED",
-    "inProgressPartitions": "IN_PROGRESS",
-    "executionFailedPartitions": "EXECUTION_FAILED",
-}
 
 
 class UiPathError(AssertionError):
@@ -271,20 +251,6 @@ class UiPath:
     def daemon_log(self) -> str:
         return (self.dagster_home / "daemon.log").read_text()[-4000:]
 
-    def register_participants(self, participant_ids: Sequence[str]) -> None:
-        """The "Add partition" dialog of the participant dimension, once per participant."""
-        for participant_id in participant_ids:
-            result = self.graphql(
-                ADD_PARTITION_MUTATION,
-                {
-                    "repositorySelector": self.repository_selector,
-                    "partitionsDefName": "participant",
-                    "partitionKey": participant_id,
-                },
-            )["addDynamicPartition"]
-            if result["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
-                raise UiPathError(f"adding participant {participant_id}: {result}")
-
     def stop_schedule(self) -> None:
         """Turn the daily schedule off (the toggle on the schedule's page), so only ``schedule_tick`` ticks it."""
         schedule = self._remote_schedule()
@@ -313,14 +279,25 @@ class UiPath:
 
     # --- launching ---------------------------------------------------------------------------------------
 
-    def launch_partition_run(self, key: ParticipantDayKey, run_config: dict | None = None) -> str:
-        """The job's launchpad with one participant-day selected: partition tags, no range tags."""
-        date, participant = key.local_date.isoformat(), key.participant_id
-        tags = [
-            {"key": "dagster/partition", "value": key.key},
-            {"key": "dagster/partition/date", "value": date},
-            {"key": "dagster/partition/participant", "value": participant},
-        ]
+    def launch_partition_run(
+        self, local_date: dt.date, participants: Sequence[str] = (), run_config: dict | None = None
+    ) -> str:
+        """The job's launchpad with one day selected (partition tag), for ``participants`` (a run tag added in the
+        launchpad's tag editor) or, without them, the whole roster."""
+        tags = [{"key": "dagster/partition", "value": local_date.isoformat()}]
+        tags += [{"key": PARTICIPANTS_TAG, "value": ",".join(participants)}] if participants else []
+        return self._launch_run(tags, run_config, f"{local_date}")
+
+    def launch_range_run(
+        self, first: dt.date, last: dt.date, participants: Sequence[str] = (), run_config: dict | None = None
+    ) -> str:
+        """The launchpad with a partition range (range tags), as the job page's ranged launch sends it."""
+        tags = [{"key": "dagster/asset_partition_range_start", "value": first.isoformat()},
+                {"key": "dagster/asset_partition_range_end", "value": last.isoformat()}]
+        tags += [{"key": PARTICIPANTS_TAG, "value": ",".join(participants)}] if participants else []
+        return self._launch_run(tags, run_config, f"{first} .. {last}")
+
+    def _launch_run(self, tags: list[dict], run_config: dict | None, what: str) -> str:
         params = {
             "selector": self.job_selector,
             "runConfigData": run_config or {},
@@ -329,18 +306,35 @@ class UiPath:
         }
         result = self.graphql(LAUNCH_RUN_MUTATION, {"executionParams": params})["launchPipelineExecution"]
         if result["__typename"] != "LaunchRunSuccess":
-            raise UiPathError(f"launching {key}: {result}")
+            raise UiPathError(f"launching {what}: {result}")
         return result["run"]["runId"]
 
-    def launch_asset_backfill(self, keys: Sequence[ParticipantDayKey], assets: Sequence[str]) -> str:
-        """"Materialize" on the asset graph with ``assets`` selected and ``keys`` chosen in the partition dialog."""
+    def launch_asset_backfill(
+        self, dates: Sequence[dt.date], assets: Sequence[str], participants: Sequence[str] = ()
+    ) -> str:
+        """"Materialize" on the asset graph with ``assets`` selected, ``dates`` chosen in the partition dialog and
+        the participants as a backfill tag (none: the whole roster)."""
         params = {
             "assetSelection": [{"path": asset.split("/")} for asset in assets],
-            "partitionNames": [key.key for key in keys],
+            "partitionNames": [day.isoformat() for day in dates],
+            "tags": [{"key": PARTICIPANTS_TAG, "value": ",".join(participants)}] if participants else [],
         }
+        return self._launch_backfill(params, f"{len(dates)} day(s) of {len(assets)} asset(s)")
+
+    def launch_job_backfill(self, dates: Sequence[dt.date], participants: Sequence[str] = ()) -> str:
+        """Jobs > heart_rate_job > Partitions > "Launch backfill": the job selector, not an asset selection."""
+        params = {
+            "selector": {"repositorySelector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY},
+                         "partitionSetName": f"{JOB}_partition_set"},
+            "partitionNames": [day.isoformat() for day in dates],
+            "tags": [{"key": PARTICIPANTS_TAG, "value": ",".join(participants)}] if participants else [],
+        }
+        return self._launch_backfill(params, f"{len(dates)} day(s) of {JOB}")
+
+    def _launch_backfill(self, params: dict, what: str) -> str:
         result = self.graphql(LAUNCH_BACKFILL_MUTATION, {"backfillParams": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":
-            raise UiPathError(f"launching a backfill of {len(keys)} partition(s): {result}")
+            raise UiPathError(f"launching a backfill of {what}: {result}")
         return result["backfillId"]
 
     def schedule_tick(self, tick_time: dt.datetime) -> list[str]:
@@ -457,8 +451,8 @@ class UiPath:
         self.graphql(CANCEL_BACKFILL_MUTATION, {"backfillId": backfill_id})
 
     def check_statuses(self, asset: str, check_name: str) -> dict[str, str]:
-        """The check's "Partitions" tab: partition key ("date|participant") -> SUCCEEDED, FAILED, SKIPPED,
-        IN_PROGRESS or EXECUTION_FAILED; participant-days without any of these (shown missing) are left out."""
+        """The check's "Partitions" tab: local day -> SUCCEEDED, FAILED, SKIPPED, IN_PROGRESS or EXECUTION_FAILED;
+        days without any of these (shown missing) are left out."""
         variables = {"assetKey": {"path": asset.split("/")}, "checkName": check_name}
         [node] = self.graphql(CHECK_STATUS_QUERY, variables)["assetNodes"]
         check = node["assetCheckOrError"]
@@ -467,16 +461,12 @@ class UiPath:
         statuses: dict[str, str] = {}
         partition_statuses = check["partitionStatuses"]
         if partition_statuses is not None:  # None until the check has any evaluation or planned execution
-            if partition_statuses["primaryDimensionName"] != "date":
-                raise UiPathError(f"expected the date dimension to be primary: {partition_statuses}")
-            for date_range in partition_statuses["ranges"]:
-                dates = date_partitions.get_partition_keys_in_range(
-                    dg.PartitionKeyRange(date_range["primaryDimStartKey"], date_range["primaryDimEndKey"])
+            for day_range in partition_statuses["ranges"]:
+                days = local_day_partitions.get_partition_keys_in_range(
+                    dg.PartitionKeyRange(day_range["startKey"], day_range["endKey"])
                 )
-                for field, status in STATUS_FIELDS.items():
-                    for participant in date_range["secondaryDim"][field]:
-                        statuses.update({f"{date}|{participant}": status for date in dates})
-        return statuses
+                statuses.update({day: day_range["status"] for day in days})
+        return {day: status for day, status in statuses.items() if status != "MISSING"}
 
 
 def daemon_command(workspace_yaml: Path) -> list[str]:
@@ -501,7 +491,7 @@ def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
 
 @contextmanager
 def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant]) -> Iterator[UiPath]:
-    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, roster registered."""
+    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, with ``roster``."""
     state_dir = Path(state_dir)
     dagster_home = state_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -520,7 +510,6 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
             ui = UiPath(process_context, dagster_home)
             # Before the daemon starts, so its wall-clock scheduler never sees the schedule running.
             ui.stop_schedule()
-            ui.register_participants([p.participant_id for p in roster])
             with (dagster_home / "daemon.log").open("w") as daemon_log:
                 ui.daemon = subprocess.Popen(
                     daemon_command(workspace_yaml), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
