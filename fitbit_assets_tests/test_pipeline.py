@@ -63,12 +63,12 @@ def test_synthetic_day_end_to_end_and_idempotent(instance, study_files, warehous
     assert len(loaded) == len(expected) > 5000
     assert [bpm for _, bpm in loaded] == list(expected["value"])
     assert all(e.passed for e in first.get_asset_check_evaluations())
-    # One evaluation per check for the day, judging every participant enrolled on it (the other has no file yet).
+    # One evaluation per check for the day, judging the participant of the run.
     assert {(e.check_name, e.partition) for e in day_evaluations(first)} == {
         ("validated_heart_rate_schema", DAY.isoformat()), ("heart_rate_rows_match_validated", DAY.isoformat())
     }
     schema = next(e for e in day_evaluations(first) if e.check_name == "validated_heart_rate_schema")
-    assert (schema.metadata["participants_checked"].value, schema.metadata["participants_failed"].value) == (2, 0)
+    assert (schema.metadata["participants_checked"].value, schema.metadata["participants_failed"].value) == (1, 0)
     # The day's materialization describes that day: this participant's rows, one participant loaded.
     [rows_event] = [e for e in first.get_asset_materialization_events() if e.asset_key == heart_rate_rows.key]
     day_metadata = {k: v.value for k, v in rows_event.materialization.metadata.items()}
@@ -129,6 +129,17 @@ def test_failing_day_is_quarantined_keeps_its_rows_and_a_corrected_file_loads(in
     assert all(e.passed for e in day_evaluations(fixed))
     assert [b for _, b in rows_for(query, LANDING.participant_id)] == [70, 75, 72]
     assert not quarantine.exists()
+
+
+def test_a_later_run_of_another_participant_keeps_the_day_failing(instance, study_files, warehouse):
+    drop_landing_file(study_files, LANDING, DAY, [("08:00:00", 70), ("08:00:00", 71)])  # duplicate timestamp
+    assert materialize(instance, study_files, warehouse, participant_day=ParticipantDayKey(DAY, LANDING.participant_id)).success
+    other = materialize(instance, study_files, warehouse, participant_day=ParticipantDayKey(DAY, SYNTHETIC.participant_id))
+    [evaluation] = day_evaluations(other, "validated_heart_rate_schema")
+    # The synthetic day passed, but the landing participant's failure of the same day is carried over.
+    assert not evaluation.passed
+    assert [f["participant_id"] for f in failing_participant_days(evaluation)] == [LANDING.participant_id]
+    assert "1 failing participant(s) of earlier runs not re-checked" in evaluation.description
 
 
 def test_bad_day_of_a_range_blocks_only_itself(instance, study_files, warehouse, query):

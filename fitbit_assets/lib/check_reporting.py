@@ -1,8 +1,9 @@
-"""One result per local day for every asset check, tied to that day's materialization, with each participant-day's
-verdict in its metadata.
+"""One result per local day for every asset check, tied to that day's materialization, with each failing
+participant-day in its metadata.
 
-A check judges every roster participant on the run's days (``cohort_days``), whichever participants the run loaded,
-so a day's result is the cohort's and a later one-participant run cannot hide another participant's failure.
+A check judges the run's participants; the failures the day's previous evaluation listed for participants this run
+did not cover are carried over, so a later run of other participants (a batch of the daily tick, a one-participant
+backfill) never turns a day green while a participant-day of it is still failing.
 
 Dagster 1.13 gives a check evaluation a partition only when the step has a single partition key
 (``AssetCheckResult.to_asset_check_evaluation``), and the UI's partition view counts an evaluation only when it
@@ -30,11 +31,15 @@ from fitbit_assets.lib.check_metadata import (
     PARTICIPANTS_CHECKED,
     PARTICIPANTS_FAILED,
 )
-from fitbit_assets.lib.partitions import ParticipantDayKey, run_local_dates
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from fitbit_assets.domain.roster import Roster
+from fitbit_assets.lib.partitions import ParticipantDayKey, run_local_dates, run_participants
 
 SUMMARY_SCOPE = "days of this run, every participant"  # metadata["scope"] of summary evaluations
 # Failing participant-days listed in full in a day's evaluation (the count is always exact); bounds the event size.
-LISTED_FAILURES = 200
+LISTED_FAILURES = 500
 
 
 @dataclass(frozen=True)
@@ -83,49 +88,76 @@ class DayVerdict:
     local_date: dt.date
     checked: int
     failures: list[tuple[ParticipantDayKey, DayResult]]
+    carried: list[dict] = field(default_factory=list)  # earlier runs' failures of participants not in this run
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not (self.failures or self.carried)
 
     @property
     def description(self) -> str:
+        carried = f"; {len(self.carried)} failing participant(s) of earlier runs not re-checked" if self.carried else ""
         if not self.failures:
-            return f"{self.local_date}: all {self.checked} participant(s) passed"
+            return f"{self.local_date}: all {self.checked} participant(s) of this run passed{carried}"
         shown = "; ".join(result.description or str(key) for key, result in self.failures[:5])
         more = f" (+{len(self.failures) - 5} more)" if len(self.failures) > 5 else ""
-        return f"{self.local_date}: {len(self.failures)} of {self.checked} participant(s) failed: {shown}{more}"
+        return f"{self.local_date}: {len(self.failures)} of {self.checked} participant(s) failed: {shown}{more}{carried}"
 
     def metadata(self) -> dict[str, object]:
+        entries = [_failure_entry(key, result) for key, result in self.failures] + self.carried
         return {
             LOCAL_DATE: self.local_date.isoformat(),
             PARTICIPANTS_CHECKED: self.checked,
-            PARTICIPANTS_FAILED: len(self.failures),
-            FAILING_PARTICIPANT_DAYS: dg.MetadataValue.json(
-                [_failure_entry(key, result) for key, result in self.failures[:LISTED_FAILURES]]
-            ),
+            PARTICIPANTS_FAILED: len(self.failures) + len(self.carried),
+            FAILING_PARTICIPANT_DAYS: dg.MetadataValue.json(entries[:LISTED_FAILURES]),
         }
 
 
-def day_verdicts(dates: list[dt.date], results: Mapping[ParticipantDayKey, DayResult]) -> list[DayVerdict]:
-    """Group participant-day results by day; a participant-day without a result had nothing to check and passes."""
+def _previous_failures(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, day: dt.date) -> list[dict]:
+    """The failing participant-days the day's latest finished evaluation listed."""
+    [record, *_] = instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=1, status={AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED},
+        partition_filter=PartitionKeyFilter(key=day.isoformat()),
+    ) or [None]
+    if record is None or record.event is None:
+        return []
+    listed = record.event.dagster_event.event_specific_data.metadata.get(FAILING_PARTICIPANT_DAYS)
+    return list(listed.value) if listed is not None else []
+
+
+def day_verdicts(
+    dates: list[dt.date],
+    participants: set[str],
+    results: Mapping[ParticipantDayKey, DayResult],
+    previous_failures=lambda day: [],
+) -> list[DayVerdict]:
+    """Group the run's participant-day results by day (a participant-day without a result had nothing to check and
+    passes), with the day's earlier failures of participants outside the run."""
     checked: dict[dt.date, int] = defaultdict(int)
     failures: dict[dt.date, list] = defaultdict(list)
     for key, result in sorted(results.items()):
         checked[key.local_date] += 1
         if not result.passed:
             failures[key.local_date].append((key, result))
-    return [DayVerdict(day, checked[day], failures[day]) for day in dates]
+    return [
+        DayVerdict(day, checked[day], failures[day],
+                   [entry for entry in previous_failures(day) if entry.get(PARTICIPANT_ID) not in participants])
+        for day in dates
+    ]
 
 
 def report_day_results(
     context: dg.AssetCheckExecutionContext,
+    roster: Roster,
     results: Mapping[ParticipantDayKey, DayResult],
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
     """Log each day's result against its materialization; return what Dagster records for the step."""
     [check_key] = context.selected_asset_check_keys
-    verdicts = day_verdicts(run_local_dates(context), results)
+    verdicts = day_verdicts(
+        run_local_dates(context), set(run_participants(context.run.tags, roster)), results,
+        lambda day: _previous_failures(context.instance, check_key, day),
+    )
     if context.has_partition_key and len(verdicts) == 1:
         [verdict] = verdicts  # Dagster ties the step's own result to its single partition
         return dg.AssetCheckResult(

@@ -45,9 +45,11 @@ def run_participants(tags: dict[str, str], roster: Roster) -> list[str]:
         return roster.participant_ids
     unknown = sorted(set(named) - set(roster.participant_ids))
     if unknown:
+        # The roster's reason when it rejected the row (e.g. a reserved name), not just "unknown".
+        rejected = [str(error) for error in roster.errors if error.participant_id in unknown]
         raise dg.Failure(
             description=f"run tag {PARTICIPANTS_TAG} names participant(s) not in the roster {roster.path}: "
-            f"{', '.join(unknown)}"
+            f"{', '.join(unknown)}" + (f" (rejected rows: {'; '.join(rejected)})" if rejected else "")
         )
     return sorted(set(named))
 
@@ -60,17 +62,6 @@ def participant_days(context, roster: Roster) -> list[ParticipantDayKey]:
     """The participant-days a (possibly ranged) run covers, in (date, participant) order."""
     participants = run_participants(context.run.tags, roster)
     return [ParticipantDayKey(day, p) for day in run_local_dates(context) for p in participants]
-
-
-def cohort_days(context, roster: Roster) -> list[ParticipantDayKey]:
-    """Every roster participant enrolled on each of the run's days: what a check judges, whichever participants
-    the run loaded."""
-    return [
-        ParticipantDayKey(day, p.participant_id)
-        for day in run_local_dates(context)
-        for p in roster.participants
-        if p.enrolled_on <= day
-    ]
 
 
 def range_tags(participants: str | Iterable[str], first: dt.date, last: dt.date) -> dict[str, str]:

@@ -14,7 +14,7 @@ from fitbit_assets.domain.adherence import DayAdherence, non_adherence_reason
 from fitbit_assets.domain.device_sync import DayStatus, status_explanation
 from fitbit_assets.lib.check_metadata import DAY_STATUS, DAY_STATUS_UNKNOWN, REASON, VALID_DAY_CHECK
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
-from fitbit_assets.lib.partitions import ParticipantDayKey, cohort_days, local_day_partitions
+from fitbit_assets.lib.partitions import ParticipantDayKey, local_day_partitions, participant_days
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
@@ -68,10 +68,11 @@ def _add_day_status(cur, non_adherent: list[tuple[ParticipantDayKey, dict]]) -> 
 def daily_adherence_valid_day(
     context: dg.AssetCheckExecutionContext, study_files: StudyFilesResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
+    roster = study_files.roster()
     results: dict[ParticipantDayKey, DayResult] = {}
     non_adherent = []
     with warehouse.connection() as conn, conn.cursor() as cur:
-        for key in cohort_days(context, study_files.roster()):
+        for key in participant_days(context, roster):
             report = study_files.read_report(HEART_RATE, key)
             if report is not None and not report.passed:
                 # A data problem, not the participant's behaviour: the schema check tells the data engineer.
@@ -101,4 +102,4 @@ def daily_adherence_valid_day(
         _add_day_status(cur, non_adherent)
     for key, metadata in non_adherent:  # the reason now says "not wearing" or "not syncing"
         results[key] = DayResult(False, f"{key}: {metadata[REASON]}", metadata)
-    return report_day_results(context, results, dg.AssetCheckSeverity.WARN)
+    return report_day_results(context, roster, results, dg.AssetCheckSeverity.WARN)

@@ -8,7 +8,7 @@ from fitbit_assets.defs.datasets.dataset import DATASETS, Dataset
 from fitbit_assets.defs.datasets.factory import DATASET_ASSETS
 from fitbit_assets.defs.datasets.validated import failure_reason
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
-from fitbit_assets.lib.partitions import ParticipantDayKey, cohort_days, local_day_partitions
+from fitbit_assets.lib.partitions import ParticipantDayKey, local_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 
@@ -18,8 +18,9 @@ def schema_result(
 ) -> dg.AssetCheckResult:
     """Per participant-day: failed when its stored report failed (the day is quarantined, not loaded) or its raw
     file was never validated; passed when it validated or has no file yet."""
+    roster = study_files.roster()
     results: dict[ParticipantDayKey, DayResult] = {}
-    for key in cohort_days(context, study_files.roster()):
+    for key in participant_days(context, roster):
         report = study_files.read_report(dataset.name, key)
         path = dataset.raw_path(study_files, key)
         if report is None:
@@ -42,7 +43,7 @@ def schema_result(
                     "quarantine": str(study_files.quarantine_dir(dataset.name, key)),
                 },
             )
-    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
+    return report_day_results(context, roster, results, dg.AssetCheckSeverity.ERROR)
 
 
 def rows_match_result(
@@ -55,7 +56,7 @@ def rows_match_result(
     roster = study_files.roster()
     results: dict[ParticipantDayKey, DayResult] = {}
     with warehouse.connection() as conn:
-        for key in cohort_days(context, roster):
+        for key in participant_days(context, roster):
             parquet = study_files.validated_path(dataset.name, key)
             if not dataset.raw_path(study_files, key).exists() or not parquet.exists():
                 continue  # no data yet, or quarantined: the schema check reports it
@@ -67,7 +68,7 @@ def rows_match_result(
                 if actual == expected
                 else DayResult(False, f"table holds {actual} rows, {expected} were validated", counts)
             )
-    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
+    return report_day_results(context, roster, results, dg.AssetCheckSeverity.ERROR)
 
 
 def schema_check(dataset: Dataset, validated: dg.AssetsDefinition) -> dg.AssetChecksDefinition:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
-from fitbit_assets.lib.partitions import ParticipantDayKey, cohort_days, local_day_partitions
+from fitbit_assets.lib.partitions import ParticipantDayKey, local_day_partitions, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.rollups import aggregate_mismatches, utc_day_window
@@ -22,10 +22,10 @@ def heart_rate_aggregates_match_raw(
     roster = study_files.roster()
     results: dict[ParticipantDayKey, DayResult] = {}
     with warehouse.connection() as conn:
-        for key in cohort_days(context, roster):
+        for key in participant_days(context, roster):
             compared, mismatches = aggregate_mismatches(conn, key.participant_id, utc_day_window([roster.local_day(key)]))
             metadata = {"buckets_compared": compared, "mismatches": dg.MetadataValue.json(mismatches[:20])}
             results[key] = DayResult(
                 not mismatches, f"{len(mismatches)} of {compared} buckets differ from raw" if mismatches else None, metadata
             )
-    return report_day_results(context, results, dg.AssetCheckSeverity.ERROR)
+    return report_day_results(context, roster, results, dg.AssetCheckSeverity.ERROR)
