@@ -37,7 +37,7 @@ from benchmarks.report import (
     update_section,
 )
 from fitbit_assets.domain.roster import Participant, write_roster
-from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
 from fitbit_assets_tests.conftest import fetch_all
 from fitbit_assets_tests.ui_path import (
     FINISHED,
@@ -65,10 +65,11 @@ class Sizes:
     timeout_s: float  # per case: give up, terminate the rest and report how far it got
     multiprocess: bool  # the replaced executor (~1 min per run): full mode only
     run_shapes: tuple[int, ...] = ()  # other FITBIT_PARTICIPANTS_PER_RUN values, measured on the largest cohort
+    first_month: tuple[int, int] = (0, 0)  # (participants, days): a study's first month as one asset backfill
 
 
-FULL = Sizes(backfill_days=7, cohorts=(10, 50, 100), timeout_s=600, multiprocess=True, run_shapes=(1, 100))
-QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=600, multiprocess=False)
+FULL = Sizes(backfill_days=7, cohorts=(100, 1000), timeout_s=1200, multiprocess=False, first_month=(100, 30))
+QUICK = Sizes(backfill_days=2, cohorts=(2,), timeout_s=600, multiprocess=False, first_month=(2, 2))
 
 
 def bench_participant(index: int) -> Participant:
@@ -91,13 +92,23 @@ def rows_loaded(dsn: str, keys: list[ParticipantDayKey]) -> int:
 
 
 def checks_reported(ui: UiPath, keys: list[ParticipantDayKey]) -> str:
-    """How many (participant-day, check) pairs the UI's check partition view lists as passed or failed."""
+    """How many (day, check) pairs the UI's check partition view lists as passed or failed."""
     checks = ui.job_checks()
+    days = {key.local_date.isoformat() for key in keys}
     reported = 0
     for asset, check_name in checks:
         statuses = ui.check_statuses(asset, check_name)
-        reported += sum(statuses.get(key.key) in ("SUCCEEDED", "FAILED") for key in keys)
-    return f"{reported:,} of {len(keys) * len(checks):,}"
+        reported += sum(statuses.get(day) in ("SUCCEEDED", "FAILED") for day in days)
+    return f"{reported:,} of {len(days) * len(checks):,}"
+
+
+def step_seconds(ui: UiPath, runs: list[RunTiming]) -> float:
+    """Time inside the runs' steps (asset and check code, their event writes), from Dagster's step stats."""
+    return sum(
+        (step.end_time or step.start_time or 0) - (step.start_time or 0)
+        for run in runs
+        for step in ui.instance.get_run_step_stats(run.run_id)
+    )
 
 
 @dataclass
@@ -139,13 +150,16 @@ def wait_or_give_up(ui: UiPath, run_ids: list[str], launched: float, timeout_s: 
 
 def launch_partition(ui: UiPath, key: ParticipantDayKey, timeout_s: float, run_config: dict | None = None) -> Outcome:
     launched = time.time()
-    run_id = ui.launch_partition_run(key, run_config)
+    run_id = ui.launch_partition_run(key.local_date, [key.participant_id], run_config)
     return wait_or_give_up(ui, [run_id], launched, timeout_s)
 
 
-def launch_backfill(ui: UiPath, keys: list[ParticipantDayKey], timeout_s: float) -> Outcome:
+def launch_backfill(ui: UiPath, keys: list[ParticipantDayKey], timeout_s: float, every_participant: bool = False) -> Outcome:
+    """The asset graph's Materialize over the days of ``keys``, for their participants (or, with
+    ``every_participant``, without a participant tag: the whole roster)."""
     launched = time.time()
-    backfill_id = ui.launch_asset_backfill(keys, ui.job_assets())
+    participants = [] if every_participant else sorted({key.participant_id for key in keys})
+    backfill_id = ui.launch_asset_backfill(sorted({key.local_date for key in keys}), ui.job_assets(), participants)
     try:
         _, runs = ui.wait_for_backfill(backfill_id, timeout_s)
         return Outcome(runs, launched, None)
@@ -157,7 +171,7 @@ def launch_backfill(ui: UiPath, keys: list[ParticipantDayKey], timeout_s: float)
         return Outcome(ui.wait_for_runs(run_ids, CANCEL_TIMEOUT_S), launched, timeout_s)
 
 
-def in_process(state: Path, dsn: str, requests: list[dict], participant_ids: list[str]) -> tuple[float, int]:
+def in_process(state: Path, dsn: str, requests: list[dict]) -> tuple[float, int]:
     """The replaced path: ``heart_rate_job.execute_in_process`` per request in this process, as the demo did."""
     import dagster as dg
 
@@ -168,7 +182,6 @@ def in_process(state: Path, dsn: str, requests: list[dict], participant_ids: lis
         job = defs.resolve_job_def("heart_rate_job")
         quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
         with dg.instance_for_test() as instance:
-            instance.add_dynamic_partitions("participant", participant_ids)
             started = time.perf_counter()
             for request in requests:
                 result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False, **request)
@@ -196,7 +209,7 @@ def bench_launchpad_and_backfill(server: BenchServer, state: Path, sizes: Sizes,
                            outcome, dsn, multiprocess_day, ui)
             else:
                 table.add("1 participant-day", "launchpad, run config `execution: multiprocess` (replaced)",
-                          "not accepted by the job's executor", "-", "-", "-", "-", "-", "-")
+                          "not accepted by the job's executor", "-", "-", "-", "-", "-", "-", "-", "-")
         log(f"UI: asset backfill {sizes.backfill_days} days x 1 participant")
         outcome = launch_backfill(ui, backfill, sizes.timeout_s)
         add_ui_row(table, f"{sizes.backfill_days} days x 1 participant",
@@ -205,29 +218,49 @@ def bench_launchpad_and_backfill(server: BenchServer, state: Path, sizes: Sizes,
     inproc_state = state / "in_process"
     write_roster(inproc_state / "roster.csv", [who])
     log("in process: the same participant-day and backfill")
-    wall, runs = in_process(inproc_state, inproc_dsn, [{"partition_key": single[0].key}], [who.participant_id])
+    wall, runs = in_process(inproc_state, inproc_dsn, [{"partition_key": single[0].local_date.isoformat(),
+                                                        "tags": {PARTICIPANTS_TAG: who.participant_id}}])
     table.add("1 participant-day", "`execute_in_process` (replaced: demo, tests)", "in process", runs, fmt_s(wall),
-              "-", "-", fmt_int(rows_loaded(inproc_dsn, single)), "-")
+              "-", "-", "-", "-", fmt_int(rows_loaded(inproc_dsn, single)), "-")
     wall, runs = in_process(inproc_state, inproc_dsn, [{"tags": range_tags(who.participant_id, backfill[0].local_date,
-                                                                          backfill[-1].local_date)}], [who.participant_id])
+                                                                          backfill[-1].local_date)}])
     table.add(f"{sizes.backfill_days} days x 1 participant", "`execute_in_process` with range tags (replaced)",
-              "in process", runs, fmt_s(wall), "-", "-", fmt_int(rows_loaded(inproc_dsn, backfill)), "-")
+              "in process", runs, fmt_s(wall), "-", "-", "-", "-", fmt_int(rows_loaded(inproc_dsn, backfill)), "-")
 
 
 def add_ui_row(table: Table, what: str, path: str, outcome: Outcome, dsn: str, keys: list[ParticipantDayKey],
-               ui: UiPath) -> None:
+               ui: UiPath, new_days: int | None = None) -> None:
+    """``new_days``: participant-days the case loads for the first time (default: all of ``keys``)."""
     summary = outcome.summary()
     started = [run for run in outcome.runs if run.started]
     executor = ui.run_executor(started[0].run_id) if started else "-"
+    in_steps = step_seconds(ui, outcome.runs)
+    new_days = len(keys) if new_days is None else new_days
+    per_day = (f"{outcome.wall / new_days:.3f} / {in_steps / new_days:.3f}"
+               if new_days and outcome.gave_up_after is None else "-")
     table.add(what, path, executor, summary["runs"], summary["wall"], summary["first_start"], summary["run_time"],
-              fmt_int(rows_loaded(dsn, keys)), checks_reported(ui, keys))
+              fmt_s(in_steps), per_day, fmt_int(rows_loaded(dsn, keys)), checks_reported(ui, keys))
+
+
+def bench_first_month(server: BenchServer, state: Path, sizes: Sizes, table: Table) -> None:
+    """A study's first month: every participant x every day as one asset backfill of the whole job."""
+    participants, days = sizes.first_month
+    cohort = [bench_participant(i) for i in range(1, participants + 1)]
+    first = TICK.date() - dt.timedelta(days=days)
+    keys = [key for p in cohort for key in participant_days(p.participant_id, first, days)]
+    dsn = server.fresh("bench_ui_first_month")
+    with open_ui_path(state / "first_month", dsn, cohort) as ui:
+        log(f"UI: first month, asset backfill of {days} days x {participants} participants")
+        outcome = launch_backfill(ui, keys, sizes.timeout_s, every_participant=True)
+        add_ui_row(table, f"{days} days x {participants} participants (a first month)",
+                   "asset backfill of every asset of heart_rate_job, no participant tag (the roster)", outcome, dsn, keys, ui)
 
 
 def bench_ticks(server: BenchServer, state: Path, sizes: Sizes, table: Table) -> list[str]:
     notes = []
     runs = [(size, None) for size in sizes.cohorts] + [(max(sizes.cohorts), shape) for shape in sizes.run_shapes]
     for cohort_size, participants_per_run in runs:
-        shape = f"{participants_per_run} per run" if participants_per_run else "default 25 per run"
+        shape = f"{participants_per_run} per run" if participants_per_run else "default 250 per run"
         outcome = bench_tick_pair(server, state, sizes, table, cohort_size, participants_per_run, shape)
         if outcome.gave_up_after is not None and participants_per_run is None:
             skipped = [size for size in sizes.cohorts if size > cohort_size]
@@ -255,7 +288,9 @@ def bench_tick_pair(server: BenchServer, state: Path, sizes: Sizes, table: Table
             launched = time.time()
             run_ids = ui.schedule_tick(tick)
             outcome = wait_or_give_up(ui, run_ids, launched, sizes.timeout_s)
-            add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days, {shape}", label, outcome, dsn, window, ui)
+            new_days = len(window) if tick == TICK else cohort_size  # the next day: one new day per participant
+            add_ui_row(table, f"daily tick, {cohort_size} participants x 4 days, {shape}", label, outcome, dsn, window, ui,
+                       new_days)
             if outcome.gave_up_after is not None:
                 break
     return outcome
@@ -274,11 +309,13 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
         "`max_concurrent_runs` from `dagster.yaml`), each executed in its own run worker (DefaultRunLauncher) with the "
         "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets_tests/ui_path.py`. One synthetic "
         f"participant for the launchpad and backfill rows; the tick at {TICK:%Y-%m-%d %H:%M} UTC loads yesterday and "
-        "the 3 days before it for every registered participant (each cohort on a fresh instance and database). "
+        "the 3 days before it for every roster participant (each cohort on a fresh instance and database). "
         "Wall time: from the GraphQL launch (or the tick) to the end of the last run; first run start: launch to the "
-        "first run worker starting (queue + launch); run time: start to end of each run. Checks shown: (participant-"
-        "day, check) pairs that the check's Partitions view lists as passed or failed, out of every check of "
-        "heart_rate_job for every participant-day of the case."
+        "first run worker starting (queue + launch); run time: start to end of each run; time in steps: the runs' "
+        "step durations summed (the assets' and checks' own work, including their event writes); per new "
+        "participant-day: wall time and time in steps divided by the participant-days loaded for the first time "
+        "(the next day's tick: one per participant). Checks shown: (day, check) pairs that the check's Partitions view "
+        "lists as passed or failed, out of every check of heart_rate_job for every day of the case."
     )
     if mode == "quick":
         intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"
@@ -304,10 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     log(f"mode {mode}, state {state}")
     server = BenchServer(state / "pgdata")
-    table = Table(["case", "path", "executor", "runs", "wall time (s)", "first run start (s)", "run time (s)", "rows loaded",
-                   "checks shown passed/failed"])
+    table = Table(["case", "path", "executor", "runs", "wall time (s)", "first run start (s)", "run time (s)",
+                   "time in steps (s)", "s per new participant-day (wall / in steps)", "rows loaded",
+                   "checks shown passed/failed (days x checks)"])
     try:
         bench_launchpad_and_backfill(server, state, sizes, table)
+        bench_first_month(server, state, sizes, table)
         notes = bench_ticks(server, state, sizes, table)
     finally:
         server.stop()
