@@ -36,6 +36,44 @@ def check_roster() -> list[str]:
     return roster.participant_ids
 
 
+LOCATION_NAME = "fitbit_assets"  # the code location's name in workspace.yaml and the deploy workspace
+JOB_NAME = "heart_rate_job"
+
+
+def execute_as_launched(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.JobExecutionResult:
+    """Run the job in this process as a run of the workspace's code location: the run carries the location's
+    origin, so the UI lists it on Overview, the job page and the asset pages like any launched run (a plain
+    ``execute_in_process`` run has no origin and shows in the Runs list only)."""
+    import os
+
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster._core.execution.api import execute_run
+    from dagster._core.remote_origin import (
+        ManagedGrpcPythonEnvCodeLocationOrigin,
+        RemoteJobOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    working_directory = os.getcwd()
+    job = ReconstructableRepository.for_module(
+        "fitbit_assets.definitions", "defs", working_directory
+    ).get_reconstructable_job(JOB_NAME)
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(
+        LoadableTargetOrigin(executable_path=sys.executable, module_name="fitbit_assets.definitions",
+                             working_directory=working_directory),
+        LOCATION_NAME,
+    )
+    run = instance.create_run_for_job(
+        job.get_definition(),
+        run_config=QUIET_RUN_CONFIG,
+        tags=tags,
+        remote_job_origin=RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), JOB_NAME),
+        job_code_origin=job.get_python_origin(),
+    )
+    return execute_run(job, run, instance)
+
+
 def _is_demo_roster(roster: Roster) -> bool:
     """Only what ``demo`` wrote itself: every row valid, synthetic and one of the demo cohort."""
     demo_ids = {participant_id for participant_id, *_ in DEMO_COHORT}
@@ -116,7 +154,6 @@ def demo(days: int, last: dt.date | None = None) -> int:
             roster, last + dt.timedelta(days=1),
             days - 1, STUDY_START, configured.participants_per_run,
         )
-        job = defs.resolve_job_def("heart_rate_job")
         failed = 0
         check_counts: Counter[tuple[str, bool]] = Counter()
         for index, request in enumerate(requests, start=1):
@@ -125,10 +162,10 @@ def demo(days: int, last: dt.date | None = None) -> int:
             print(f"[{index}/{len(requests)}] {who}: {request.tags[RANGE_START_TAG]} .. {request.tags[RANGE_END_TAG]} ",
                   end="", flush=True)
             started = time.monotonic()
-            result = job.execute_in_process(
-                instance=instance, tags=request.tags, run_config=QUIET_RUN_CONFIG, raise_on_error=False
-            )
-            for evaluation in result.get_asset_check_evaluations():
+            result = execute_as_launched(instance, request.tags)
+            evaluations = [event.event_specific_data for event in result.all_events
+                           if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+            for evaluation in evaluations:
                 if evaluation.partition is not None:  # one per day (the rest are the checks' summaries)
                     values = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
                     failed_days = values.get(PARTICIPANTS_FAILED, 0)

@@ -13,6 +13,14 @@ import sys
 import warnings
 
 
+def metadata_by_day(result) -> dict[str, dict[str, dict]]:
+    by_asset: dict[str, dict[str, dict]] = {}
+    for event in result.get_asset_materialization_events():
+        values = {k: v.value for k, v in event.materialization.metadata.items()}
+        by_asset.setdefault(event.asset_key.to_user_string(), {})[event.partition] = values
+    return by_asset
+
+
 def main(config: dict) -> dict:
     import dagster as dg
 
@@ -22,6 +30,7 @@ def main(config: dict) -> dict:
     )
     from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
     from fitbit_assets.defs.device_sync.assets import device_sync_events
+    from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS
     from fitbit_assets.lib.partitions import range_tags
     from fitbit_assets.lib.study_files import StudyFilesResource
     from fitbit_assets.warehouse.resource import WarehouseResource
@@ -36,7 +45,6 @@ def main(config: dict) -> dict:
     ]
     runs = []
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("participant", sorted({r[0] for r in config["runs"]}))
         for participant_id, first, last in config["runs"]:
             result = dg.materialize(
                 selection,
@@ -61,13 +69,18 @@ def main(config: dict) -> dict:
                     ),
                     "checks_passed": [e.passed for e in result.get_asset_check_evaluations()],
                     "failed_checks": [
-                        {"check": e.check_name, "partition": e.partition, "description": e.description}
+                        {
+                            "check": e.check_name,
+                            "partition": e.partition,
+                            "description": e.description,
+                            "failing_participant_days": [
+                                f"{f['participant_id']}/{f['local_date']}" for f in e.metadata[FAILING_PARTICIPANT_DAYS].value
+                            ],
+                        }
                         for e in result.get_asset_check_evaluations() if not e.passed and e.partition is not None
                     ],
-                    "metadata": {
-                        e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
-                        for e in result.get_asset_materialization_events()
-                    },
+                    # asset -> day -> that day's materialization metadata
+                    "metadata": metadata_by_day(result),
                 }
             )
     return {"runs": runs}

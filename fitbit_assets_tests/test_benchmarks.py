@@ -32,9 +32,9 @@ ROWS = [
     "| serialize COPY text |",
     "| server: DELETE window + COPY + commit |",
     # 2. backfill strategies
-    "**one run** over the whole rectangle",
+    "**one run** over every participant and day",
     "one ranged run each",
-    "one run per partition",
+    "one run per day partition",
     # 3. dashboard spans
     "| 1 day |",
     "| 30 days",

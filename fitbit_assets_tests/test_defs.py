@@ -63,10 +63,10 @@ def test_definitions_match_the_snapshot():
     )
 
 
-def test_every_asset_is_partitioned_by_participant_day_in_the_job_with_single_run_backfills():
+def test_every_asset_is_partitioned_by_local_day_in_the_job_with_single_run_backfills():
     described = current()["assets"]
     for name, spec in described.items():
-        assert spec["partitions"] == "MultiPartitionsDefinition", name
+        assert spec["partitions"] == "DailyPartitionsDefinition", name
         assert spec["jobs"] == ["heart_rate_job"], name
         assert spec["backfill_policy"] == "SINGLE_RUN", name
 

@@ -11,6 +11,7 @@ import yaml
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from fitbit_assets.warehouse.embedded_server import stop_server
+from fitbit_assets_tests.conftest import failing_participant_days
 
 REPO = Path(__file__).resolve().parents[1]
 # A fixed window keeps the output deterministic (the default is the week up to yesterday).
@@ -25,12 +26,23 @@ def local_instance(dagster_home: Path, pgdata: Path) -> None:
     (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
 
 
-def valid_day_statuses(dagster_home: Path) -> dict[str, str]:
-    """What the UI's partition view of daily_adherence_valid_day reads: each partition's current check status."""
+def valid_day_results(dagster_home: Path) -> dict[str, tuple[str, list[str]]]:
+    """What the UI's partition view of daily_adherence_valid_day reads: each day's current check status, with the
+    participant-days its latest evaluation lists as failing."""
     key = dg.AssetCheckKey(dg.AssetKey("daily_adherence"), "daily_adherence_valid_day")
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         infos = instance.event_log_storage.get_asset_check_partition_info([key])
-    return {info.partition_key: info.latest_execution_status.value for info in infos if info.is_current and info.partition_key}
+        latest = {}
+        for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=1000):  # newest first
+            if record.partition and record.event is not None:
+                latest.setdefault(record.partition, record.event.dagster_event.event_specific_data)
+    return {
+        info.partition_key: (
+            info.latest_execution_status.value,
+            [f"{f['participant_id']}/{f['local_date']}" for f in failing_participant_days(latest[info.partition_key])],
+        )
+        for info in infos if info.is_current and info.partition_key
+    }
 
 
 def test_demo_prints_rows_adherence_and_metrics(tmp_path):
@@ -52,7 +64,7 @@ def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     completed = demo(env, "--days", "7", "--last", LAST_DAY)
     out = completed.stdout
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
-    assert "participants: demo-001, demo-002, demo-003 (3 newly registered)" in out
+    assert "participants: demo-001, demo-002, demo-003\n" in out
     # The daily schedule's run shape: the three participants' 7 days are one ranged run.
     assert f"[1/1] demo-001 .. demo-003: 2026-01-04 .. {LAST_DAY} ok in" in out
     rows_section = out.split("heart_rate rows per participant-day")[1].split("wear-time adherence")[0]
@@ -74,12 +86,15 @@ def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     for participant, row in nightly.items():  # 7 nights each, the last 7 listed one by one
         assert row[1] == "7" and len(row[5:]) == 7 and int(row[3]) > 240, (participant, row)
     assert "runs failed: 0" in out
-    # Every participant-day's valid-day result is current in the instance, as the UI's check partition view shows it.
-    statuses = valid_day_statuses(dagster_home)
+    # Every day's valid-day result is current in the instance, as the UI's check partition view shows it; a failed
+    # day names its failing participant-days, all of the low-wear participant.
+    results = valid_day_results(dagster_home)
     days = [dt.date(2026, 1, 4) + dt.timedelta(days=i) for i in range(7)]
-    assert {f"{day}|demo-00{i}" for day in days for i in (1, 2, 3)} <= set(statuses)
-    failed = sorted(key for key, status in statuses.items() if status == AssetCheckExecutionRecordStatus.FAILED.value)
-    assert failed and all(key.endswith("demo-003") for key in failed)
+    assert {day.isoformat() for day in days} <= set(results)
+    failed_days = [day for day, (status, _) in results.items() if status == AssetCheckExecutionRecordStatus.FAILED.value]
+    assert failed_days and all(not failing for day, (_, failing) in results.items() if day not in failed_days)
+    failed = [participant_day for day in failed_days for participant_day in results[day][1]]
+    assert failed and all(participant_day.startswith("demo-003/") for participant_day in failed)
     assert f"daily_adherence_valid_day: {21 - len(failed)} passed, {len(failed)} failed" in out
 
     # The README's "another window", earlier than the first demo's enrolment, on the same state: the demo roster is

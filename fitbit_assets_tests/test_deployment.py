@@ -589,10 +589,11 @@ def test_deploy_dagster_yaml_is_a_working_postgres_instance(deployed_instance, f
     assert stored is not None and stored.status == DagsterRunStatus.NOT_STARTED
     assert [r.run_id for r in instance.get_runs()] == [run_id]
 
-    # Event log / partition storage.
-    instance.add_dynamic_partitions("participant", ["p1", "p2"])
-    assert instance.get_dynamic_partitions("participant") == ["p1", "p2"]
-    assert instance.has_dynamic_partition("participant", "p2")
+    # Event log storage: a day partition's materialization (what every pipeline asset records) written and read back.
+    from dagster import AssetKey, AssetMaterialization
+
+    instance.report_runless_asset_event(AssetMaterialization("heart_rate_rows", partition="2025-06-02"))
+    assert instance.get_materialized_partitions(AssetKey("heart_rate_rows")) == {"2025-06-02"}
 
     # Dagster's tables really are in the fresh database on the real server.
     with instance.run_storage.connect() as conn:

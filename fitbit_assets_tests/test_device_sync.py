@@ -16,7 +16,7 @@ from fitbit_assets.domain.roster import Participant
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.sql_files import sql_query
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
 
 DAY = dt.date(2025, 6, 10)
 
@@ -123,9 +123,8 @@ def test_participant_day_status_view(instance, study_files, warehouse, query, ro
     (folder / "land-01_syncEvents.csv").write_text(
         "DateTime,SyncDateUTC,Provider,DeviceName\n6/13/2025 11:00:00 AM,6/13/2025 9:00:00 AM,Fitbit,Charge 6\n"
     )
-    assert dg.materialize(
-        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(d3, LANDING.participant_id),
-        resources={"study_files": study_files, "warehouse": warehouse},
+    assert materialize_graph(
+        [device_sync_events], instance, study_files, warehouse, participant_day=ParticipantDayKey(d3, LANDING.participant_id)
     ).success
     assert query("SELECT synced_at FROM device_sync") == [(pd.Timestamp("2025-06-13T09:00:00Z"),)]
     rows = query(sql_query("participant_day_status"), {"participant_id": LANDING.participant_id, "first": d3, "last": d3})
@@ -141,10 +140,9 @@ def test_synthetic_participant_gets_sync_events(instance, study_files, warehouse
     expected = sum(len(generate_sync_events(SYNTHETIC, DAY + dt.timedelta(days=i))) for i in range(3))
     assert query("SELECT count(*) FROM device_sync WHERE source_format = 'synthetic'") == [(expected,)]
     # Idempotent per day.
-    dg.materialize(
-        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(DAY, SYNTHETIC.participant_id),
-        resources={"study_files": study_files, "warehouse": warehouse},
-    )
+    assert materialize_graph(
+        [device_sync_events], instance, study_files, warehouse, participant_day=ParticipantDayKey(DAY, SYNTHETIC.participant_id)
+    ).success
     assert query("SELECT count(*) FROM device_sync") == [(expected,)]
 
 
@@ -153,12 +151,11 @@ def test_a_malformed_sync_file_loads_nothing_and_does_not_hold_back_the_others(i
     folder.mkdir(parents=True)
     (folder / "a_syncEvents.csv").write_text("DateTime,SyncDateUTC,Provider,DeviceName\n1/1/2025 1:00:00 AM,1/1/2025 6:00:00 AM,Fitbit,X\n")
     (folder / "devices.json").write_text('[{"lastSyncTime": "not a time"}]')
-    result = dg.materialize(
-        [device_sync_events], instance=instance, participant_day=ParticipantDayKey(DAY, LANDING.participant_id),
-        resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+    result = materialize_graph(
+        [device_sync_events], instance, study_files, warehouse, participant_day=ParticipantDayKey(DAY, LANDING.participant_id)
     )
     assert result.success
     [event] = result.get_asset_materialization_events()
-    [error] = event.step_materialization_data.materialization.metadata["sync_file_errors"].value
+    [error] = event.step_materialization_data.materialization.metadata["run_sync_file_errors"].value
     assert "devices.json" in error and "lastSyncTime" in error and "[0]" in error
     assert query("SELECT source_file, device FROM device_sync") == [("a_syncEvents.csv", "X")]

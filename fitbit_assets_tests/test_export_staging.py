@@ -266,6 +266,6 @@ def test_daily_activity_loads_into_activity_daily_summary(instance, study_files,
                  " FROM activity_daily_summary WHERE participant_id = %s ORDER BY 1", (LANDING.participant_id,)) == [
         (first, 13162, 8.5, 1985, None, 25), (last, 10735, pytest.approx(6.97), 1797, None, 21)]
     [landing] = [e for e in result.get_asset_materialization_events() if e.asset_key.path == ["raw_activity_summary_json"]][:1]
-    unknown = landing.step_materialization_data.materialization.metadata["unknown_fitabase_ids"].value
+    unknown = landing.step_materialization_data.materialization.metadata["run_unknown_fitabase_ids"].value
     assert unknown == [{"file": "fitabase/dailyActivity_merged.csv", "Id": "3333", "rows": 1}]
 

@@ -156,6 +156,14 @@ def worn_minutes(query, participant_id: str) -> dict[dt.date, int]:
     ))
 
 
+def run_values(run: dict, asset: str) -> dict:
+    """The run-wide metadata of ``asset`` (``run_*``: the same on every day the run covered)."""
+    days = list(run["metadata"][asset].values())
+    values = {k: v for k, v in days[0].items() if k.startswith("run_")}
+    assert all({k: v for k, v in day.items() if k.startswith("run_")} == values for day in days), asset
+    return values
+
+
 def run_days(participant_id: str, fitabase_id: str) -> list[str]:
     days = sorted(WORN[fitabase_id])
     return [participant_id, days[0].isoformat(), days[-1].isoformat()]
@@ -174,7 +182,7 @@ def test_cohort_file_routes_rows_by_fitabase_id_and_reports_unknown_ids(tmp_path
     runs = run_pipeline(tmp_path, warehouse_dsn, [run_days(pid, fid) for pid, fid in participants.items()])
     for run in runs:
         assert run["success"] and all(run["checks_passed"]), run
-        assert run["metadata"]["raw_heart_rate_csv"]["unknown_fitabase_ids"] == [
+        assert run_values(run, "raw_heart_rate_csv")["run_unknown_fitabase_ids"] == [
             {"file": f"fitabase/{merged.name}", "Id": UNKNOWN_ID, "rows": 120}
         ]
     for participant_id, fitabase_id in participants.items():
@@ -207,8 +215,8 @@ def test_overlapping_exports_and_duplicate_reversed_rows_load_once(tmp_path, war
     for run in runs:
         assert run["success"] and all(run["checks_passed"]), run
     overlap_rows = sum(1 for line in lines if line_date(line) == dt.date(2016, 5, 11))
-    assert runs[0]["metadata"]["raw_heart_rate_csv"]["overlapping_rows_kept_once"] == {"sub-a/2016-05-11": overlap_rows}
-    assert runs[1]["metadata"]["raw_heart_rate_csv"]["duplicate_rows_dropped"] == {"sub-b/2016-04-03": 1}
+    assert run_values(runs[0], "raw_heart_rate_csv")["run_overlapping_rows_kept_once"] == {"sub-a/2016-05-11": overlap_rows}
+    assert run_values(runs[1], "raw_heart_rate_csv")["run_duplicate_rows_dropped"] == {"sub-b/2016-04-03": 1}
     for participant_id, fitabase_id in participants.items():
         assert worn_minutes(query, participant_id) == WORN[fitabase_id]
         assert query("SELECT count(*), count(DISTINCT ts) FROM heart_rate WHERE participant_id = %s",
@@ -239,8 +247,9 @@ def test_re_sent_exports_replace_in_place_or_conflict_for_that_day_only(tmp_path
     fitabase_file(export, lines[:-1] + [lines[-1][: -len("56")] + "57"])
     [second] = run_pipeline(tmp_path, warehouse_dsn, [run])
     assert second["success"] and all(second["checks_passed"]), second
-    assert second["metadata"]["raw_heart_rate_csv"]["days_split_from_exports"] == ["sub-a/2016-05-12 (fitabase_csv)"]
-    assert second["metadata"]["heart_rate_rows"]["days_loaded"] == 1
+    assert run_values(second, "raw_heart_rate_csv")["run_days_split_from_exports"] == ["sub-a/2016-05-12 (fitabase_csv)"]
+    assert {day: values["participants_loaded"] for day, values in second["metadata"]["heart_rate_rows"].items()} == {
+        "2016-05-10": 0, "2016-05-11": 0, "2016-05-12": 1}
     assert query("SELECT bpm FROM heart_rate WHERE participant_id = 'sub-a' ORDER BY ts DESC LIMIT 1") == [(57,)]
     after = dict(query("SELECT local_date, ingested_at FROM heart_rate_lineage WHERE participant_id = 'sub-a'"))
     assert [day for day in after if after[day] != before[day]] == [dt.date(2016, 5, 12)]
@@ -253,11 +262,12 @@ def test_re_sent_exports_replace_in_place_or_conflict_for_that_day_only(tmp_path
     [third] = run_pipeline(tmp_path, warehouse_dsn, [run])
     assert third["success"], third
     [failed] = third["failed_checks"]
-    assert failed["check"] == "validated_heart_rate_schema" and failed["partition"] == "2016-05-11|sub-a"
+    assert failed["check"] == "validated_heart_rate_schema" and failed["partition"] == "2016-05-11"
+    assert failed["failing_participant_days"] == ["sub-a/2016-05-11"]
     line_in_export = lines.index(day_lines[3]) + 2  # header is line 1
     assert f"{export.name}:{line_in_export}" in failed["description"] and f"{resent.name}:5" in failed["description"]
     assert "different bpm/confidence for the same timestamp, e.g. local time 2016-05-11 " in failed["description"]
-    assert third["metadata"]["raw_heart_rate_csv"]["days_held_back"] == ["sub-a/2016-05-11: export.conflicting_values"]
+    assert run_values(third, "raw_heart_rate_csv")["run_days_held_back"] == ["sub-a/2016-05-11: export.conflicting_values"]
     assert worn_minutes(query, "sub-a") == WORN["8877689391"]  # the earlier rows of 5/11 stay loaded
 
     resent.unlink()  # the coordinator removes the wrong download: the day is released and loads unchanged

@@ -60,7 +60,7 @@ def wait_for(what: str, condition, timeout_s: float = TIMEOUT_S, interval_s: flo
 
 def launch_from_the_ui(context, instance) -> str:
     """The UI's launchPipelineExecution for one participant-day: queued, then launched by the daemon."""
-    partition_tags = {PARTITION_TAG: DAY.isoformat(), PARTICIPANTS_TAG: SYNTHETIC.participant_id}
+    run_tags = {PARTITION_TAG: DAY.isoformat(), PARTICIPANTS_TAG: SYNTHETIC.participant_id}
     result = execute_dagster_graphql(
         context,
         LAUNCH_PIPELINE_EXECUTION_MUTATION,
@@ -73,7 +73,7 @@ def launch_from_the_ui(context, instance) -> str:
                     "assetSelection": [{"path": [name]} for name in LOAD_ASSETS],
                 },
                 "runConfigData": {},
-                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in partition_tags.items()]},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run_tags.items()]},
             }
         },
     )

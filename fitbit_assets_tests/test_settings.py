@@ -17,7 +17,7 @@ from dagster._core.storage.defs_state.base import DefsStateStorage
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.messages import Alert, Message
 from fitbit_assets.domain.roster import Participant, write_roster
-from fitbit_assets.lib.partitions import ParticipantDayKey
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, RANGE_END_TAG, RANGE_START_TAG
 from fitbit_assets_tests.conftest import fetch_all
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,8 +62,7 @@ def date_partitions_start(definitions) -> dt.date:
     # From the assets the definitions hold, without building the repository (see load_definitions).
     # The defs-folder loader lists an asset once per module that holds it (its own and those importing it).
     asset = next(a for a in definitions.defs.assets if a.key == dg.AssetKey("raw_heart_rate_csv"))
-    date_dimension = asset.partitions_def.get_partitions_def_for_dimension("date")
-    return date_dimension.start.date()
+    return asset.partitions_def.start.date()
 
 
 # ------------------------------------------------------------------------------------- files and warehouse
@@ -97,13 +96,11 @@ def test_landing_parquet_and_roster_paths_are_where_a_run_reads_and_writes(load_
         FITBIT_LANDING_DIR=str(landing), FITBIT_PARQUET_DIR=str(parquet), FITBIT_ROSTER_PATH=str(roster_path)
     )
     defs = definitions.defs
-    key = ParticipantDayKey(ENROLLED, "p-1")
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("participant", ["p-1"])
         # The job with the definitions' own resources, as the daemon would launch it.
         result = defs.resolve_job_def("heart_rate_job").execute_in_process(
             instance=instance,
-            partition_key=key.key,
+            partition_key=ENROLLED.isoformat(),
             asset_selection=[dg.AssetKey("raw_heart_rate_csv"), dg.AssetKey("validated_heart_rate")],
         )
     assert result.success
@@ -139,7 +136,6 @@ def test_late_sync_days_sets_the_daily_schedules_window(load_definitions, tmp_pa
     definitions = load_definitions(FITBIT_LATE_SYNC_DAYS="6")
     defs = definitions.defs
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("participant", ["p-1"])
         # Closed before the instance is: left open, the context keeps the instance's definitions-state storage as
         # Dagster's current one after the instance is gone, and later loads of the definitions fail on it.
         with dg.build_schedule_context(
@@ -148,8 +144,9 @@ def test_late_sync_days_sets_the_daily_schedules_window(load_definitions, tmp_pa
             resources={"study_files": defs.resources["study_files"]},
         ) as context:
             [request] = defs.resolve_schedule_def("daily_heart_rate_schedule").evaluate_tick(context).run_requests
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-06-13|p-1"  # 2025-06-19 minus 6 days
-    assert request.tags["dagster/asset_partition_range_end"] == "2025-06-19|p-1"
+    assert request.tags[RANGE_START_TAG] == "2025-06-13"  # 2025-06-19 minus 6 days
+    assert request.tags[RANGE_END_TAG] == "2025-06-19"
+    assert request.tags[PARTICIPANTS_TAG] == "p-1"
 
 
 # ------------------------------------------------------------------------------------- adherence definitions

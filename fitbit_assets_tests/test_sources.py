@@ -17,8 +17,8 @@ from fitbit_assets.defs.device_sync.assets import device_sync_events
 from fitbit_assets.domain.roster import Participant, Roster, read_roster
 from fitbit_assets.domain.sources import ExportFormatError, fitabase, scan, sync_events, takeout, webapi
 from fitbit_assets.domain.sources.staging import stage_days
-from fitbit_assets.lib.partitions import ParticipantDayKey
-from fitbit_assets_tests.conftest import LANDING, day_evaluations, materialize_graph
+from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey
+from fitbit_assets_tests.conftest import LANDING, day_evaluations, failing_participant_days, materialize_graph
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [
@@ -238,16 +238,19 @@ def test_malformed_export_is_held_back_clearly_and_loads_nothing(instance, study
     folder = Path(study_files.landing_dir) / LANDING.participant_id
     write(folder / "heartrate_seconds_merged.csv", fitabase_csv("2022484408", [("6/10/2025 8:00:00 AM", "70")]))
     key = ParticipantDayKey(DAY, LANDING.participant_id)
-    result = materialize(instance, study_files, warehouse, partition_key=key.key)
+    result = materialize(instance, study_files, warehouse, participant_day=key)
     assert result.success
     [landing] = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["raw_heart_rate_csv"]]
     metadata = landing.step_materialization_data.materialization.metadata
-    [error] = metadata["export_file_errors"].value
+    [error] = metadata["run_export_file_errors"].value
     assert "heartrate_seconds_merged.csv" in error and "(1 row(s): 2)" in error
     assert "does not match participant 'land-01'" in error
-    assert metadata["days_held_back"].value == [f"land-01/{DAY}: export.readable"]
+    assert metadata["run_days_held_back"].value == [f"land-01/{DAY}: export.readable"]
+    assert metadata["participants_held_back_list"].value == ["land-01"]
     [check] = day_evaluations(result, "validated_heart_rate_schema")
     assert not check.passed and "heartrate_seconds_merged.csv" in check.description
+    [held_back] = failing_participant_days(check)
+    assert (held_back["participant_id"], held_back["local_date"]) == ("land-01", DAY.isoformat())
     assert "not staged from the other exports until this file is fixed" in check.description
     assert not study_files.raw_heart_rate_path(key).exists()
     assert query("SELECT count(*) FROM heart_rate") == [(0,)]
@@ -257,9 +260,9 @@ def test_malformed_export_is_held_back_clearly_and_loads_nothing(instance, study
 def test_hand_dropped_day_csv_and_synthetic_days_have_lineage(instance, study_files, warehouse, query, roster):
     key = ParticipantDayKey(DAY, LANDING.participant_id)
     write(study_files.raw_heart_rate_path(key), "time,value\n08:00:00,70\n")
-    assert materialize(instance, study_files, warehouse, partition_key=key.key).success
+    assert materialize(instance, study_files, warehouse, participant_day=key).success
     synthetic = ParticipantDayKey(DAY, roster[0].participant_id)
-    assert materialize(instance, study_files, warehouse, partition_key=synthetic.key).success
+    assert materialize(instance, study_files, warehouse, participant_day=synthetic).success
     assert query("SELECT participant_id, source_format, source_files FROM heart_rate_lineage ORDER BY 1") == [
         ("land-01", "day_csv", [f"{DAY}.csv"]),
         ("syn-01", "synthetic", [f"{DAY}.csv"]),
@@ -283,22 +286,21 @@ def test_a_participant_never_reads_another_participants_files(instance, study_fi
     job = defs.resolve_job_def("heart_rate_job")
     resources = {"study_files": study_files, "warehouse": warehouse}
     for participant in roster:  # the synthetic participant fills every dataset folder, the landing one its own
-        key = ParticipantDayKey(DAY, participant.participant_id)
-        assert job.execute_in_process(instance=instance, partition_key=key.key, resources=resources).success
+        tags = {PARTICIPANTS_TAG: participant.participant_id}
+        assert job.execute_in_process(instance=instance, partition_key=DAY.isoformat(), tags=tags, resources=resources).success
     # Every folder of the landing folder is a participant's export folder or a reserved dataset name.
     folders = {path.name for path in landing.iterdir()}
     assert LANDING.participant_id in folders and "heart_rate_summary" in folders
     assert folders - {LANDING.participant_id} <= landing_datasets()
     assert query("SELECT source_format, source_files FROM heart_rate_lineage WHERE participant_id = %s",
                  (LANDING.participant_id,)) == [("takeout_json", [f"heart_rate-{DAY}.json"])]
-    # Registered before the check existed: its run is refused with the roster's reason, and loads nothing.
-    instance.add_dynamic_partitions("participant", ["heart_rate_summary"])
+    # A run naming it (e.g. a backfill launched by hand) is refused with the roster's reason, and loads nothing.
     result = job.execute_in_process(
-        instance=instance, participant_day=ParticipantDayKey(DAY, "heart_rate_summary"), resources=resources,
-        raise_on_error=False,
+        instance=instance, partition_key=DAY.isoformat(), tags={PARTICIPANTS_TAG: "heart_rate_summary"},
+        resources=resources, raise_on_error=False,
     )
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert failures and all("is reserved" in e.step_failure_data.error.cause.message for e in failures)
+    assert failures and all("is reserved" in e.step_failure_data.error.to_string() for e in failures)
     assert query("SELECT count(*) FROM heart_rate WHERE participant_id ILIKE 'heart_rate%%'") == [(0,)]
     assert [error.participant_id for error in read_roster(roster_path).errors] == ["heart_rate_summary", "Heart_Rate"]
