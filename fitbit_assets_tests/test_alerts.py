@@ -224,12 +224,20 @@ def test_alerts_tell_not_wearing_from_not_syncing(instance, study_files, roster,
     ]
 
 
-def test_sensor_without_channels_advances_without_sending(instance, study_files, roster, warehouse):
+def test_sensor_without_channels_keeps_alerts_pending_until_one_is_configured(
+    instance, study_files, roster, warehouse, webhook_server
+):
     drop_day(study_files, LANDING, D1, worn_only(0, 60))
     assert materialize_days(instance, study_files, warehouse, participant_day=ParticipantDayKey(D1, LANDING.participant_id)).success
     result, cursor = run_sensor(instance, warehouse, AlertChannelResource(), None)
-    assert result.skip_message.startswith("1 message(s) not sent (1 for the coordinator): no channel configured")
-    assert AlertCursor.parse(cursor).success_storage_id > 0
+    assert result.skip_message.startswith("1 message(s) pending (1 for the coordinator): no channel configured")
+    assert cursor is None
+    again, cursor = run_sensor(instance, warehouse, AlertChannelResource(), cursor)
+    assert again.skip_message == result.skip_message  # still pending, not dropped
+    webhook_url, received = webhook_server
+    sent, _ = run_sensor(instance, warehouse, AlertChannelResource(webhook_url=webhook_url), cursor)
+    assert sent.skip_message.startswith("1 message(s) sent")
+    assert [p["participant_id"] for _, p in received] == [LANDING.participant_id]
 
 
 def test_unreachable_channel_keeps_the_cursor_for_a_retry(instance, study_files, roster, warehouse, query):

@@ -29,13 +29,13 @@ def coordinator_alert_sensor(
     alerts, next_cursor = collect_alerts(context.instance, cursor)
     routed = {audience: alert_channel.channels(audience) for audience in (COORDINATOR, ENGINEER)}
     if not any(routed.values()):
-        # Events seen while no channel is configured are not replayed later (no flood on first configuration);
-        # the warehouse is not touched, so an unconfigured sensor needs no database at all.
-        context.update_cursor(next_cursor.serialize())
+        # The cursor stays: every tick says the same messages are pending, and they go out once a channel is
+        # configured. The warehouse is not touched, so an unconfigured sensor needs no database at all.
         messages = plan_messages(alerts, set())
         return dg.SkipReason(
-            f"{len(messages)} message(s) not sent ({count_by_audience(messages)}): no channel configured "
-            "(FITBIT_ALERT_SMTP_HOST + FITBIT_ALERT_SMTP_TO / FITBIT_ALERT_ENGINEER_TO, or FITBIT_ALERT_WEBHOOK_URL)"
+            f"{len(messages)} message(s) pending ({count_by_audience(messages)}): no channel configured "
+            "(FITBIT_ALERT_SMTP_HOST + FITBIT_ALERT_SMTP_TO / FITBIT_ALERT_ENGINEER_TO, or FITBIT_ALERT_WEBHOOK_URL); "
+            "they are sent once one is"
         )
     sent, unrouted, errors = [], [], []
     with warehouse.connection() as conn:
