@@ -254,6 +254,12 @@ def clean_timescale_dsn(timescale_server: TimescaleServer) -> Iterator[str]:
     timescale_server.drop_database(name)
 
 
+@pytest.fixture(params=["postgres", "timescaledb"])
+def backend_dsn(request) -> str:
+    """A fresh database on each backend in turn: the embedded plain PostgreSQL, then the TimescaleDB server."""
+    return request.getfixturevalue("warehouse_dsn" if request.param == "postgres" else "clean_timescale_dsn")
+
+
 @pytest.fixture
 def unpreloaded_timescale_dsn(warehouse_dsn: str) -> str:
     """A fresh database on the embedded server, which has the extension's files (installed into its wheel) but was
