@@ -254,6 +254,15 @@ def clean_timescale_dsn(timescale_server: TimescaleServer) -> Iterator[str]:
     timescale_server.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def timescale_cohort(timescale_server: TimescaleServer, tmp_path_factory):
+    """``cohort`` on the TimescaleDB server, loaded through the same asset graph (continuous aggregates, hypertables)."""
+    from fitbit_assets_tests.api_fixtures import load_cohort  # it imports this module
+
+    dsn = timescale_server.create_database(f"api_{uuid.uuid4().hex[:12]}")
+    return load_cohort(dsn, tmp_path_factory.mktemp("api_cohort_timescaledb"))
+
+
 @pytest.fixture(params=["postgres", "timescaledb"])
 def backend_dsn(request) -> str:
     """A fresh database on each backend in turn: the embedded plain PostgreSQL, then the TimescaleDB server."""
