@@ -175,9 +175,6 @@ class TimescaleServer:
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            import os as _os
-            if _os.environ.get("TS_DEBUG_LOG"):
-                print("\n=== TS LOG ===\n" + self.log_tail(20000))
             server.cleanup()
         shutil.rmtree(self._folder, ignore_errors=True)
 
