@@ -1,4 +1,4 @@
-# Everything a new machine needs is built from here: the venv, the package, the test-only Node harness.
+# Everything a new machine needs is built from here: the venv, the package, a native TimescaleDB for the tests.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,9 +15,10 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 API_PORT ?= 8000
 INSTALLED := $(VENV)/.installed
-PGLITE := fitbit_assets_tests/pglite
+# TimescaleDB's unmodified source (shared by this project's machines), built into the venv's embedded PostgreSQL.
+TIMESCALEDB_SOURCE ?= ../shared/vendor/timescaledb-2.23.1.tar.gz
 
-.PHONY: install demo dev test register clean bench bench-quick bench-staging serve browser
+.PHONY: install demo dev test register clean bench bench-quick bench-staging serve browser timescaledb
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +48,12 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 register: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register
 
-# Test-only Node harness serving PostgreSQL + TimescaleDB (WASM) for the conformance tests. Without npm the
-# tests skip with a reason locally and fail in CI (CI=1).
-$(PGLITE)/node_modules/.package-lock.json: $(PGLITE)/package-lock.json
-	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(PGLITE) --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the TimescaleDB conformance tests will be skipped (they fail when CI is set)"; fi
+## make timescaledb: build TimescaleDB from $(TIMESCALEDB_SOURCE) into the venv's embedded PostgreSQL (2-3 min on
+## 2 cores, once: the installed extension is the marker; the build stays in $(VENV)/timescaledb-build). Without the
+## source the TimescaleDB tests skip with a reason locally and fail in CI (CI=1).
+timescaledb: install
+	$(PY) -m fitbit_assets.warehouse.native_timescaledb install --if-source --source $(TIMESCALEDB_SOURCE) \
+		--build-dir $(VENV)/timescaledb-build
 
 ## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, docs at
 ## /docs) on the embedded database
@@ -67,15 +69,15 @@ browser:
 	else echo "chromium not found and not root: the dashboard browser test will be skipped (it fails when CI is set)"; fi
 
 ## make test: build everything, then the whole suite (unit + integration on real PostgreSQL and TimescaleDB)
-test: install $(PGLITE)/node_modules/.package-lock.json browser
+test: install timescaledb browser
 	$(PY) -m pytest
 
 ## make bench: load/backfill/query/storage/scale benchmarks on a dedicated embedded PostgreSQL (.state/bench), < 10 min;
 ## writes benchmarks/RESULTS.md. make bench-quick: the same code at tiny sizes (< 1 min), for CI.
-bench: install $(PGLITE)/node_modules/.package-lock.json
+bench: install timescaledb
 	$(PY) -m benchmarks.run
 
-bench-quick: install $(PGLITE)/node_modules/.package-lock.json
+bench-quick: install timescaledb
 	$(PY) -m benchmarks.run --quick
 
 ## make bench-staging: export staging time vs number of exports (~5 min), the "Export staging" section of RESULTS.md.

@@ -29,6 +29,7 @@ from fitbit_assets.warehouse.schema import apply_schema
 
 YEAR_DATA_VERSION = "2"  # 2: heart_rate partitioned by UTC month
 YEAR_DATABASE = "bench_year"
+YEAR_PARTICIPANT_SEED = 4242  # section 6 loads the same year into TimescaleDB
 SPANS = (("1 day", 1), ("30 days", 30), ("1 year", 365))
 
 
@@ -48,7 +49,7 @@ def year_dataset(server: BenchServer, sizes: Sizes) -> tuple[str, str, dt.date, 
                 return dsn, pid, first, last
     log(f"3. generating {sizes.year_days} days of synthetic heart rate for {pid} (once, kept in {YEAR_DATABASE})")
     dsn = server.fresh(YEAR_DATABASE)
-    who = participant(pid, 4242, DAY_TZ, first)
+    who = participant(pid, YEAR_PARTICIPANT_SEED, DAY_TZ, first)
     days = [LocalDay(first + dt.timedelta(days=d), DAY_TZ) for d in range((last - first).days + 1)]
     with connect(dsn) as conn:
         apply_schema(conn, "off")

@@ -1,4 +1,5 @@
-"""Benchmarks: load, backfill, query, storage and scale on the embedded PostgreSQL, side by side in one run.
+"""Benchmarks: load, backfill, query, storage and scale on the embedded PostgreSQL, and TimescaleDB beside it, in one
+run.
 
     python -m benchmarks.run              # full run (< 10 min on 2 cores), writes benchmarks/RESULTS.md
     python -m benchmarks.run --quick      # CI smoke run (< 1 min): same sections and rows, tiny sizes, 1 repetition
@@ -7,7 +8,7 @@ Every comparison is measured in the same process against the same server, interl
 repetition (the order rotates), and reported as the median: these machines are noisy, so read ratios, not
 absolute numbers. State lives in ``--state-dir`` (default ``.state/bench/``): a dedicated embedded PostgreSQL
 data dir (never the demo's database), where the year of query data is generated once and reused.
-One module per section (``load_day``, ``backfill``, ``queries``, ``storage``, ``scale``, ``layouts``), each
+One module per section (``load_day``, ``backfill``, ``queries``, ``storage``, ``scale``, ``backends``, ``layouts``), each
 calling the production load and query code; ``ui_path`` and ``staging`` are separate runs with their own sections.
 """
 
@@ -19,6 +20,7 @@ import sys
 import time
 import warnings
 
+from benchmarks.backends import bench_backends
 from benchmarks.backfill import bench_backfill
 from benchmarks.database import BenchServer
 from benchmarks.layouts import bench_layouts
@@ -36,7 +38,7 @@ from benchmarks.report import (
 )
 from benchmarks.scale import bench_scale
 from benchmarks.sizes import FULL, QUICK
-from benchmarks.storage import bench_timescale_storage, storage_section
+from benchmarks.storage import storage_section
 
 # Section keys (for --skip) and the start of each section's title: a skipped section keeps its previous numbers.
 SECTIONS = {
@@ -45,6 +47,7 @@ SECTIONS = {
     "queries": "3. Dashboard queries",
     "storage": "4. Storage",
     "scale": "5. Scale",
+    "backends": "6. TimescaleDB beside plain PostgreSQL",
     "layout": "Extra: plain-PostgreSQL layout",
 }
 SEPARATE_SECTIONS = ("UI path", "Export staging")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
@@ -81,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
             measured["backfill"] = bench_backfill(server, state, sizes)
         if "queries" not in args.skip:
             measured["queries"], storage_rows = bench_queries(server, sizes)
-        if "storage" not in args.skip:
-            measured["storage"] = storage_section(storage_rows + bench_timescale_storage(state, sizes), sizes)
         if "scale" not in args.skip:
             measured["scale"] = bench_scale(server, state, sizes)
+        if "backends" not in args.skip:
+            measured["backends"], timescale_storage = bench_backends(server, state, sizes)
+            storage_rows += timescale_storage
+        if "storage" not in args.skip:
+            measured["storage"] = storage_section(storage_rows, sizes)
         if "layout" not in args.skip:
             measured["layout"] = bench_layouts(server, state, sizes)
         elapsed = time.perf_counter() - started

@@ -1,5 +1,5 @@
 """Shared fixtures: a real embedded PostgreSQL per test session, a fresh database per test, study folders; the alert
-channels' loopback servers; the TimescaleDB harness."""
+channels' loopback servers; a native TimescaleDB server."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 import email.policy
 import json
 import os
+import socket
 import tempfile
 import threading
 import uuid
@@ -36,13 +37,7 @@ from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS  # noqa: E
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG  # noqa: E402
 from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
 from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
-from fitbit_assets_tests.timescale_server import (  # noqa: E402
-    INSTALL_HINT,
-    TimescaleServer,
-    free_loopback_port,
-    missing_prerequisite,
-    reset_timescale_database,
-)
+from fitbit_assets.warehouse.native_timescaledb import TimescaleServer, missing_prerequisite  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -188,6 +183,12 @@ def cohort(embedded_pg, tmp_path_factory):
 # --- alert channels: a real SMTP server and a webhook receiver on loopback (test_alerts, test_settings)
 
 
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class _Inbox:
     def __init__(self):
         self.messages = []
@@ -233,26 +234,54 @@ def webhook_server():
         server.server_close()
 
 
-# --- TimescaleDB: the PGlite harness of timescale_server.py, one server per test session
+# --- TimescaleDB: a native server of the embedded wheel with the extension preloaded (native_timescaledb.py), one
+# per test session; `make test` builds the extension first.
 
 
-@pytest.fixture(scope="session")
-def timescale_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DSN of a session-wide PGlite + TimescaleDB server (one connection at a time)."""
+def require_timescaledb() -> None:
+    """Skip (locally) or fail (CI set) when the extension is not installed in the embedded PostgreSQL."""
     reason = missing_prerequisite()
     if reason:
-        message = f"TimescaleDB test harness unavailable: {reason}. {INSTALL_HINT}."
+        message = f"native TimescaleDB unavailable: {reason}"
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    log_path = tmp_path_factory.mktemp("timescale_server") / "server.log"
-    with TimescaleServer(log_path) as server:
-        yield server.dsn
+
+
+@pytest.fixture(scope="session")
+def timescale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimescaleServer]:
+    """A session-wide PostgreSQL + TimescaleDB server (shared_preload_libraries = 'timescaledb', job scheduler on)."""
+    require_timescaledb()
+    with TimescaleServer(tmp_path_factory.mktemp("timescaledb")) as server:
+        yield server
 
 
 @pytest.fixture
-def clean_timescale_dsn(timescale_dsn: str) -> Iterator[str]:
-    """``timescale_dsn`` with all user objects dropped before and after the test."""
-    reset_timescale_database(timescale_dsn)
-    yield timescale_dsn
-    reset_timescale_database(timescale_dsn)
+def clean_timescale_dsn(timescale_server: TimescaleServer) -> Iterator[str]:
+    """DSN of a new, empty database on the TimescaleDB server, dropped after the test."""
+    name = f"ts_{uuid.uuid4().hex[:12]}"
+    yield timescale_server.create_database(name)
+    timescale_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def timescale_cohort(timescale_server: TimescaleServer, tmp_path_factory):
+    """``cohort`` on the TimescaleDB server, loaded through the same asset graph (continuous aggregates, hypertables)."""
+    from fitbit_assets_tests.api_fixtures import load_cohort  # it imports this module
+
+    dsn = timescale_server.create_database(f"api_{uuid.uuid4().hex[:12]}")
+    return load_cohort(dsn, tmp_path_factory.mktemp("api_cohort_timescaledb"))
+
+
+@pytest.fixture(params=["postgres", "timescaledb"])
+def backend_dsn(request) -> str:
+    """A fresh database on each backend in turn: the embedded plain PostgreSQL, then the TimescaleDB server."""
+    return request.getfixturevalue("warehouse_dsn" if request.param == "postgres" else "clean_timescale_dsn")
+
+
+@pytest.fixture
+def unpreloaded_timescale_dsn(warehouse_dsn: str) -> str:
+    """A fresh database on the embedded server, which has the extension's files (installed into its wheel) but was
+    started without shared_preload_libraries: a managed PostgreSQL in that state."""
+    require_timescaledb()
+    return warehouse_dsn

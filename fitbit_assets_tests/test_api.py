@@ -98,6 +98,13 @@ def test_risk_order():
 # ------------------------------------------------------------------------------------------ integration
 
 
+@pytest.fixture(scope="module", params=["postgres", "timescaledb"])
+def cohort(request, cohort):
+    """Every integration test below on both backends: the conftest's cohort on plain PostgreSQL, then the same cohort
+    on TimescaleDB (series from the continuous aggregates), each read through the API's reader role."""
+    return cohort if request.param == "postgres" else request.getfixturevalue("timescale_cohort")
+
+
 @pytest.fixture(scope="module")
 def app(cohort):
     app = create_app(ApiConfig(dsn=cohort.dsn, alert_channel=AlertChannelResource))
@@ -326,6 +333,7 @@ class _Webhook(BaseHTTPRequestHandler):
 @pytest.mark.integration
 def test_contact_participant_uses_the_alert_channel(cohort, client):
     assert client.post("/api/participants/api-lowwear/contact", json={"message": "hi"}).status_code == 503
+    _Webhook.received.clear()  # the test runs once per backend
     server = HTTPServer(("127.0.0.1", 0), _Webhook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ SECTIONS = [
     "## 3. Dashboard queries",
     "## 4. Storage",
     "## 5. Scale",
+    "## 6. TimescaleDB beside plain PostgreSQL",
     "## Extra: plain-PostgreSQL layout",
 ]
 ROWS = [
@@ -42,7 +43,12 @@ ROWS = [
     # 4. storage
     "PostgreSQL (embedded), table `heart_rate`",
     "heart_rate_1m/1h/1d` together",
-    "TimescaleDB",
+    "TimescaleDB hypertable `heart_rate`, after `compress_chunk` on every chunk",
+    # 6. both backends
+    "**full path**, one 1 Hz participant-day",
+    "COPY bound: the same",
+    "1-year dashboard read",
+    "cohort overview, API `cohort_overview` (4 participants x 20 days",
     # extra: layouts
     "| PK btree only (plain table) |",
     "| PK + BRIN(ts)",

@@ -1,4 +1,4 @@
-"""Two loads replacing the same participant-day at the same time, on the real embedded PostgreSQL.
+"""Two loads replacing the same participant-day at the same time, on plain PostgreSQL and on TimescaleDB.
 
 Two runs of the same partition (a retry next to a manual re-run, two overlapping backfills) both call
 ``replace_rows`` for the same day. The day must end with exactly one load's rows: the one that commits last.
@@ -15,6 +15,7 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.warehouse.copy_text import HEART_RATE_COLUMNS
 from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_rows
 from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets_tests.conftest import fetch_all
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 PARTICIPANT = "p1"
@@ -38,9 +39,9 @@ def waiting_on_a_lock(dsn: str, backend_pid: int) -> bool:
         conn.close()
 
 
-def test_two_concurrent_replaces_of_one_day_leave_exactly_the_last_loads_rows(warehouse_dsn, query):
+def test_two_concurrent_replaces_of_one_day_leave_exactly_the_last_loads_rows(backend_dsn):
     first_load, second_load = day_frame(0, 61), day_frame(1, 99)
-    setup = psycopg2.connect(warehouse_dsn)
+    setup = psycopg2.connect(backend_dsn)
     apply_schema(setup)
     create_heart_rate_partitions(setup, DAY.start_utc, DAY.end_utc)
     setup.close()
@@ -55,12 +56,12 @@ def test_two_concurrent_replaces_of_one_day_leave_exactly_the_last_loads_rows(wa
         first_inside.set()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not second_done.is_set():
-            if second_pid and waiting_on_a_lock(warehouse_dsn, second_pid[0]):
+            if second_pid and waiting_on_a_lock(backend_dsn, second_pid[0]):
                 return
             time.sleep(0.05)
 
     def load(name, frame, hook=None):
-        conn = psycopg2.connect(warehouse_dsn)
+        conn = psycopg2.connect(backend_dsn)
         try:
             if name == "second":
                 second_pid.append(conn.get_backend_pid())
@@ -83,5 +84,5 @@ def test_two_concurrent_replaces_of_one_day_leave_exactly_the_last_loads_rows(wa
     second.join(60)
 
     assert results == {"first": (0, len(first_load)), "second": (len(first_load), len(second_load))}
-    rows = query("SELECT ts, bpm FROM heart_rate WHERE participant_id = %s ORDER BY ts", (PARTICIPANT,))
+    rows = fetch_all(backend_dsn, "SELECT ts, bpm FROM heart_rate WHERE participant_id = %s ORDER BY ts", (PARTICIPANT,))
     assert [(pd.Timestamp(ts), bpm) for ts, bpm in rows] == list(zip(second_load["ts"], second_load["bpm"]))

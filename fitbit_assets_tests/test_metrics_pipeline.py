@@ -142,12 +142,12 @@ def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_time
                 ("sleep_minutes", True, dt.timedelta(days=7)),
                 ("spo2", True, dt.timedelta(days=7)),
             ]
-        # The one loader on a hypertable (the test server has no COPY FROM STDIN: INSERT method).
+        # The one loader (COPY + atomic day replace) on a hypertable.
         family = FAMILIES_BY_NAME["spo2"]
         day = LocalDay(DAY, SYNTHETIC.timezone)
         frame = family.to_warehouse_frame(family.parse(family.generate(SYNTHETIC, DAY), SYNTHETIC.participant_id, day))
-        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day, method="insert") == (0, len(frame))
-        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day, method="insert") == (len(frame), len(frame))
+        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day) == (0, len(frame))
+        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day) == (len(frame), len(frame))
         assert count_rows(conn, "spo2", SYNTHETIC.participant_id, day) == len(frame) > 50
     finally:
         conn.close()

@@ -1,9 +1,6 @@
 """Issue 4 conformance: the project's own sql/ schema in TimescaleDB mode, asserted from the catalog, and the
-same fixture days through the production loader, refresh and adherence functions on TimescaleDB (PGlite test
-server, fitbit_assets_tests/timescale_server.py) and on plain PostgreSQL (the embedded server): equal numbers.
-
-The PGlite server takes ONE client connection at a time: every connection here is closed before the next one.
-"""
+same fixture days through the production loader (COPY), refresh and adherence functions on a native TimescaleDB
+(fitbit_assets/warehouse/native_timescaledb.py) and on plain PostgreSQL (the embedded server): equal numbers."""
 
 from __future__ import annotations
 
@@ -30,7 +27,6 @@ from fitbit_assets.warehouse.rollups import (
 )
 from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.adherence_fixtures import day_frame, worn_except
-from fitbit_assets_tests.timescale_server import reset_timescale_database
 
 NEW_YORK = Participant("conf-ny", 7, "America/New_York", dt.date(2025, 3, 1), "synthetic", "typical")
 LOS_ANGELES = Participant("conf-la", 303, "America/Los_Angeles", dt.date(2025, 3, 1), "synthetic", "low_wear")
@@ -67,12 +63,12 @@ def fixture_days(tmp_path_factory) -> list[tuple[Participant, LocalDay, object]]
     return days
 
 
-def load_and_roll_up(conn, days, method: str) -> None:
+def load_and_roll_up(conn, days) -> None:
     """What the asset graph does, with the production functions: load, refresh, adherence."""
     for participant in {p.participant_id: p for p, _, _ in days}.values():
         upsert_participant(conn, participant)
     for participant, day, frame in days:
-        replace_heart_rate_day(conn, participant.participant_id, day, frame, method=method)
+        replace_heart_rate_day(conn, participant.participant_id, day, frame)
     by_participant: dict[str, list[LocalDay]] = {}
     for participant, day, _ in days:
         by_participant.setdefault(participant.participant_id, []).append(day)
@@ -117,40 +113,16 @@ def days(tmp_path_factory):
     return fixture_days(tmp_path_factory)
 
 
-DROP_PROJECT_OBJECTS = """
-CREATE EXTENSION IF NOT EXISTS timescaledb;
-DO $drop$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT view_name FROM timescaledb_information.continuous_aggregates WHERE view_schema = 'public' LOOP
-    EXECUTE format('DROP MATERIALIZED VIEW IF EXISTS public.%I CASCADE', r.view_name);
-  END LOOP;
-  FOR r IN SELECT c.relname, c.relkind FROM pg_class c
-           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') LOOP
-    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
-                   CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.relname);
-  END LOOP;
-END
-$drop$;
-"""
-
-
-def drop_everything(dsn: str) -> None:
-    """Drop the project's relations by name first (views included), then the harness's full reset."""
-    with connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute(DROP_PROJECT_OBJECTS)
-    reset_timescale_database(dsn)
-
-
 @pytest.fixture(scope="module")
-def timescale(timescale_dsn, days):
-    """The TimescaleDB server with the project's schema and the fixture days loaded (module scope)."""
-    drop_everything(timescale_dsn)
-    with connect(timescale_dsn) as conn:
+def timescale(timescale_server, days):
+    """A database on the TimescaleDB server with the project's schema and the fixture days loaded (module scope)."""
+    name = f"conformance_{uuid.uuid4().hex[:10]}"
+    dsn = timescale_server.create_database(name)
+    with connect(dsn) as conn:
         assert apply_schema(conn, timescaledb="require") == "timescaledb"
-        load_and_roll_up(conn, days, method="insert")  # PGlite cannot COPY FROM STDIN
-    yield timescale_dsn
-    drop_everything(timescale_dsn)
+        load_and_roll_up(conn, days)
+    yield dsn
+    timescale_server.drop_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +133,7 @@ def postgres(embedded_pg, days):
     dsn = embedded_pg.dsn(name)
     with connect(dsn) as conn:
         assert apply_schema(conn) == "postgres"
-        load_and_roll_up(conn, days, method="copy")
+        load_and_roll_up(conn, days)
     yield dsn
     with connect(embedded_pg.dsn(), autocommit=True) as admin, admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -328,9 +300,9 @@ def test_compress_chunk_on_a_loaded_day(timescale, postgres, days, record_proper
     assert fetch(timescale, "SELECT count(*) FROM heart_rate") == rows_before
     # Late data into the compressed chunk: the same replace + refresh path still agrees with plain PostgreSQL.
     changed = frame.assign(bpm=(frame["bpm"] + 1).astype("int16"))
-    for dsn, method in ((timescale, "insert"), (postgres, "copy")):
+    for dsn in (timescale, postgres):
         with connect(dsn) as conn:
-            replace_heart_rate_day(conn, participant.participant_id, day, changed, method=method)
+            replace_heart_rate_day(conn, participant.participant_id, day, changed)
             refresh_heart_rate_aggregates(conn, participant.participant_id, utc_day_window([day]))
             compute_daily_adherence(conn, participant.participant_id, day, PARAMS)
     with connect(postgres) as conn:

@@ -1,14 +1,12 @@
-"""Smoke tests for the PGlite + TimescaleDB test server (fitbit_assets_tests/pglite).
-
-They prove the TimescaleDB features the pipeline relies on work through the
-wire protocol with psycopg2, and assert real values from the catalog.
-"""
+"""Smoke tests of the native TimescaleDB test server (fitbit_assets/warehouse/native_timescaledb.py): the features the
+pipeline relies on work through psycopg2, asserted from the catalog, with many connections and the job scheduler."""
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
@@ -43,7 +41,7 @@ FROM generate_series(1, {PARTICIPANTS}) AS p,
 
 @contextmanager
 def connect(dsn: str, autocommit: bool = True) -> Iterator[psycopg2.extensions.connection]:
-    """Connection that is always closed: the server serves one client at a time."""
+    """A connection that is closed when the block ends."""
     conn = psycopg2.connect(dsn, connect_timeout=10)
     try:
         conn.autocommit = autocommit
@@ -62,8 +60,8 @@ def test_hypertable_and_time_bucket(clean_timescale_dsn: str) -> None:
         cur.execute(SCHEMA_SQL)
         assert scalar(
             cur, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-        ).startswith("2.23")
-        assert scalar(cur, "SHOW server_version").startswith("17.")
+        ) == "2.23.1"
+        assert scalar(cur, "SHOW server_version").startswith("18.")  # the embedded wheel's server
 
         cur.execute(
             "SELECT column_name, dimension_type, time_interval"
@@ -144,7 +142,7 @@ def test_continuous_aggregates(clean_timescale_dsn: str) -> None:
         )
         assert cur.fetchall() == [("heart_rate_1d", False, True), ("heart_rate_1m", True, True)]
 
-        # policies register (no background workers: they never run by themselves)
+        # policies register; run_job runs one in the foreground (the scheduler's runs: test_timescale_production)
         job_id = scalar(
             cur,
             "SELECT add_continuous_aggregate_policy('heart_rate_1m',"
@@ -210,31 +208,40 @@ def test_compression(clean_timescale_dsn: str) -> None:
                            " WHERE job_id = %s", (job_id,)) == "policy_compression"
 
 
-def test_session_is_reset_between_connections(clean_timescale_dsn: str) -> None:
-    # A client that leaves an aborted transaction, a temp table and a SET behind ...
-    with connect(clean_timescale_dsn, autocommit=False) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE scratch (x int)")
-        cur.execute("SET search_path TO pg_catalog")
-        try:
-            cur.execute("SELECT 1 / 0")
-        except psycopg2.errors.DivisionByZero:
-            pass
-    # ... does not affect the next one.
+def test_many_connections_at_once_and_the_job_scheduler_runs(clean_timescale_dsn: str) -> None:
+    with ExitStack() as stack:
+        conns = [stack.enter_context(connect(clean_timescale_dsn, autocommit=False)) for _ in range(8)]
+        for n, conn in enumerate(conns):
+            with conn.cursor() as cur:
+                cur.execute("SELECT %s, pg_backend_pid()", (n,))
+        assert len({conn.get_backend_pid() for conn in conns}) == 8
+        with conns[0].cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        conns[0].commit()
+        with conns[1].cursor() as cur:
+            assert scalar(cur, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                               " AND state = 'idle in transaction'") >= 6
+    # TimescaleDB's launcher starts a scheduler for every database that has the extension.
     with connect(clean_timescale_dsn) as conn, conn.cursor() as cur:
-        assert scalar(cur, "SHOW search_path") == "public"
-        assert scalar(cur, "SELECT to_regclass('pg_temp.scratch')") is None
-        assert scalar(cur, "SELECT 1") == 1
+        deadline = time.monotonic() + 60
+        while not scalar(cur, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                              " AND backend_type = 'TimescaleDB Background Worker Scheduler'"):
+            assert time.monotonic() < deadline, "no TimescaleDB scheduler for the test database within 60 s"
+            time.sleep(0.2)
 
 
 def test_copy_and_large_statements(clean_timescale_dsn: str) -> None:
     with connect(clean_timescale_dsn) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE samples (participant_id int4, ts timestamptz, bpm int2)")
+        cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        cur.execute("CREATE TABLE samples (participant_id int4, ts timestamptz NOT NULL, bpm int2)")
+        cur.execute("SELECT create_hypertable('samples', by_range('ts', INTERVAL '1 hour'))")
         data = "".join(
             f"1\t{(DAY0 + timedelta(seconds=s)).isoformat()}\t{60 + s % 50}\n"
             for s in range(50_000)
         )
         cur.copy_expert("COPY samples FROM STDIN", io.StringIO(data))
         assert scalar(cur, "SELECT count(*) FROM samples") == 50_000
+        assert scalar(cur, "SELECT count(*) FROM show_chunks('samples')") == 14  # 50,000 s = 13.9 h
         # one statement of several hundred KB (split over many TCP packets)
         values = ",".join(f"(2, '{DAY0.isoformat()}', {i % 100})" for i in range(20_000))
         cur.execute(f"INSERT INTO samples VALUES {values}")

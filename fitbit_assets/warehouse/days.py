@@ -8,13 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 import pandas as pd
-import psycopg2.extras
 from psycopg2 import sql
 
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.warehouse.connection import transaction
-from fitbit_assets.warehouse.copy_text import HEART_RATE_COLUMNS, heart_rate_copy, rows_copy_text
+from fitbit_assets.warehouse.copy_text import heart_rate_copy, rows_copy_text
 from fitbit_assets.warehouse.sql_files import sql_query
 
 DayColumn = Literal["ts", "local_date"]
@@ -38,7 +37,6 @@ def replace_rows(
     participant_id: str,
     day: LocalDay,
     by: DayColumn = "local_date",
-    method: Literal["copy", "insert"] = "copy",
     copy_payload: io.IOBase | None = None,
     in_transaction: Callable | None = None,
 ) -> tuple[int, int]:
@@ -46,8 +44,8 @@ def replace_rows(
     transaction, so readers see the old rows until the commit and any failure leaves them in place. Concurrent
     replaces of the same participant-day run one after the other (advisory lock): the last commit's rows remain.
 
-    ``by`` picks the day column (see ``_day_filter``). ``method`` is COPY (default; ``copy_payload`` overrides the
-    generic text, e.g. heart rate's fixed-width fast path) or multi-row INSERTs for servers without COPY FROM STDIN.
+    ``by`` picks the day column (see ``_day_filter``). The rows go in by COPY; ``copy_payload`` overrides the
+    generic text (e.g. heart rate's fixed-width fast path).
     ``in_transaction(cursor, inserted)`` runs extra statements before the commit.
     Returns (rows deleted, rows inserted).
     """
@@ -64,16 +62,9 @@ def replace_rows(
         )
         cur.execute(delete, params)
         deleted = cur.rowcount
-        if method == "insert":
-            rows = [tuple(None if pd.isna(v) else v for v in row) for row in frame[list(columns)].astype(object).itertuples(index=False)]
-            insert = sql.SQL("INSERT INTO {} ({}) VALUES %s").format(sql.Identifier(table), column_list)
-            psycopg2.extras.execute_values(cur, insert.as_string(cur), rows, page_size=5000)
-            inserted = len(rows)
-        else:
-            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), column_list)
-            payload = copy_payload if copy_payload is not None else rows_copy_text(frame, columns)
-            cur.copy_expert(copy.as_string(cur), payload)
-            inserted = cur.rowcount
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), column_list)
+        cur.copy_expert(copy.as_string(cur), copy_payload if copy_payload is not None else rows_copy_text(frame, columns))
+        inserted = cur.rowcount
         if in_transaction is not None:
             in_transaction(cur, inserted)
     return deleted, inserted
@@ -92,17 +83,15 @@ def replace_heart_rate_day(
     participant_id: str,
     day: LocalDay,
     frame: pd.DataFrame,
-    method: Literal["copy", "insert"] = "copy",
     lineage=None,
 ) -> tuple[int, int]:
     """Atomically replace one participant's local day: readers see the old rows until the commit.
 
     Returns (rows deleted, rows inserted). Any failure rolls back, leaving the previous rows in place.
-    ``method`` picks COPY (default, fastest) or multi-row INSERTs for servers that cannot COPY FROM STDIN.
     ``lineage`` (``sources.lineage.Lineage``) is upserted into heart_rate_lineage in the same transaction;
     without it the day's lineage row is removed rather than left describing other rows.
     """
-    columns, payload = heart_rate_copy(frame) if method == "copy" else (HEART_RATE_COLUMNS, None)
+    columns, payload = heart_rate_copy(frame)
 
     def write_lineage(cur, inserted: int) -> None:
         day_key = {"participant_id": participant_id, "local_date": day.local_date}
@@ -118,7 +107,7 @@ def replace_heart_rate_day(
     if len(frame):
         create_heart_rate_partitions(conn, day.start_utc, day.end_utc)
     return replace_rows(
-        conn, "heart_rate", columns, frame, participant_id, day, by="ts", method=method, copy_payload=payload,
+        conn, "heart_rate", columns, frame, participant_id, day, by="ts", copy_payload=payload,
         in_transaction=write_lineage,
     )
 

@@ -41,6 +41,12 @@ class WarehouseResource(dg.ConfigurableResource):
             return self.dsn
         return embedded_dsn(Path(self.embedded_dir) if self.embedded_dir else default_pgdata())
 
+    def schema_mode(self) -> Literal["auto", "require", "off"]:
+        """The embedded server never preloads TimescaleDB (it is the plain-PostgreSQL development server, even where
+        `make timescaledb` installed the extension into its wheel): ``auto`` means the plain layout there, without
+        the warning about enabling a preload nobody can set."""
+        return "off" if not self.dsn and self.timescaledb == "auto" else self.timescaledb
+
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
         dsn = self.resolved_dsn()
@@ -50,7 +56,7 @@ class WarehouseResource(dg.ConfigurableResource):
             raise WarehouseUnavailableError(f"cannot connect to the warehouse at {redact(dsn)}: {exc}".strip()) from exc
         try:
             if dsn not in _schema_applied:
-                _schema_applied[dsn] = apply_schema(conn, self.timescaledb)
+                _schema_applied[dsn] = apply_schema(conn, self.schema_mode())
             yield conn
         finally:
             conn.close()

@@ -66,7 +66,7 @@ def refresh_heart_rate_aggregates(
     """Bring heart_rate_1m/1h/1d up to date for ``window`` (lowest level first).
 
     TimescaleDB: ``CALL refresh_continuous_aggregate`` per level (autocommit; it re-materializes only what
-    raw-row changes invalidated, for every participant). Plain PostgreSQL: delete and re-insert the window
+    raw-row changes invalidated, for every participant), one session at a time (advisory lock). Plain PostgreSQL: delete and re-insert the window
     for this participant in one transaction.
     """
     backend = backend or aggregates_backend(conn)
@@ -77,8 +77,12 @@ def refresh_heart_rate_aggregates(
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                for view, _ in LEVELS:
-                    cur.execute(sql_query("heart_rate_aggregate_refresh_timescaledb"), {**params, "view": view})
+                cur.execute(sql_query("heart_rate_aggregate_refresh_lock"))
+                try:
+                    for view, _ in LEVELS:
+                        cur.execute(sql_query("heart_rate_aggregate_refresh_timescaledb"), {**params, "view": view})
+                finally:
+                    cur.execute(sql_query("heart_rate_aggregate_refresh_unlock"))
         finally:
             conn.autocommit = previous
         return backend

@@ -1,9 +1,11 @@
-"""Schema apply: the ``sql/`` files on TimescaleDB when the server has the extension, plain PostgreSQL otherwise."""
+"""Schema apply: the ``sql/`` files on TimescaleDB when the server has the extension and preloads its library, plain
+PostgreSQL otherwise."""
 
 from __future__ import annotations
 
 import collections
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import psycopg2
@@ -17,21 +19,58 @@ log = logging.getLogger(__name__)
 
 
 class SchemaError(RuntimeError):
-    """A ``sql/`` file failed to apply."""
+    """The schema cannot be applied: a ``sql/`` file failed, or the server's TimescaleDB cannot serve the mode asked."""
 
 
-def timescaledb_available(conn) -> bool:
+ENABLE_HINT = (
+    "add 'timescaledb' to shared_preload_libraries in the server's postgresql.conf (ALTER SYSTEM SET "
+    "shared_preload_libraries = 'timescaledb' or your provider's parameter group) and restart it"
+)
+
+
+@dataclass(frozen=True)
+class TimescaleStatus:
+    available: bool  # the server has the extension's files (pg_available_extensions)
+    preloaded: bool  # the server loaded its library at start (shared_preload_libraries)
+    created: bool  # this database has the extension (CREATE EXTENSION ran here)
+
+
+def timescaledb_status(conn) -> TimescaleStatus:
+    """What the server offers, read without loading the library: TimescaleDB ends the session (FATAL "must be
+    preloaded") when it is loaded but not preloaded. Its loader defines ``timescaledb.disable_load`` only when
+    preloaded; pg_settings shows that to every role, unlike shared_preload_libraries (pg_read_all_settings only)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
-        return cur.fetchone() is not None
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),"
+            " EXISTS (SELECT 1 FROM pg_settings WHERE name = 'timescaledb.disable_load'),"
+            " EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')"
+        )
+        available, preloaded, created = cur.fetchone()
+    return TimescaleStatus(available, preloaded, created)
+
+
+def choose_backend(status: TimescaleStatus, timescaledb: Literal["auto", "require", "off"]) -> str:
+    """The layout to apply, or a SchemaError naming the cause (never a statement that would end the session)."""
+    if status.created and not status.preloaded:
+        raise SchemaError(f"the database has the timescaledb extension but the server does not preload it: {ENABLE_HINT}")
+    if timescaledb == "require" and not status.available:
+        raise SchemaError("timescaledb='require' but the server has no timescaledb extension")
+    if timescaledb == "require" and not status.preloaded:
+        raise SchemaError(f"timescaledb='require' but the server does not preload the timescaledb library: {ENABLE_HINT}")
+    if timescaledb == "off" or not status.available:
+        return "postgres"
+    if not status.preloaded:
+        log.warning(
+            "the server has the timescaledb extension but does not preload it: using the plain PostgreSQL layout. "
+            "To use TimescaleDB, %s.", ENABLE_HINT
+        )
+        return "postgres"
+    return "timescaledb"
 
 
 def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") -> str:
     """Apply ``sql/`` idempotently in one transaction; returns the backend used."""
-    available = timescaledb_available(conn)
-    if timescaledb == "require" and not available:
-        raise SchemaError("timescaledb='require' but the server has no timescaledb extension")
-    backend = "timescaledb" if available and timescaledb != "off" else "postgres"
+    backend = choose_backend(timescaledb_status(conn), timescaledb)
     # The schema's own notices, collected apart (a deque: psycopg2 keeps only the last 50 of a plain list).
     caller_notices, conn.notices = conn.notices, collections.deque()
     try:

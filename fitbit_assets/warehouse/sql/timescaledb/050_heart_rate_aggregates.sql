@@ -45,10 +45,27 @@ GROUP BY participant_id, time_bucket(INTERVAL '1 day', bucket)
 WITH NO DATA;
 
 -- Safety net only (the asset refreshes what it loads): re-materialize anything invalidated in the late-sync
--- window (device memory 7 days + sync lag -> 30 days), lowest level first.
-SELECT add_continuous_aggregate_policy('heart_rate_1m', start_offset => INTERVAL '30 days',
-    end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 hour', if_not_exists => TRUE);
-SELECT add_continuous_aggregate_policy('heart_rate_1h', start_offset => INTERVAL '30 days',
-    end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour', if_not_exists => TRUE);
-SELECT add_continuous_aggregate_policy('heart_rate_1d', start_offset => INTERVAL '30 days',
-    end_offset => INTERVAL '1 day', schedule_interval => INTERVAL '1 day', if_not_exists => TRUE);
+-- window (device memory 7 days + sync lag -> 30 days), lowest level first. Each policy is added once, looked up
+-- by name: on a hierarchical aggregate (1 h, 1 day) add_continuous_aggregate_policy(if_not_exists => TRUE) still
+-- raises "multiple refresh policies are not supported" when the policy exists (TimescaleDB 2.23), which would
+-- break every re-apply of this file.
+DO $$
+DECLARE
+    policy record;
+BEGIN
+    FOR policy IN SELECT * FROM (VALUES
+        ('heart_rate_1m', INTERVAL '1 minute', INTERVAL '1 hour'),
+        ('heart_rate_1h', INTERVAL '1 hour', INTERVAL '1 hour'),
+        ('heart_rate_1d', INTERVAL '1 day', INTERVAL '1 day')) AS p (view_name, end_offset, schedule_interval)
+    LOOP
+        IF NOT EXISTS (
+            SELECT 1 FROM timescaledb_information.jobs
+            WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_schema = current_schema()
+              AND hypertable_name = policy.view_name
+        ) THEN
+            PERFORM add_continuous_aggregate_policy(policy.view_name::regclass, start_offset => INTERVAL '30 days',
+                end_offset => policy.end_offset, schedule_interval => policy.schedule_interval);
+        END IF;
+    END LOOP;
+END
+$$;
