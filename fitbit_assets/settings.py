@@ -172,6 +172,19 @@ class Settings(BaseSettings):
         "https://oauth2.googleapis.com/token", "OAuth token endpoint", "an http(s) URL",
         "https://oauth2.googleapis.com/token", "google_health",
     )
+    google_user_requests_per_minute: int = _setting(
+        150, "Google Health API requests per participant and minute (unverified apps: 2.5 QPS; verified: 300)",
+        "an integer >= 1", "150", "google_health", ge=1,
+    )
+    google_project_requests_per_minute: int = _setting(
+        15000, "Google Health API requests per minute of the whole project, shared by every concurrent run "
+        "(unverified apps: 250 QPS; verified: 120000)", "an integer >= 1", "15000", "google_health", ge=1,
+    )
+    google_data_source_family: str = _setting(
+        "google-wearables", "dataSourceFamily of list requests: google-wearables (the device only), google-sources "
+        "(also manual entries and Health Connect) or all-sources", "google-wearables, google-sources or all-sources",
+        "google-wearables", "google_health", pattern="^(google-wearables|google-sources|all-sources)$",
+    )
 
     @field_validator("warehouse_dsn", "api_dsn")
     @classmethod

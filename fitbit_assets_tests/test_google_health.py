@@ -78,7 +78,8 @@ def enrol(participant, fake, configured, warehouse, study_files, user):
 
     printed: list[str] = []
     connect(participant.participant_id, read_roster(Path(study_files.roster_path)), oauth_client(configured),
-            token_store(configured, warehouse), paste=paste, say=lambda text: printed.append(text.split("\n")[-1]))
+            token_store(configured, warehouse), api_url=configured.google_api_url, paste=paste,
+            say=lambda text: printed.append(text.split("\n")[-1]))
 
 
 def day_start_utc(participant, day=DAY):
@@ -106,7 +107,7 @@ def test_connect_catches_the_loopback_redirect_and_stores_only_ciphertext(
 
     worker = threading.Thread(target=connect, args=(ALICE.participant_id, read_roster(Path(study_files.roster_path)),
                               oauth_client(configured), token_store(configured, warehouse)),
-                              kwargs={"say": say, "timeout": 20})
+                              kwargs={"say": say, "timeout": 20, "api_url": configured.google_api_url})
     worker.start()
     assert done.wait(10)
     consent_url = printed[0].split("\n")[1]
@@ -509,9 +510,11 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
     worn, still, unsynced = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     fake.fake.set_daily_activity("alice", worn, steps=8432, millimetres=6_120_500, kcal=2143.6, minutes={
-        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15})
+        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15},
+        day_start=day_start_utc(ALICE, worn))
     # Worn all day without moving: the API's true zeros are zeros, not a missing day.
-    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900})
+    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900},
+                                 day_start=day_start_utc(ALICE, still))
 
     def pull():
         return dg.materialize(
@@ -538,10 +541,14 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
     assert raw["pages"][0]["rollupDataPoints"][0]["steps"] == {"countSum": "8432"}
     rollups = [r for r in fake.fake.requests if r[1].endswith(":dailyRollUp")]
     assert {r[2]["range"]["start"]["date"]["day"] for r in rollups} == {worn.day, still.day, unsynced.day}
+    # activity-level is list / reconcile only in the reference: read by listing, never rolled up
+    assert not [r for r in rollups if "/activity-level/" in r[1]]
+    assert len([r for r in fake.fake.requests if r[1] == "/v4/users/me/dataTypes/activity-level/dataPoints"]) == 3
 
     # The evening syncs late: the day's rollups grow and the pull replaces the day's row.
     fake.fake.set_daily_activity("alice", worn, steps=11020, millimetres=8_004_000, kcal=2410.0, minutes={
-        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40})
+        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40},
+        day_start=day_start_utc(ALICE, worn))
     second = pull()
     assert second.success
     metadata = second.asset_materializations_for_node("google_health_pull")[0].metadata
@@ -551,27 +558,31 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
 
 
 def test_activity_rollup_conversion_names_request_and_field():
+    from fitbit_assets.domain.local_days import LocalDay
     from fitbit_assets.google_health.activity import activity_summary_document
 
     civil = {"date": {"year": 2026, "month": 11, "day": 2}, "time": {}}
+    day = LocalDay(DAY, ALICE.timezone)
 
     def pages(value_field, value):
         return [{"rollupDataPoints": [{"civilStartTime": civil, value_field: value}]}]
 
+    def level(kind, start, end):
+        return {"activityLevel": {"activityLevelType": kind, "interval": {"startTime": start, "endTime": end}}}
+
     good = {"steps": pages("steps", {"countSum": "10"}), "distance": pages("distance", {"millimetersSum": "7000"}),
-            "total-calories": pages("totalCalories", {"kcalSum": 1800.4}),
-            "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
-                {"activityLevelType": "VERY_ACTIVE", "totalDuration": "90.5s"}]})}
-    assert activity_summary_document(good, DAY)["summary"] == {
+            "total-calories": pages("totalCalories", {"kcalSum": 1800.4})}
+    levels = [{"dataPoints": [level("VERY_ACTIVE", "2026-11-02T08:00:00Z", "2026-11-02T08:01:30.500Z"),
+                              level("ACTIVITY_LEVEL_TYPE_UNSPECIFIED", "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")]}]
+    assert activity_summary_document(good, levels, day, "GET levels")["summary"] == {
         "steps": 10, "distances": [{"activity": "total", "distance": 0.007}], "caloriesOut": 1800,
         "sedentaryMinutes": 0, "lightlyActiveMinutes": 0, "fairlyActiveMinutes": 0, "veryActiveMinutes": 2}
-    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, DAY) is None  # not synced yet
-    bad = {**good, "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
-        {"activityLevelType": "ZOOMING", "totalDuration": "60s"}]})}
-    with pytest.raises(ResponseShapeError, match=r"POST /v4/users/me/dataTypes/activity-level/dataPoints:dailyRollUp "
-                                                 r"\(day 2026-11-02\): field page 1 rollupDataPoints\[0\]\.activityLevel"
-                                                 r"\.activityLevelRollupsByActivityLevelType\[0\]\.activityLevelType"):
-        activity_summary_document(bad, DAY)
+    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, levels, day, "x") is None
+    assert activity_summary_document(good, [{"dataPoints": []}], day, "x") is None  # no level synced yet
+    bad = [{"dataPoints": [level("ZOOMING", "2026-11-02T08:00:00Z", "2026-11-02T08:01:00Z")]}]
+    with pytest.raises(ResponseShapeError, match=r"GET levels: field page 1 dataPoints\[0\]\.activityLevel"
+                                                 r"\.activityLevelType"):
+        activity_summary_document(good, bad, day, "GET levels")
     with pytest.raises(ResponseShapeError, match=r"dataTypes/steps/.*rollupDataPoints\[0\]\.steps\.countSum: expected a "
                                                  r"non-negative integer, got -3"):
-        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, DAY)
+        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, levels, day, "x")
