@@ -221,6 +221,8 @@ class FakeGoogleHealth:
         return 302, {"Location": location}, {}
 
     def _issue(self, user: str, refresh: bool) -> dict:
+        """Tokens of ``user``; a user who never consented (tests calling this directly) holds every scope."""
+        self.user_scopes.setdefault(user, " ".join(sorted(set(TYPE_SCOPES.values()))))
         access = "ya29." + secrets.token_urlsafe(24)
         self.access_tokens[access] = (user, time.monotonic() + self.access_token_lifetime)
         body = {"access_token": access, "expires_in": self.access_token_lifetime, "token_type": "Bearer",

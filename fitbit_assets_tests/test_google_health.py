@@ -189,7 +189,8 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
     metadata = result.asset_materializations_for_node("google_health_pull")[0].metadata
     assert metadata["participants_reconsent_needed"].value == ["gh-alice"]
     failed = metadata["days_failed"].value
-    assert list(failed) == [label(BOB)] and "HTTP 503 UNAVAILABLE" in failed[label(BOB)]
+    bob_day = f"{label(BOB)} heart-rate"  # only that type of that day: its other types came through
+    assert list(failed) == [bob_day] and "HTTP 503 UNAVAILABLE" in failed[bob_day]
     assert metadata["days_pulled_new_or_changed"].value == [label(BOB, DAY + dt.timedelta(days=1))]
     [(state, reason)] = query("SELECT consent_state, consent_reason FROM participant_consent "
                               "WHERE participant_id = 'gh-alice'")
@@ -471,8 +472,8 @@ def test_a_malformed_active_zone_minutes_point_fails_only_that_participants_days
     )
     assert result.success
     failed = result.asset_materializations_for_node("google_health_pull")[0].metadata["days_failed"].value
-    assert sorted(failed) == sorted(label(ALICE, day) for day in days)
-    reason = failed[label(ALICE)]
+    assert sorted(failed) == sorted(f"{label(ALICE, day)} active_zone_minutes" for day in days)
+    reason = failed[f"{label(ALICE)} active_zone_minutes"]
     assert "GET /v4/users/me/dataTypes/active-zone-minutes/dataPoints" in reason
     assert "field page 1 dataPoints[0].activeZoneMinutes.heartRateZone" in reason and "'WARP'" in reason
     # Bob's days load in full, Alice's SpO2 (pulled before her AZM failed) as well; her AZM stays away.
