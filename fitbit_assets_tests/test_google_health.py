@@ -26,7 +26,8 @@ from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_cl
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, ResponseShapeError, UserQuota
-from fitbit_assets.google_health.enrol import connect
+from fitbit_assets.google_health.enrol import EnrolmentError, connect
+from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.serving.query import cohort_overview
@@ -69,7 +70,7 @@ def gh_instance(study_files):
         yield instance
 
 
-def enrol(participant, fake, configured, warehouse, study_files, user):
+def enrol(participant, fake, configured, warehouse, study_files, user, fitbit_user_id=None):
     """Consent given on another device: the redirect URL pasted back (the fake auto-approves as ``user``)."""
     fake.fake.approve_as = user
 
@@ -79,7 +80,7 @@ def enrol(participant, fake, configured, warehouse, study_files, user):
     printed: list[str] = []
     connect(participant.participant_id, read_roster(Path(study_files.roster_path)), oauth_client(configured),
             token_store(configured, warehouse), api_url=configured.google_api_url, paste=paste,
-            say=lambda text: printed.append(text.split("\n")[-1]))
+            say=lambda text: printed.append(text.split("\n")[-1]), fitbit_user_id=fitbit_user_id)
 
 
 def day_start_utc(participant, day=DAY):
@@ -587,3 +588,236 @@ def test_activity_rollup_conversion_names_request_and_field():
     with pytest.raises(ResponseShapeError, match=r"dataTypes/steps/.*rollupDataPoints\[0\]\.steps\.countSum: expected a "
                                                  r"non-negative integer, got -3"):
         activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, levels, day, "x")
+
+
+# --- What the reference documents beyond the wire format (issue 21)
+
+def pull_days(gh_instance, study_files, warehouse, first, last, assets=(google_health_pull,)):
+    import dagster as dg
+
+    result = dg.materialize(list(assets), instance=gh_instance,
+                            resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+                            tags={"dagster/asset_partition_range_start": first,
+                                  "dagster/asset_partition_range_end": last})
+    assert result.success
+    return result, {k: v.value for k, v in result.asset_materializations_for_node("google_health_pull")[0]
+                    .metadata.items()}
+
+
+def test_a_refused_data_type_skips_no_other_type(fake, configured, gh_instance, warehouse, study_files, query):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_steps("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 30, 40)
+    fake.fake.set_daily_activity("alice", DAY, steps=1200, millimetres=900_000, kcal=1900.0,
+                                 minutes={"SEDENTARY": 600, "LIGHTLY_ACTIVE": 30}, day_start=day_start_utc(ALICE))
+    fake.fake.refuse_types = {"oxygen-saturation": 400, "total-calories": 500}  # one fails for good, one on retries
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert sorted(metadata["days_failed"]) == [f"{label(ALICE)} activity_summary", f"{label(ALICE)} spo2"]
+    assert "HTTP 400 INVALID_ARGUMENT" in metadata["days_failed"][f"{label(ALICE)} spo2"]
+    # Pulled after the refused ones: heart rate before them, on-wrist minutes after them.
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
+    assert query("SELECT on_wrist_minutes FROM google_health_wear_daily") == [(30,)]
+
+
+def test_a_withheld_scope_skips_only_its_types_and_tells_the_coordinator(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    from fitbit_assets.google_health import ACTIVITY, SLEEP
+
+    fake.fake.withhold_scopes = {SLEEP}  # the participant unticks "sleep" on Google's consent screen
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    assert query("SELECT withheld_data_types, withheld_reason FROM participant_consent") == [
+        (["sleep"], "scope not granted at consent")]
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_steps("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 30, 40)
+    fake.fake.add_sleep("alice", day_start_utc(ALICE) - dt.timedelta(hours=1), [("LIGHT", 300)])
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
+    assert metadata["data_types_withheld"] == {"gh-alice": ["sleep"]} and metadata["days_failed"] == {}
+    assert not [r for r in fake.fake.requests if "/sleep/" in r[1]]  # never asked for what was not granted
+
+    # Later the activity scope is withdrawn (Google's account page): a 403 for its types only.
+    fake.fake.user_scopes["alice"] = " ".join(s for s in fake.fake.user_scopes["alice"].split() if s != ACTIVITY)
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=12), 60)
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 0
+    withheld, reason, state = query("SELECT withheld_data_types, withheld_reason, consent_state FROM participant_consent")[0]
+    assert state == "active" and {"sleep", "active-zone-minutes", "steps"} <= set(withheld)
+    assert "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in reason
+    with warehouse.connection() as conn:
+        [alert] = consent_alerts(conn)
+    assert alert.kind == "data_withheld" and "sleep" in alert.text and "fitbit-assets connect gh-alice" in alert.text
+
+
+def test_account_not_linked_and_a_legacy_account_are_participant_states_with_the_action(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    for user, participant in (("alice", ALICE), ("bob", BOB)):
+        fake.fake.add_samples(user, day_start_utc(participant) + dt.timedelta(hours=9), 600)
+    fake.fake.account_errors = {"alice": "not_linked", "bob": "legacy"}
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(BOB))
+    assert metadata["participants_account_not_linked"] == ["gh-alice"]
+    assert metadata["participants_legacy_account"] == ["gh-bob"]
+    assert metadata["days_failed"] == {}  # not "days failed" every day: a coordinator action
+    states = dict((p, (s, r)) for p, s, r in query(
+        "SELECT participant_id, consent_state, consent_reason FROM participant_consent ORDER BY 1"))
+    assert states["gh-alice"][0] == "account_not_linked" and "ACCOUNT_NOT_LINKED" in states["gh-alice"][1]
+    assert "Action: ask the participant to open the Fitbit app" in states["gh-alice"][1]
+    assert states["gh-bob"][0] == "legacy_account" and "signs out of the Fitbit app" in states["gh-bob"][1]
+    with warehouse.connection() as conn:
+        kinds = {(a.participant_id, a.kind) for a in consent_alerts(conn)}
+    assert kinds == {("gh-alice", "account_not_linked"), ("gh-bob", "legacy_account")}
+
+    # Alice sets up her profile: the next pull reads her data and she is active again; Bob still needs a consent.
+    fake.fake.account_errors = {"bob": "legacy"}
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(BOB))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)]
+    assert query("SELECT participant_id, consent_state FROM participant_consent ORDER BY 1") == [
+        ("gh-alice", "active"), ("gh-bob", "legacy_account")]
+
+
+def test_401_invalid_authenticator_refreshes_once_then_needs_reconsent(fake):
+    client, _ = fake_client(fake, "ya29.expired")
+    with pytest.raises(ConsentLostError, match=r"HTTP 401 UNAUTHENTICATED \(reason INVALID_AUTHENTICATOR\)"):
+        client.list_pages("heart-rate", FILTER)
+    assert len(fake.fake.api_requests()) == 2  # the request, one refresh, the request again
+
+
+def test_enrolment_stores_the_health_user_id_and_links_a_migrated_fitbit_participant(
+    fake, configured, warehouse, study_files, query
+):
+    fake.fake.legacy_user_ids["alice"] = "7QX9ZB"
+    with warehouse.connection():
+        pass  # the schema
+    with pytest.raises(EnrolmentError, match="Fitbit user id is '7QX9ZB', not 'ABC123'"):
+        enrol(ALICE, fake, configured, warehouse, study_files, "alice", fitbit_user_id="ABC123")
+    assert query("SELECT count(*) FROM google_health_account") == [(0,)]  # a foreign account stores nothing
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice", fitbit_user_id="7QX9ZB")
+    assert query("SELECT health_user_id, legacy_user_id FROM google_health_account") == [
+        (FakeGoogleHealth.health_user_id("alice"), "7QX9ZB")]
+    assert ("GET", "/v4/users/me/identity") in {r[:2] for r in fake.fake.requests}
+
+
+def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_project_budget_is_shared(
+    warehouse, warehouse_dsn
+):
+    from fitbit_assets.google_health.client import ProjectBudget
+
+    assert UserQuota().per_minute == 150 == settings.Settings().google_user_requests_per_minute
+    assert settings.Settings().google_project_requests_per_minute == 15000  # 250 QPS, unverified
+    # Two runs (two connections, as two processes have) share one bucket: 6 requests a minute, 4 each.
+    sleeps = []
+    with warehouse.connection() as first, warehouse.connection() as second:
+        runs = [ProjectBudget(conn, per_minute=6, sleep=sleeps.append) for conn in (first, second)]
+        waits = [runs[i % 2].acquire() for i in range(8)]
+    assert waits[:6] == [0.0] * 6  # a minute's worth between them
+    assert all(wait > 5 for wait in waits[6:]) and sleeps == waits[6:]  # the 7th and 8th wait ~10 s each
+
+
+def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
+    import random
+
+    access = fake.fake._issue("carol", refresh=False)["access_token"]
+    client, clock = fake_client(fake, access)
+    client.backoff_seconds = 1.0
+    monkeypatch.setattr(random, "random", iter([0.0, 1.0, 0.5]).__next__)  # the jitter factors 0.5, 1.0, 0.75
+    fake.fake.fail_next = [(429, None), (503, None), (504, None)]
+    client.list_pages("heart-rate", FILTER)
+    assert clock.sleeps == [0.5, 2.0, 3.0]  # 1, 2, 4 s exponential, each scaled by its jitter
+
+
+def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurable(
+    fake, configured, gh_instance, warehouse, study_files, monkeypatch
+):
+    import pandas as pd
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_phone_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=15), 600)  # a phone app's
+    csv = Path(study_files.raw_heart_rate_path(ParticipantDayKey(DAY, ALICE.participant_id)))
+
+    pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert len(pd.read_csv(csv)) == 120
+    lists = [r for r in fake.fake.api_requests() if r[0] == "GET" and r[1].endswith("/dataPoints")]
+    families = {r[1].split("/")[5]: r[2].get("dataSourceFamily") for r in lists}
+    assert families.pop("sleep") is None  # the list refuses a source family for sleep
+    assert set(map(str, families.values())) == {"['users/me/dataSourceFamilies/google-wearables']"}
+
+    monkeypatch.setenv("FITBIT_GOOGLE_DATA_SOURCE_FAMILY", "all-sources")
+    pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert len(pd.read_csv(csv)) == 130
+
+
+def test_main_sleep_is_googles_and_every_stage_and_zone_value_is_accepted(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    night_start = day_start_utc(ALICE) - dt.timedelta(hours=2)
+    # Google calls the shorter, staged sleep the main one (its rule: the longest sleep *with stages*).
+    fake.fake.add_sleep("alice", night_start, [("AWAKE", 5), ("LIGHT", 100), ("DEEP", 60), ("REM", 40)],
+                        main_sleep=True, point_id="101")
+    fake.fake.add_sleep("alice", day_start_utc(ALICE) + dt.timedelta(hours=12),
+                        [("ASLEEP", 200), ("RESTLESS", 10), ("SLEEP_STAGE_TYPE_UNSPECIFIED", 5), ("AWAKE", 30)],
+                        main_sleep=False, point_id="102")  # a STAGES sleep with classic stages: a classic log
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 18), 10, "CARDIO")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 19), 3, "HEART_RATE_ZONE_UNSPECIFIED")
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE),
+                            (google_health_pull, *DATASET_ASSETS["sleep"], *DATASET_ASSETS["active_zone_minutes"]))
+    assert metadata["days_failed"] == {}
+    document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
+                          .read_text())
+    by_id = {s["logId"]: s for s in document["sleep"]}
+    assert by_id[101]["isMainSleep"] and not by_id[102]["isMainSleep"] and by_id[101]["duration"] < by_id[102]["duration"]
+    assert by_id[102]["type"] == "classic"
+    assert [run["level"] for run in by_id[102]["levels"]["data"]] == ["asleep", "restless", "awake"]
+    assert query("SELECT count(*), sum(cardio) FROM active_zone_minutes") == [(10, 20)]
+    assert query("SELECT sleep_records, main_sleep_start FROM sleep_daily") == [(2, night_start)]
+
+
+def test_a_device_offset_other_than_the_roster_zones_is_reported(fake, configured, gh_instance, warehouse,
+                                                                study_files):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.sample_offsets["alice"] = "-18000s"  # in New York, while the roster says Berlin (+3600 s in November)
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)]  # kept on the roster zone's day
+    assert "120 sample(s) at utcOffset -18000s, not Europe/Berlin's" in metadata["utc_offset_differs_from_roster"][
+        label(ALICE)]
+
+    fake.fake.sample_offsets["alice"] = "3600s"
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["utc_offset_differs_from_roster"] == {}
+
+
+def test_paired_devices_land_in_device_status(fake, configured, gh_instance, warehouse, study_files, query):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.paired_devices["alice"] = [
+        {"name": "users/me/pairedDevices/2718", "deviceType": "TRACKER", "deviceVersion": "Charge 6",
+         "lastSyncTime": "2026-11-02T21:14:05Z", "batteryLevel": 8, "batteryStatus": "Low"},
+        {"name": "users/me/pairedDevices/99", "deviceType": "SCALE", "deviceVersion": "Aria Air"}]
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["paired_devices"] == 1
+    assert query("SELECT participant_id, device_id, device_version, last_sync_at, battery_level, battery_status "
+                 "FROM device_status") == [
+        ("gh-alice", "2718", "Charge 6", dt.datetime(2026, 11, 2, 21, 14, 5, tzinfo=dt.timezone.utc), 8, "Low")]
+
+
+def test_device_day_status_tells_not_wearing_from_not_syncing():
+    from fitbit_assets.domain.device_sync import DayStatus
+    from fitbit_assets.domain.paired_device import device_day_status
+
+    end = dt.datetime(2026, 11, 3, tzinfo=dt.timezone.utc)
+    after, before = end + dt.timedelta(hours=2), end - dt.timedelta(days=3)
+    assert device_day_status(end, 700, 600, before).status == DayStatus.OK
+    assert device_day_status(end, 0, 600, after, 80, "High").status == DayStatus.NOT_WEARING
+    quiet = device_day_status(end, 0, 600, before, 55, "Medium")
+    assert quiet.status == DayStatus.NOT_SYNCING and quiet.likely_reason is None
+    flat = device_day_status(end, 120, 600, before, 0, "Empty")
+    assert flat.status == DayStatus.NOT_SYNCING and flat.likely_reason == "battery Empty (0%)"
+    assert device_day_status(end, 0, 600, None).status == DayStatus.NOT_SYNCING  # never synced: no device state

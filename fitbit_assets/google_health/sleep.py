@@ -14,8 +14,8 @@ minute, since the document's levels are runs of whole minutes.
 Stage types (``SleepStage.type``, every documented value accepted): a sleep whose stages are all AWAKE, LIGHT, DEEP or
 REM is a ``stages`` document (wake/light/deep/rem); any other mix (a CLASSIC sleep, or a STAGES sleep with an ASLEEP
 or RESTLESS segment) is a ``classic`` document: AWAKE -> awake, RESTLESS -> restless, ASLEEP/LIGHT/DEEP/REM ->
-asleep. ``SLEEP_STAGE_TYPE_UNSPECIFIED`` segments carry no level: they are left out of the levels (as minutes the
-device did not classify), counted in ``unspecified_stages``.
+asleep. A ``SLEEP_STAGE_TYPE_UNSPECIFIED`` segment is a stretch the device did not classify: wake (stages) or awake
+(classic), as the pipeline treats unseen minutes everywhere, so the levels still cover the whole sleep.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from fitbit_assets.google_health.client import ResponseShapeError
 
 SLEEP_TYPE = "sleep"
 PAGE_SIZE = 25  # the documented maximum for sleep and exercise
-CLASSIC_LEVELS = {"AWAKE": "awake", "RESTLESS": "restless", "ASLEEP": "asleep", "LIGHT": "asleep", "DEEP": "asleep",
-                  "REM": "asleep"}
-STAGES_LEVELS = {"AWAKE": "wake", "LIGHT": "light", "DEEP": "deep", "REM": "rem"}
 UNSPECIFIED_STAGE = "SLEEP_STAGE_TYPE_UNSPECIFIED"
+CLASSIC_LEVELS = {"AWAKE": "awake", "RESTLESS": "restless", "ASLEEP": "asleep", "LIGHT": "asleep", "DEEP": "asleep",
+                  "REM": "asleep", UNSPECIFIED_STAGE: "awake"}
+STAGES_LEVELS = {"AWAKE": "wake", "LIGHT": "light", "DEEP": "deep", "REM": "rem", UNSPECIFIED_STAGE: "wake"}
 
 
 def day_filter(day: LocalDay) -> str:
@@ -69,12 +69,10 @@ def _levels(stages: list, sleep_type: str, where: str, request: str, zone: str) 
     runs: list[list] = []  # [level, start, end] in local minutes, consecutive equal levels merged
     for s, stage in enumerate(stages):
         here = f"{where}.stages[{s}]"
-        if isinstance(stage, dict) and stage.get("type") == UNSPECIFIED_STAGE:
-            continue
         if not isinstance(stage, dict) or stage.get("type") not in names:
             got = stage.get("type") if isinstance(stage, dict) else stage
             raise ResponseShapeError(request, f"field {here}.type: expected one of "
-                                              f"{sorted({*CLASSIC_LEVELS, UNSPECIFIED_STAGE})}, got {got!r}")
+                                              f"{sorted(CLASSIC_LEVELS)}, got {got!r}")
         start = _time(stage.get("startTime"), f"{here}.startTime", request, zone).round("min")
         end = _time(stage.get("endTime"), f"{here}.endTime", request, zone).round("min")
         if end <= start:
@@ -107,7 +105,7 @@ def sleep_document(pages: list[dict], day: LocalDay, request: str) -> dict | Non
         if end.date() != day.local_date:
             continue  # the filter is by physical time; a DST or zone edge can still put it on another local date
         stage_types = {stage.get("type") for stage in sleep.get("stages") or [] if isinstance(stage, dict)}
-        staged = sleep.get("type") != "CLASSIC" and stage_types - {UNSPECIFIED_STAGE} <= set(STAGES_LEVELS)
+        staged = sleep.get("type") != "CLASSIC" and stage_types <= set(STAGES_LEVELS)
         sleep_type = "stages" if staged else "classic"
         summary = sleep.get("summary") or {}
         levels = _levels(sleep.get("stages") or [], sleep_type, where, request, day.timezone)
