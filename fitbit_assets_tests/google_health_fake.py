@@ -50,6 +50,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
@@ -129,6 +132,7 @@ class FakeGoogleHealth:
     legacy_user_ids: dict = field(default_factory=dict)  # user -> Fitbit Web API user id
     paired_devices: dict = field(default_factory=dict)  # user -> [PairedDevice]
     responses: list = field(default_factory=list)  # (method, path, status, body) answered by the API endpoints
+    webhook_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -204,6 +208,29 @@ class FakeGoogleHealth:
         points = self.phone_samples.setdefault(user, {})
         for offset in range(0, seconds, step):
             points[start + dt.timedelta(seconds=offset)] = bpm
+
+    # --- push notifications (developers.google.com/health/notifications)
+    def webhook_public_key_pem(self) -> str:
+        return self.webhook_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def notification(self, user: str, data_type: str, start: dt.datetime, end: dt.datetime, *,
+                     key: ec.EllipticCurvePrivateKey | None = None) -> tuple[bytes, dict]:
+        """A delivery of one UPSERT notification as Google sends it: (body, headers), signed with Google's key (or
+        with ``key``, for a forged one)."""
+        body = json.dumps([{"data": {
+            "version": "1", "clientProvidedSubscriptionName": "study", "healthUserId": self.health_user_id(user),
+            "operation": "UPSERT", "dataType": data_type,
+            "intervals": [{"physicalTimeInterval": {"startTime": _z(start), "endTime": _z(end)}}]}}]).encode()
+        signature = (key or self.webhook_key).sign(body, ec.ECDSA(hashes.SHA256()))
+        return body, {"Content-Type": "application/json", "X-HEALTHAPI-SIGNATURE": base64.b64encode(signature).decode()}
+
+    @staticmethod
+    def verification_requests(secret: str) -> list[tuple[bytes, dict]]:
+        """The two endpoint-verification POSTs of ``projects.subscribers.create``: with the secret, then without."""
+        body = json.dumps({"type": "verification"}).encode()
+        return [(body, {"Content-Type": "application/json", "Authorization": secret}),
+                (body, {"Content-Type": "application/json"})]
 
     def revoke(self, user: str) -> None:
         with self.lock:

@@ -821,3 +821,72 @@ def test_device_day_status_tells_not_wearing_from_not_syncing():
     flat = device_day_status(end, 120, 600, before, 0, "Empty")
     assert flat.status == DayStatus.NOT_SYNCING and flat.likely_reason == "battery Empty (0%)"
     assert device_day_status(end, 0, 600, None).status == DayStatus.NOT_SYNCING  # never synced: no device state
+
+
+# --- Push notifications
+
+@pytest.fixture
+def webhook(fake, warehouse_dsn):
+    from fastapi.testclient import TestClient
+
+    from fitbit_assets.serving.api.google_health_webhook import WebhookConfig, create_webhook_app
+
+    config = WebhookConfig(warehouse_dsn, "Bearer study-webhook-secret", fake.fake.webhook_public_key_pem())
+    with TestClient(create_webhook_app(config)) as client:
+        yield client
+
+
+def post(webhook, delivery):
+    body, headers = delivery
+    return webhook.post("/google-health/notifications", content=body, headers=headers)
+
+
+def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
+    fake, configured, warehouse, study_files, webhook, query
+):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    with_secret, without = FakeGoogleHealth.verification_requests("Bearer study-webhook-secret")
+    assert post(webhook, with_secret).status_code == 201 and post(webhook, without).status_code == 401
+    assert post(webhook, FakeGoogleHealth.verification_requests("Bearer guessed")[0]).status_code == 401
+
+    start = day_start_utc(ALICE) + dt.timedelta(hours=9)
+    signed = fake.fake.notification("alice", "heart-rate", start, start + dt.timedelta(minutes=5))
+    answer = post(webhook, signed)
+    assert answer.status_code == 200 and answer.json() == {"stored": 1, "unknown_users": 0}
+    forged = fake.fake.notification("alice", "steps", start, start, key=ec.generate_private_key(ec.SECP256R1()))
+    assert post(webhook, forged).status_code == 403
+    tampered = (signed[0].replace(b"heart-rate", b"steps"), signed[1])
+    assert post(webhook, tampered).status_code == 403
+    assert post(webhook, (signed[0], {"Content-Type": "application/json"})).status_code == 403  # unsigned
+    stranger = fake.fake.notification("mallory", "steps", start, start)
+    assert post(webhook, stranger).json() == {"stored": 0, "unknown_users": 1}  # answered, so Google stops retrying
+    assert query("SELECT participant_id, data_type, interval_start, interval_end, processed "
+                 "FROM google_health_notification") == [
+        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False)]
+
+
+def test_the_notification_sensor_requests_runs_for_the_affected_participant_days(
+    fake, configured, gh_instance, warehouse, study_files, webhook, query
+):
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_notification_sensor
+    from fitbit_assets.lib.partitions import range_tags
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    evening = local_time(ALICE, DAY, 22)
+    post(webhook, fake.fake.notification("alice", "sleep", evening, evening + dt.timedelta(hours=9)))  # into DAY + 1
+    post(webhook, fake.fake.notification("alice", "steps", local_time(ALICE, DAY, 9), local_time(ALICE, DAY, 10)))
+
+    def tick():
+        context = dg.build_sensor_context(instance=gh_instance,
+                                          resources={"warehouse": warehouse, "study_files": study_files})
+        return google_health_notification_sensor(context)
+
+    result = tick()
+    [request] = result.run_requests
+    assert request.tags == range_tags(ALICE.participant_id, DAY, DAY + dt.timedelta(days=1))
+    assert query("SELECT bool_and(processed) FROM google_health_notification") == [(True,)]
+    assert isinstance(tick(), dg.SkipReason)  # handled once

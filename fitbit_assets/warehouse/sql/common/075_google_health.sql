@@ -87,3 +87,20 @@ CREATE TABLE IF NOT EXISTS device_status (
 );
 
 COMMENT ON TABLE device_status IS 'Google Health paired-device last sync and battery per participant (users.pairedDevices)';
+
+-- Google Health push notifications accepted by the webhook receiver (fitbit_assets/serving/api/
+-- google_health_webhook.py): one row per participant, data type and affected interval; the
+-- google_health_notification_sensor turns pending rows into pipeline runs and marks them processed.
+CREATE TABLE IF NOT EXISTS google_health_notification (
+    notification_id bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    participant_id  text        NOT NULL,
+    data_type       text        NOT NULL,
+    interval_start  timestamptz NOT NULL,
+    interval_end    timestamptz NOT NULL CHECK (interval_end >= interval_start),
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    processed       boolean     NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS google_health_notification_pending ON google_health_notification (notification_id)
+    WHERE NOT processed;
+
+COMMENT ON TABLE google_health_notification IS 'Accepted Google Health webhook notifications, pending until a run is requested';
