@@ -185,6 +185,15 @@ class Settings(BaseSettings):
         "(also manual entries and Health Connect) or all-sources", "google-wearables, google-sources or all-sources",
         "google-wearables", "google_health", pattern="^(google-wearables|google-sources|all-sources)$",
     )
+    google_webhook_authorization: Optional[SecretStr] = _setting(
+        None, "the Authorization header value Google sends to the notification receiver (the subscriber's "
+        "EndpointAuthorization.secret, e.g. `Bearer <random>`; secret)", "any text", "unset (receiver off)",
+        "google_health",
+    )
+    google_webhook_public_key_path: Optional[Path] = _setting(
+        None, "PEM file of Google Health API's ECDSA P-256 public key that signs notifications", "a file path",
+        "unset (receiver off)", "google_health",
+    )
 
     @field_validator("warehouse_dsn", "api_dsn")
     @classmethod

@@ -93,6 +93,22 @@ async def receive_notifications(request: Request) -> Response:
     return JSONResponse({"stored": stored, "unknown_users": unknown})
 
 
+def app_from_settings() -> FastAPI:
+    """``uvicorn --factory fitbit_assets.serving.api.google_health_webhook:app_from_settings`` (README)."""
+    from fitbit_assets import settings
+
+    configured = settings.load()
+    missing = [name for name, value in (("FITBIT_WAREHOUSE_DSN", configured.warehouse_dsn),
+                                        ("FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION", configured.google_webhook_authorization),
+                                        ("FITBIT_GOOGLE_WEBHOOK_PUBLIC_KEY_PATH",
+                                         configured.google_webhook_public_key_path)) if value is None]
+    if missing:
+        raise settings.SettingsError(f"the Google Health notification receiver needs {', '.join(missing)}")
+    return create_webhook_app(WebhookConfig(configured.warehouse_dsn.get_secret_value(),
+                                            configured.google_webhook_authorization.get_secret_value(),
+                                            configured.google_webhook_public_key_path.read_text()))
+
+
 def create_webhook_app(config: WebhookConfig) -> FastAPI:
     app = FastAPI(title="fitbit-assets Google Health notifications", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.google_health_webhook = config
