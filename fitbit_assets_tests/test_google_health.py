@@ -890,3 +890,20 @@ def test_the_notification_sensor_requests_runs_for_the_affected_participant_days
     assert request.tags == range_tags(ALICE.participant_id, DAY, DAY + dt.timedelta(days=1))
     assert query("SELECT bool_and(processed) FROM google_health_notification") == [(True,)]
     assert isinstance(tick(), dg.SkipReason)  # handled once
+
+
+def test_the_webhook_app_is_built_from_the_settings(fake, configured, warehouse_dsn, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from fitbit_assets.serving.api.google_health_webhook import app_from_settings
+
+    with pytest.raises(settings.SettingsError, match="FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION"):
+        app_from_settings()
+    key_file = tmp_path / "google-health-webhook.pem"
+    key_file.write_text(fake.fake.webhook_public_key_pem())
+    monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setenv("FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION", "Bearer from-settings")
+    monkeypatch.setenv("FITBIT_GOOGLE_WEBHOOK_PUBLIC_KEY_PATH", str(key_file))
+    with TestClient(app_from_settings()) as client:
+        assert [post(client, request).status_code
+                for request in FakeGoogleHealth.verification_requests("Bearer from-settings")] == [201, 401]

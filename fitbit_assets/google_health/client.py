@@ -191,7 +191,8 @@ class HealthApiClient:
 
         def fetch(token: str, number: int) -> tuple[str, dict]:
             request = f"GET {path} (filter {filter_expression!r}, page {number})"
-            return request, self._send("GET", path, request, params={**params, **({"pageToken": token} if token else {})})
+            page_params = {**params, "pageToken": token} if token else params
+            return request, self._send("GET", path, request, params=page_params)
 
         return self._follow_pages(fetch, "dataPoints")
 

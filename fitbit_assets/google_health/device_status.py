@@ -36,7 +36,8 @@ def paired_devices(pages: list[dict], request: str) -> list[DeviceStatus]:
             synced = device.get("lastSyncTime")
             last_sync = pd.to_datetime(synced, utc=True, errors="coerce", format="ISO8601") if synced else None
             if synced and pd.isna(last_sync):
-                raise ResponseShapeError(request, f"field {where}.lastSyncTime: expected an RFC 3339 time, got {synced!r}")
+                raise ResponseShapeError(request, f"field {where}.lastSyncTime: expected an RFC 3339 time, "
+                                                  f"got {synced!r}")
             level = device.get("batteryLevel")
             if level is not None and (isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 100):
                 raise ResponseShapeError(request, f"field {where}.batteryLevel: expected 0-100, got {level!r}")

@@ -121,7 +121,8 @@ class ActivityRollupPull:
         level_pages = client.list_pages(activity.ACTIVITY_LEVEL_TYPE, level_filter)
         _keep_raw({"dataType": activity.ACTIVITY_LEVEL_TYPE, "filter": level_filter}, level_pages,
                   raw_response_path(landing_dir, participant_id, day.local_date, activity.ACTIVITY_LEVEL_TYPE))
-        level_request = f"GET /v4/users/me/dataTypes/{activity.ACTIVITY_LEVEL_TYPE}/dataPoints (filter {level_filter!r})"
+        level_request = (f"GET /v4/users/me/dataTypes/{activity.ACTIVITY_LEVEL_TYPE}/dataPoints "
+                         f"(filter {level_filter!r})")
         return activity.activity_summary_document(pages, level_pages, day, level_request)
 
 

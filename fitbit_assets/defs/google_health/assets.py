@@ -1,11 +1,10 @@
 """Dagster glue of the Google Health API connector: pull the run's google_health participant-days first."""
 
+import datetime as dt
 
 import dagster as dg
 
 from fitbit_assets import settings
-import datetime as dt
-
 from fitbit_assets.google_health import HEART_RATE_TYPE, PAIRED_DEVICES, SOURCE, wear
 from fitbit_assets.google_health.client import (
     AccountNotLinkedError,

@@ -98,10 +98,10 @@ def app_from_settings() -> FastAPI:
     from fitbit_assets import settings
 
     configured = settings.load()
-    missing = [name for name, value in (("FITBIT_WAREHOUSE_DSN", configured.warehouse_dsn),
-                                        ("FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION", configured.google_webhook_authorization),
-                                        ("FITBIT_GOOGLE_WEBHOOK_PUBLIC_KEY_PATH",
-                                         configured.google_webhook_public_key_path)) if value is None]
+    needed = {"FITBIT_WAREHOUSE_DSN": configured.warehouse_dsn,
+              "FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION": configured.google_webhook_authorization,
+              "FITBIT_GOOGLE_WEBHOOK_PUBLIC_KEY_PATH": configured.google_webhook_public_key_path}
+    missing = [name for name, value in needed.items() if value is None]
     if missing:
         raise settings.SettingsError(f"the Google Health notification receiver needs {', '.join(missing)}")
     return create_webhook_app(WebhookConfig(configured.warehouse_dsn.get_secret_value(),
