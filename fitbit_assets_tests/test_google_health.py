@@ -701,6 +701,8 @@ def test_enrolment_stores_the_health_user_id_and_links_a_migrated_fitbit_partici
     assert query("SELECT health_user_id, legacy_user_id FROM google_health_account") == [
         (FakeGoogleHealth.health_user_id("alice"), "7QX9ZB")]
     assert ("GET", "/v4/users/me/identity") in {r[:2] for r in fake.fake.requests}
+    with pytest.raises(EnrolmentError, match="already connected to another participant"):
+        enrol(BOB, fake, configured, warehouse, study_files, "alice")  # Alice's account for Bob: refused
 
 
 def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_project_budget_is_shared(

@@ -23,6 +23,8 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import psycopg2.errors
+
 from fitbit_assets.domain.roster import Roster
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
@@ -106,7 +108,12 @@ def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: Toke
         raise EnrolmentError(
             f"the consenting account's Fitbit user id is {identity.get('legacyUserId')!r}, not {fitbit_user_id!r}: "
             f"participant {participant_id} must consent with the account they enrolled with; nothing stored")
-    withheld = store.save_consent(participant_id, tokens, identity)
+    try:
+        withheld = store.save_consent(participant_id, tokens, identity)
+    except psycopg2.errors.UniqueViolation:
+        raise EnrolmentError(f"this Google account (healthUserId {identity.get('healthUserId')}) is already connected "
+                             f"to another participant: participant {participant_id} must consent with their own "
+                             "account; nothing stored") from None
     say(f"participant {participant_id} connected (healthUserId {identity.get('healthUserId')}); scopes granted: "
         f"{' '.join(tokens.scopes)}")
     if withheld:
