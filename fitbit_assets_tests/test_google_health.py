@@ -677,6 +677,7 @@ def test_account_not_linked_and_a_legacy_account_are_participant_states_with_the
     fake.fake.account_errors = {"bob": "legacy"}
     _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(BOB))
     assert metadata["days_pulled_new_or_changed"] == [label(ALICE)]
+    assert metadata["participants_legacy_account"] == ["gh-bob"] and metadata["participants_reconsent_needed"] == []
     assert query("SELECT participant_id, consent_state FROM participant_consent ORDER BY 1") == [
         ("gh-alice", "active"), ("gh-bob", "legacy_account")]
 

@@ -80,12 +80,13 @@ class TokenStore:
             })
         return withheld
 
-    def withheld(self, participant_id: str) -> set[str]:
-        """The data types not to request for the participant (scope withheld at consent or refused since)."""
+    def account(self, participant_id: str) -> tuple[str | None, set[str]]:
+        """(state, the data types not to request: scope withheld at consent or refused since); (None, empty) for a
+        participant who never connected."""
         with self._connection() as conn, conn.cursor() as cur:
             cur.execute(sql_query("google_health_account_withheld"), {"participant_id": participant_id})
             row = cur.fetchone()
-        return set(row[0]) if row else set()
+        return (row[0], set(row[1])) if row else (None, set())
 
     def mark_withheld(self, participant_id: str, data_types: list[str], reason: str) -> None:
         with self._connection() as conn, conn, conn.cursor() as cur:

@@ -101,7 +101,10 @@ def google_health_pull(
                 data_source_family=f"users/me/dataSourceFamilies/{configured.google_data_source_family}",
                 backoff_seconds=BACKOFF_SECONDS,
             )
-            withheld = store.withheld(participant_id)
+            state, withheld = store.account(participant_id)
+            if state == LEGACY_ACCOUNT:  # nothing to try until the participant connects a Google Account
+                account_states[LEGACY_ACCOUNT][participant_id] = "since an earlier pull"
+                continue
             answered = False
 
             def attempt(data_types, label, pull):
