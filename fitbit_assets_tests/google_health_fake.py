@@ -12,7 +12,7 @@ int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` f
 ``oxygen-saturation`` with ``oxygen_saturation.sample_time.physical_time`` filters (``{"oxygenSaturation":
 {"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
 (``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
-``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance, total-calories and activity-level
+``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance and total-calories
 (``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,

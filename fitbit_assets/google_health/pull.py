@@ -9,7 +9,11 @@ Files (``<landing>`` = FITBIT_LANDING_DIR):
   data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically;
 - ``<landing>/<family>/<participant>/<date>.json``: the Web-API-shaped document of a metric family
   (``FAMILY_PULLS``: conversions in ``daily.py``, ``sleep.py``, ``intraday.py``, ``activity.py``), written only when its bytes
-  changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``.
+  changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``;
+- ``device_status`` rows from ``users.pairedDevices`` (once a run), its raw pages as ``paired-devices.json``.
+
+Each function pulls one data type (or the activity summary's four): the asset calls them one by one, so a type that
+fails or is refused never keeps another from being pulled.
 """
 
 from __future__ import annotations
