@@ -210,7 +210,7 @@ def summary() -> int:
     return 0
 
 
-def connect_participant(participant_id: str, port: int, paste: bool) -> int:
+def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user_id: str | None) -> int:
     from fitbit_assets.defs.google_health.assets import oauth_client, token_store
     from fitbit_assets.domain.roster import UnknownParticipantError, read_roster
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
@@ -221,7 +221,8 @@ def connect_participant(participant_id: str, port: int, paste: bool) -> int:
     warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
     try:
         connect(participant_id, read_roster(configured.roster_path), oauth_client(configured),
-                token_store(configured, warehouse), port=port, paste=input if paste else None)
+                token_store(configured, warehouse), api_url=configured.google_api_url, port=port,
+                paste=input if paste else None, fitbit_user_id=fitbit_user_id)
     except (EnrolmentError, TokenKeyError, UnknownParticipantError) as exc:
         print(f"fitbit-assets connect: {exc}", file=sys.stderr)
         return 2
@@ -258,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     connect_parser.add_argument("participant_id")
     connect_parser.add_argument("--port", type=int, default=0, help="loopback port of the redirect (default: any)")
     connect_parser.add_argument("--paste", action="store_true", help="paste the redirect URL instead of catching it")
+    connect_parser.add_argument("--fitbit-user-id", default=None,
+                                help="the participant's Fitbit Web API user id: links a migrated Fitbit participant "
+                                     "(the consenting account must have it)")
     args = parser.parse_args(argv)
     try:
         return run_command(args)
@@ -279,7 +283,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return demo(args.days, args.last)
     if args.command == "connect":
-        return connect_participant(args.participant_id, args.port, args.paste)
+        return connect_participant(args.participant_id, args.port, args.paste, args.fitbit_user_id)
     if args.command == "serve":
         import uvicorn
 

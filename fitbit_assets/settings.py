@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         "pipeline", ge=0,
     )
     participants_per_run: int = _setting(
-        250, "roster participants per run of the daily schedule (benchmarks/RESULTS.md \"Daily tick\")",
+        250, "roster participants per run of the daily schedule (benchmarks/RESULTS.md \"UI path\")",
         "an integer >= 1", "250", "pipeline", ge=1,
     )
     # --- Adherence definitions (README "Adherence definitions")
@@ -171,6 +171,28 @@ class Settings(BaseSettings):
     google_token_url: str = _setting(
         "https://oauth2.googleapis.com/token", "OAuth token endpoint", "an http(s) URL",
         "https://oauth2.googleapis.com/token", "google_health",
+    )
+    google_user_requests_per_minute: int = _setting(
+        150, "Google Health API requests per participant and minute (unverified apps: 2.5 QPS; verified: 300)",
+        "an integer >= 1", "150", "google_health", ge=1,
+    )
+    google_project_requests_per_minute: int = _setting(
+        15000, "Google Health API requests per minute of the whole project, shared by every concurrent run "
+        "(unverified apps: 250 QPS; verified: 120000)", "an integer >= 1", "15000", "google_health", ge=1,
+    )
+    google_data_source_family: str = _setting(
+        "google-wearables", "dataSourceFamily of list requests: google-wearables (the device only), google-sources "
+        "(also manual entries and Health Connect) or all-sources", "google-wearables, google-sources or all-sources",
+        "google-wearables", "google_health", pattern="^(google-wearables|google-sources|all-sources)$",
+    )
+    google_webhook_authorization: Optional[SecretStr] = _setting(
+        None, "the Authorization header value Google sends to the notification receiver (the subscriber's "
+        "EndpointAuthorization.secret, e.g. `Bearer <random>`; secret)", "any text", "unset (receiver off)",
+        "google_health",
+    )
+    google_webhook_public_key_path: Optional[Path] = _setting(
+        None, "PEM file of Google Health API's ECDSA P-256 public key that signs notifications", "a file path",
+        "unset (receiver off)", "google_health",
     )
 
     @field_validator("warehouse_dsn", "api_dsn")

@@ -12,7 +12,7 @@ int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` f
 ``oxygen-saturation`` with ``oxygen_saturation.sample_time.physical_time`` filters (``{"oxygenSaturation":
 {"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
 (``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
-``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance, total-calories and activity-level
+``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance and total-calories
 (``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
@@ -20,7 +20,17 @@ checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token
 revoked token). Refresh-token rotation is a knob; as with Google, an older refresh token stays valid after a newer
 one was issued (until revoked).
 
-Knobs: ``fail_next`` (a list of (status, retry_after) answered before serving), ``stall_next`` (seconds to sleep
+Also, from the reference: ``activity-level`` is list only (``dailyRollUp`` refuses it, as the per-type operations
+tables say) with ``activity_level.interval.start_time`` filters; ``dataSourceFamily`` (list only; refused for sleep;
+``google-wearables`` leaves out the points of phones and manual entries); error bodies carry an ErrorInfo ``reason``
+in ``details`` (ACCOUNT_NOT_LINKED, INVALID_AUTHENTICATOR, ACCESS_TOKEN_SCOPE_INSUFFICIENT, ...); each access token
+carries the scopes the user granted, and a type whose scope is missing answers 403 PERMISSION_DENIED;
+``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Every answer is kept in
+``responses`` (the discovery test validates them against health.v4.json).
+
+Knobs: ``withhold_scopes`` (scopes the consenting user leaves unticked), ``account_errors`` (user -> "not_linked" or
+"legacy"), ``refuse_types`` (data type -> HTTP status answered for it), ``legacy_user_ids``, ``paired_devices``,
+``fail_next`` (a list of (status, retry_after) answered before serving), ``stall_next`` (seconds to sleep
 before answering, for client timeouts), ``page_size`` (forces pagination), ``repeat_across_pages`` (each page
 starts with the previous page's last point, as overlapping reads would), ``malformed`` (a bad beatsPerMinute),
 ``malformed_points`` ((user, data type) pairs whose pages start with a bad point), ``rotate_refresh_tokens``, ``access_token_lifetime``, ``revoke(user)``, ``add_samples(user, ...)`` (late data).
@@ -40,6 +50,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 FILTER = re.compile(
     r'^heart_rate\.sample_time\.physical_time >= "([^"]+)" AND heart_rate\.sample_time\.physical_time < "([^"]+)"$'
 )
@@ -55,8 +68,31 @@ SPO2_FILTER = re.compile(
 AZM_FILTER = re.compile(
     r'^active_zone_minutes\.interval\.start_time >= "([^"]+)" AND active_zone_minutes\.interval\.start_time < "([^"]+)"$'
 )
-ROLLUP_FIELDS = {"steps": "steps", "distance": "distance", "total-calories": "totalCalories",
-                 "activity-level": "activityLevel"}  # DailyRollupDataPoint value fields the fake rolls up
+ROLLUP_FIELDS = {"steps": "steps", "distance": "distance", "total-calories": "totalCalories"}  # DailyRollupDataPoint
+ACTIVITY_LEVEL_FILTER = re.compile(
+    r'^activity_level\.interval\.start_time >= "([^"]+)" AND activity_level\.interval\.start_time < "([^"]+)"$'
+)
+SCOPE = "https://www.googleapis.com/auth/googlehealth."
+TYPE_SCOPES = {"heart-rate": SCOPE + "health_metrics_and_measurements.readonly",
+               "daily-respiratory-rate": SCOPE + "health_metrics_and_measurements.readonly",
+               "oxygen-saturation": SCOPE + "health_metrics_and_measurements.readonly",
+               "steps": SCOPE + "activity_and_fitness.readonly", "distance": SCOPE + "activity_and_fitness.readonly",
+               "total-calories": SCOPE + "activity_and_fitness.readonly",
+               "activity-level": SCOPE + "activity_and_fitness.readonly",
+               "active-zone-minutes": SCOPE + "activity_and_fitness.readonly", "sleep": SCOPE + "sleep.readonly",
+               "pairedDevices": SCOPE + "settings.readonly"}
+FAMILIES = {"all-sources", "google-wearables", "google-sources", "self-sources"}
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+
+
+def error(status: int, message: str, reason: str | None = None, rpc_status: str | None = None) -> tuple[int, dict, dict]:
+    """Google's error body, with an ErrorInfo detail when the reference documents a reason."""
+    body = {"code": status, "message": message, "status": rpc_status or STATUS_NAMES[status]}
+    if reason:
+        body["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                            "domain": "health.googleapis.com"}]
+    return status, {}, {"error": body}
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
 
@@ -86,6 +122,17 @@ class FakeGoogleHealth:
     active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
     daily_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): rollup value}
     malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
+    activity_levels: dict = field(default_factory=dict)  # user -> [(start, end, activity level type)]
+    phone_samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm} from a phone (not the wearable)
+    sample_offsets: dict = field(default_factory=dict)  # user -> utcOffset the device reports ("0s" if unset)
+    withhold_scopes: set = field(default_factory=set)  # scopes the consenting user does not grant
+    user_scopes: dict = field(default_factory=dict)  # user -> scopes granted at their last consent (space-separated)
+    account_errors: dict = field(default_factory=dict)  # user -> "not_linked" | "legacy"
+    refuse_types: dict = field(default_factory=dict)  # data type -> HTTP status answered for it
+    legacy_user_ids: dict = field(default_factory=dict)  # user -> Fitbit Web API user id
+    paired_devices: dict = field(default_factory=dict)  # user -> [PairedDevice]
+    responses: list = field(default_factory=list)  # (method, path, status, body) answered by the API endpoints
+    webhook_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
     access_tokens: dict = field(default_factory=dict)  # token -> (user, expires monotonic)
@@ -102,8 +149,9 @@ class FakeGoogleHealth:
                 points[start + dt.timedelta(seconds=offset)] = bpm + (offset // step) % 7
 
     def add_sleep(self, user: str, start: dt.datetime, stages: list, *, sleep_type: str = "STAGES",
-                  nap: bool = False, point_id: str | None = None) -> str:
-        """A sleep session of consecutive ``(stage type, minutes)`` from ``start`` (UTC), with Google's summary."""
+                  nap: bool = False, point_id: str | None = None, main_sleep: bool | None = None) -> str:
+        """A sleep session of consecutive ``(stage type, minutes)`` from ``start`` (UTC), with Google's summary;
+        ``metadata.mainSleep`` (default: not a nap) is omitted when false, as proto3 JSON does."""
         t, segments = start, []
         for stage, minutes in stages:
             segments.append({"startTime": _z(t), "startUtcOffset": "0s", "endTime": _z(t + dt.timedelta(minutes=minutes)),
@@ -114,7 +162,9 @@ class FakeGoogleHealth:
         point_id = point_id or str(len(self.sleeps.get(user, {})) + 7000000001)
         self.sleeps.setdefault(user, {})[point_id] = {
             "interval": {"startTime": _z(start), "startUtcOffset": "0s", "endTime": _z(t), "endUtcOffset": "0s"},
-            "type": sleep_type, "stages": segments, "metadata": {"nap": nap, "processed": True},
+            "type": sleep_type, "stages": segments,
+            "metadata": {"nap": nap, "processed": True, **({"mainSleep": True} if (not nap if main_sleep is None
+                                                                                   else main_sleep) else {})},
             "summary": {"minutesInSleepPeriod": str(sum(m for _, m in stages)), "minutesAsleep": str(asleep),
                         "minutesAwake": str(awake), "minutesAfterWakeUp": "0", "minutesToFallAsleep": "0"},
         }
@@ -139,15 +189,48 @@ class FakeGoogleHealth:
                 (start + dt.timedelta(minutes=m), zone, 1 if zone == "FAT_BURN" else 2))
 
     def set_daily_activity(self, user: str, day: dt.date, steps: int, millimetres: int, kcal: float,
-                           minutes: dict) -> None:
-        """A civil day's rollups of steps, distance, total-calories and activity-level (``minutes`` by level type),
-        with the reference's JSON types (int64 as strings, durations as "<seconds>s")."""
+                           minutes: dict, day_start: dt.datetime) -> None:
+        """A civil day's rollups of steps, distance and total-calories (int64 as strings), and its activity-level
+        intervals: ``minutes`` by level type, one run after the other from ``day_start`` (UTC)."""
         rollups = self.daily_rollups.setdefault(user, {})
         rollups[("steps", day)] = {"countSum": str(steps)}
         rollups[("distance", day)] = {"millimetersSum": str(millimetres)}
         rollups[("total-calories", day)] = {"kcalSum": kcal}
-        rollups[("activity-level", day)] = {"activityLevelRollupsByActivityLevelType": [
-            {"activityLevelType": level, "totalDuration": f"{m * 60}s"} for level, m in minutes.items()]}
+        levels = self.activity_levels.setdefault(user, [])
+        levels[:] = [entry for entry in levels if not day_start <= entry[0] < day_start + dt.timedelta(days=1)]
+        t = day_start
+        for level, m in minutes.items():
+            levels.append((t, t + dt.timedelta(minutes=m), level))
+            t += dt.timedelta(minutes=m)
+
+    def add_phone_samples(self, user: str, start: dt.datetime, seconds: int, step: int = 60, bpm: int = 88) -> None:
+        """Heart rate a phone app wrote (Health Connect): in all-sources and google-sources, not google-wearables."""
+        points = self.phone_samples.setdefault(user, {})
+        for offset in range(0, seconds, step):
+            points[start + dt.timedelta(seconds=offset)] = bpm
+
+    # --- push notifications (developers.google.com/health/notifications)
+    def webhook_public_key_pem(self) -> str:
+        return self.webhook_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def notification(self, user: str, data_type: str, start: dt.datetime, end: dt.datetime, *,
+                     key: ec.EllipticCurvePrivateKey | None = None) -> tuple[bytes, dict]:
+        """A delivery of one UPSERT notification as Google sends it: (body, headers), signed with Google's key (or
+        with ``key``, for a forged one)."""
+        body = json.dumps([{"data": {
+            "version": "1", "clientProvidedSubscriptionName": "study", "healthUserId": self.health_user_id(user),
+            "operation": "UPSERT", "dataType": data_type,
+            "intervals": [{"physicalTimeInterval": {"startTime": _z(start), "endTime": _z(end)}}]}}]).encode()
+        signature = (key or self.webhook_key).sign(body, ec.ECDSA(hashes.SHA256()))
+        return body, {"Content-Type": "application/json", "X-HEALTHAPI-SIGNATURE": base64.b64encode(signature).decode()}
+
+    @staticmethod
+    def verification_requests(secret: str) -> list[tuple[bytes, dict]]:
+        """The two endpoint-verification POSTs of ``projects.subscribers.create``: with the secret, then without."""
+        body = json.dumps({"type": "verification"}).encode()
+        return [(body, {"Content-Type": "application/json", "Authorization": secret}),
+                (body, {"Content-Type": "application/json"})]
 
     def revoke(self, user: str) -> None:
         with self.lock:
@@ -159,15 +242,18 @@ class FakeGoogleHealth:
     # --- endpoints
     def authorize(self, query: dict) -> tuple[int, dict, dict]:
         code = secrets.token_urlsafe(16)
-        self.codes[code] = (self.approve_as, query["code_challenge"][0], query["scope"][0], query["redirect_uri"][0])
+        granted = " ".join(scope for scope in query["scope"][0].split() if scope not in self.withhold_scopes)
+        self.codes[code] = (self.approve_as, query["code_challenge"][0], granted, query["redirect_uri"][0])
         location = query["redirect_uri"][0] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"][0]})
         return 302, {"Location": location}, {}
 
     def _issue(self, user: str, refresh: bool) -> dict:
+        """Tokens of ``user``; a user who never consented (tests calling this directly) holds every scope."""
+        self.user_scopes.setdefault(user, " ".join(sorted(set(TYPE_SCOPES.values()))))
         access = "ya29." + secrets.token_urlsafe(24)
         self.access_tokens[access] = (user, time.monotonic() + self.access_token_lifetime)
         body = {"access_token": access, "expires_in": self.access_token_lifetime, "token_type": "Bearer",
-                "scope": " ".join(self.granted_scopes[-1:] or [""])}
+                "scope": self.user_scopes.get(user, "")}
         if refresh:
             token = "1//" + secrets.token_urlsafe(32)
             self.refresh_tokens[token] = user
@@ -186,6 +272,7 @@ class FakeGoogleHealth:
             if digest != challenge or form.get("redirect_uri", [""])[0] != redirect_uri:
                 return 400, {}, {"error": "invalid_grant", "error_description": "Missing code verifier."}
             self.granted_scopes.append(scopes)
+            self.user_scopes[user] = scopes
             self.revoked_users.discard(user)
             return 200, {}, self._issue(user, refresh=True)
         if grant == "refresh_token":
@@ -195,31 +282,42 @@ class FakeGoogleHealth:
             return 200, {}, self._issue(user, refresh=self.rotate_refresh_tokens)
         return 400, {}, {"error": "unsupported_grant_type"}
 
-    def _gate(self, headers) -> tuple[str | None, tuple[int, dict, dict] | None]:
-        """The knobs' stalls and failures, then the bearer token: (user, None) or (None, the error answer)."""
+    def _gate(self, headers, data_type: str | None = None) -> tuple[str | None, tuple[int, dict, dict] | None]:
+        """The knobs' stalls and failures, the bearer token, the account, then the data type's scope: (user, None)
+        or (None, the error answer)."""
         if self.stall_next:
             time.sleep(self.stall_next.pop(0))
         if self.fail_next:
             status, retry_after = self.fail_next.pop(0)
-            names = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL", 504: "DEADLINE_EXCEEDED"}
-            extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-            return None, (status, extra, {"error": {"code": status, "message": "fake failure", "status": names[status]}})
+            status_, extra, body = error(status, "fake failure", "RATE_LIMIT_EXCEEDED" if status == 429 else None)
+            if retry_after is not None:
+                extra = {"Retry-After": str(retry_after)}
+            return None, (status_, extra, body)
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         user, expires = self.access_tokens.get(token, (None, 0))
         if user is None or expires < time.monotonic() or user in self.revoked_users:
-            return None, (401, {}, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
-                                              "status": "UNAUTHENTICATED"}})
+            return None, error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                                    "login cookie or other valid authentication credential.", "INVALID_AUTHENTICATOR")
+        if self.account_errors.get(user) == "not_linked":
+            return None, error(400, "The account is not linked to Google Health.", "ACCOUNT_NOT_LINKED",
+                               "FAILED_PRECONDITION")
+        if self.account_errors.get(user) == "legacy":
+            return None, error(403, "The caller does not have permission. Could not mint UberMint from GaiaMint.")
+        if data_type in self.refuse_types:
+            status = self.refuse_types[data_type]
+            return None, error(status, f"fake refusal of {data_type}")
+        if data_type is not None and TYPE_SCOPES.get(data_type) not in self.user_scopes.get(user, "").split():
+            return None, error(403, "Request had insufficient authentication scopes.", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
         return user, None
 
     def daily_roll_up(self, data_type: str, body: dict, headers) -> tuple[int, dict, dict]:
         """``dataPoints:dailyRollUp`` of one civil day (the only request shape the connector sends)."""
-        user, refused = self._gate(headers)
+        user, refused = self._gate(headers, data_type)
         if refused:
             return refused
-        invalid = (400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid range"}})
+        invalid = error(400, "Invalid range")
         if data_type not in ROLLUP_FIELDS:
-            return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
-                                       "message": f"Data type {data_type} does not support daily roll up"}}
+            return error(400, f"Request contains an invalid argument. The data type ID {data_type} is not supported.")
         try:
             start, end = (dt.date(**body["range"][bound]["date"]) for bound in ("start", "end"))
         except (KeyError, TypeError):
@@ -233,10 +331,38 @@ class FakeGoogleHealth:
         return 200, {}, {"rollupDataPoints": [
             {"civilStartTime": civil[0], "civilEndTime": civil[1], ROLLUP_FIELDS[data_type]: json.loads(json.dumps(value))}]}
 
-    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+    def identity(self, headers) -> tuple[int, dict, dict]:
         user, refused = self._gate(headers)
         if refused:
             return refused
+        body = {"name": "users/me/identity", "healthUserId": self.health_user_id(user)}
+        if user in self.legacy_user_ids:
+            body["legacyUserId"] = self.legacy_user_ids[user]
+        return 200, {}, body
+
+    @staticmethod
+    def health_user_id(user: str) -> str:
+        return str(int(hashlib.sha256(user.encode()).hexdigest()[:12], 16))  # numeric, as Google's
+
+    def list_paired_devices(self, headers) -> tuple[int, dict, dict]:
+        user, refused = self._gate(headers, "pairedDevices")
+        if refused:
+            return refused
+        return 200, {}, {"pairedDevices": json.loads(json.dumps(self.paired_devices.get(user, [])))}
+
+    def data_points(self, data_type: str, query: dict, headers) -> tuple[int, dict, dict]:
+        user, refused = self._gate(headers, data_type)
+        if refused:
+            return refused
+        family = query.get("dataSourceFamily", [""])[0]
+        if family:
+            if data_type == "sleep":
+                return error(400, "Filtering by data source family is not supported for sleep.")
+            if family.removeprefix("users/me/dataSourceFamilies/") not in FAMILIES:
+                return error(400, "Invalid data source family in filter.", "INVALID_DATA_POINT_DATA_SOURCE_FAMILY")
+        wearables_only = family.endswith("/google-wearables")
+        if data_type == "activity-level":
+            return self._activity_level(user, query)
         if data_type == "daily-respiratory-rate":
             return self._daily_respiratory_rate(user, query)
         if data_type == "sleep":
@@ -255,14 +381,17 @@ class FakeGoogleHealth:
             return 400, {}, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid filter"}}
         start, end = _ts(match.group(1)), _ts(match.group(2))
         # "Data points in the response will be ordered by the interval start time in descending order."
-        points = sorted(((t, v) for t, v in self.samples.get(user, {}).items() if start <= t < end), reverse=True)
+        recorded = {t: (v, "FITBIT") for t, v in self.samples.get(user, {}).items()}
+        if not wearables_only:
+            recorded.update({t: (v, "HEALTH_CONNECT") for t, v in self.phone_samples.get(user, {}).items()})
+        points = sorted(((t, v) for t, v in recorded.items() if start <= t < end), reverse=True)
         size = min(int(query.get("pageSize", ["1440"])[0]), self.page_size)
         offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
         page = points[offset:offset + size]
         if self.repeat_across_pages and offset:
             page = [points[offset - 1], *page]
         next_offset = offset + size
-        body = {"dataPoints": [self._point(user, t, v, i + offset) for i, (t, v) in enumerate(page)],
+        body = {"dataPoints": [self._point(user, t, v, self.sample_offsets.get(user, "0s")) for t, v in page],
                 "nextPageToken": base64.urlsafe_b64encode(str(next_offset).encode()).decode()
                 if next_offset < len(points) else ""}
         if self.malformed and body["dataPoints"]:
@@ -353,14 +482,30 @@ class FakeGoogleHealth:
         ]
         return 200, {}, {"dataPoints": points, "nextPageToken": ""}
 
+    def _activity_level(self, user: str, query: dict) -> tuple[int, dict, dict]:
+        match = ACTIVITY_LEVEL_FILTER.match(query.get("filter", [""])[0])
+        if not match:
+            return error(400, "Invalid filter.", "INVALID_DATA_POINT_FILTER")
+        start, end = _ts(match.group(1)), _ts(match.group(2))
+        points = [{"dataSource": {"platform": "FITBIT", "recordingMethod": "DERIVED"},
+                   "activityLevel": {"activityLevelType": level,
+                                     "interval": {"startTime": _z(first), "startUtcOffset": "0s", "endTime": _z(last),
+                                                  "endUtcOffset": "0s"}}}
+                  for first, last, level in sorted(self.activity_levels.get(user, []), reverse=True)
+                  if start <= first < end]
+        return self._paged(points, query)
+
     @staticmethod
-    def _point(user: str, t: dt.datetime, bpm: int, index: int) -> dict:
+    def _point(user: str, t: dt.datetime, value: tuple, utc_offset: str) -> dict:
+        bpm, platform = value
+        source = {"recordingMethod": "PASSIVELY_MEASURED", "platform": platform}
+        if platform == "FITBIT":
+            source["device"] = {"manufacturer": "Google", "displayName": "Pixel Watch 3"}
         return {
-            "name": f"users/{user}/dataTypes/heart-rate/dataPoints/{int(t.timestamp())}",
-            "dataSource": {"recordingMethod": "PASSIVE_MEASUREMENT", "platform": "FITBIT",
-                           "device": {"manufacturer": "Google", "displayName": "Pixel Watch 3"}},
+            "name": f"users/{FakeGoogleHealth.health_user_id(user)}/dataTypes/heart-rate/dataPoints/{int(t.timestamp())}",
+            "dataSource": source,
             "heartRate": {"beatsPerMinute": str(bpm), "sampleTime": {
-                "physicalTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "utcOffset": "0s"}},
+                "physicalTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "utcOffset": utc_offset}},
         }
 
 
@@ -371,6 +516,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, headers: dict, body: dict) -> None:
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith("/v4/"):
+            self.fake.responses.append((self.command, path, status, body))
         payload = json.dumps(body).encode()
         self.send_response(status)
         for name, value in headers.items():
@@ -391,7 +539,13 @@ class _Handler(BaseHTTPRequestHandler):
         if match:
             self._send(*self.fake.data_points(match.group(1), query, self.headers))
             return
-        self._send(404, {}, {"error": {"code": 404, "status": "NOT_FOUND", "message": url.path}})
+        if url.path == "/v4/users/me/identity":
+            self._send(*self.fake.identity(self.headers))
+            return
+        if url.path == "/v4/users/me/pairedDevices":
+            self._send(*self.fake.list_paired_devices(self.headers))
+            return
+        self._send(*error(404, url.path))
 
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)

@@ -26,7 +26,8 @@ from fitbit_assets.defs.google_health.assets import google_health_pull, oauth_cl
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.google_health import SCOPES
 from fitbit_assets.google_health.client import ApiError, HealthApiClient, ResponseShapeError, UserQuota
-from fitbit_assets.google_health.enrol import connect
+from fitbit_assets.google_health.enrol import EnrolmentError, connect
+from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.google_health.tokens import RECONSENT_NEEDED
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.query import cohort_overview
@@ -68,7 +69,7 @@ def gh_instance(study_files):
         yield instance
 
 
-def enrol(participant, fake, configured, warehouse, study_files, user):
+def enrol(participant, fake, configured, warehouse, study_files, user, fitbit_user_id=None):
     """Consent given on another device: the redirect URL pasted back (the fake auto-approves as ``user``)."""
     fake.fake.approve_as = user
 
@@ -77,7 +78,8 @@ def enrol(participant, fake, configured, warehouse, study_files, user):
 
     printed: list[str] = []
     connect(participant.participant_id, read_roster(Path(study_files.roster_path)), oauth_client(configured),
-            token_store(configured, warehouse), paste=paste, say=lambda text: printed.append(text.split("\n")[-1]))
+            token_store(configured, warehouse), api_url=configured.google_api_url, paste=paste,
+            say=lambda text: printed.append(text.split("\n")[-1]), fitbit_user_id=fitbit_user_id)
 
 
 def day_start_utc(participant, day=DAY):
@@ -105,7 +107,7 @@ def test_connect_catches_the_loopback_redirect_and_stores_only_ciphertext(
 
     worker = threading.Thread(target=connect, args=(ALICE.participant_id, read_roster(Path(study_files.roster_path)),
                               oauth_client(configured), token_store(configured, warehouse)),
-                              kwargs={"say": say, "timeout": 20})
+                              kwargs={"say": say, "timeout": 20, "api_url": configured.google_api_url})
     worker.start()
     assert done.wait(10)
     consent_url = printed[0].split("\n")[1]
@@ -187,7 +189,8 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
     metadata = result.asset_materializations_for_node("google_health_pull")[0].metadata
     assert metadata["participants_reconsent_needed"].value == ["gh-alice"]
     failed = metadata["days_failed"].value
-    assert list(failed) == [label(BOB)] and "HTTP 503 UNAVAILABLE" in failed[label(BOB)]
+    bob_day = f"{label(BOB)} heart-rate"  # only that type of that day: its other types came through
+    assert list(failed) == [bob_day] and "HTTP 503 UNAVAILABLE" in failed[bob_day]
     assert metadata["days_pulled_new_or_changed"].value == [label(BOB, DAY + dt.timedelta(days=1))]
     [(state, reason)] = query("SELECT consent_state, consent_reason FROM participant_consent "
                               "WHERE participant_id = 'gh-alice'")
@@ -469,8 +472,8 @@ def test_a_malformed_active_zone_minutes_point_fails_only_that_participants_days
     )
     assert result.success
     failed = result.asset_materializations_for_node("google_health_pull")[0].metadata["days_failed"].value
-    assert sorted(failed) == sorted(label(ALICE, day) for day in days)
-    reason = failed[label(ALICE)]
+    assert sorted(failed) == sorted(f"{label(ALICE, day)} active_zone_minutes" for day in days)
+    reason = failed[f"{label(ALICE)} active_zone_minutes"]
     assert "GET /v4/users/me/dataTypes/active-zone-minutes/dataPoints" in reason
     assert "field page 1 dataPoints[0].activeZoneMinutes.heartRateZone" in reason and "'WARP'" in reason
     # Bob's days load in full, Alice's SpO2 (pulled before her AZM failed) as well; her AZM stays away.
@@ -508,9 +511,11 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
     worn, still, unsynced = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     fake.fake.set_daily_activity("alice", worn, steps=8432, millimetres=6_120_500, kcal=2143.6, minutes={
-        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15})
+        "SEDENTARY": 700, "LIGHTLY_ACTIVE": 180, "MODERATELY_ACTIVE": 25, "VERY_ACTIVE": 15},
+        day_start=day_start_utc(ALICE, worn))
     # Worn all day without moving: the API's true zeros are zeros, not a missing day.
-    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900})
+    fake.fake.set_daily_activity("alice", still, steps=0, millimetres=0, kcal=1650.2, minutes={"SEDENTARY": 900},
+                                 day_start=day_start_utc(ALICE, still))
 
     def pull():
         return dg.materialize(
@@ -538,10 +543,14 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
     assert raw["pages"][0]["rollupDataPoints"][0]["steps"] == {"countSum": "8432"}
     rollups = [r for r in fake.fake.requests if r[1].endswith(":dailyRollUp")]
     assert {r[2]["range"]["start"]["date"]["day"] for r in rollups} == {worn.day, still.day, unsynced.day}
+    # activity-level is list / reconcile only in the reference: read by listing, never rolled up
+    assert not [r for r in rollups if "/activity-level/" in r[1]]
+    assert len([r for r in fake.fake.requests if r[1] == "/v4/users/me/dataTypes/activity-level/dataPoints"]) == 3
 
     # The evening syncs late: the day's rollups grow and the pull replaces the day's row.
     fake.fake.set_daily_activity("alice", worn, steps=11020, millimetres=8_004_000, kcal=2410.0, minutes={
-        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40})
+        "SEDENTARY": 650, "LIGHTLY_ACTIVE": 210, "MODERATELY_ACTIVE": 30, "VERY_ACTIVE": 40},
+        day_start=day_start_utc(ALICE, worn))
     second = pull()
     assert second.success
     metadata = second.asset_materializations_for_node("google_health_pull")[0].metadata
@@ -551,27 +560,353 @@ def test_daily_rollups_become_the_activity_summary_with_true_zeros_and_late_data
 
 
 def test_activity_rollup_conversion_names_request_and_field():
+    from fitbit_assets.domain.local_days import LocalDay
     from fitbit_assets.google_health.activity import activity_summary_document
 
     civil = {"date": {"year": 2026, "month": 11, "day": 2}, "time": {}}
+    day = LocalDay(DAY, ALICE.timezone)
 
     def pages(value_field, value):
         return [{"rollupDataPoints": [{"civilStartTime": civil, value_field: value}]}]
 
+    def level(kind, start, end):
+        return {"activityLevel": {"activityLevelType": kind, "interval": {"startTime": start, "endTime": end}}}
+
     good = {"steps": pages("steps", {"countSum": "10"}), "distance": pages("distance", {"millimetersSum": "7000"}),
-            "total-calories": pages("totalCalories", {"kcalSum": 1800.4}),
-            "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
-                {"activityLevelType": "VERY_ACTIVE", "totalDuration": "90.5s"}]})}
-    assert activity_summary_document(good, DAY)["summary"] == {
+            "total-calories": pages("totalCalories", {"kcalSum": 1800.4})}
+    levels = [{"dataPoints": [level("VERY_ACTIVE", "2026-11-02T08:00:00Z", "2026-11-02T08:01:30.500Z"),
+                              level("ACTIVITY_LEVEL_TYPE_UNSPECIFIED", "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")]}]
+    assert activity_summary_document(good, levels, day, "GET levels")["summary"] == {
         "steps": 10, "distances": [{"activity": "total", "distance": 0.007}], "caloriesOut": 1800,
         "sedentaryMinutes": 0, "lightlyActiveMinutes": 0, "fairlyActiveMinutes": 0, "veryActiveMinutes": 2}
-    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, DAY) is None  # not synced yet
-    bad = {**good, "activity-level": pages("activityLevel", {"activityLevelRollupsByActivityLevelType": [
-        {"activityLevelType": "ZOOMING", "totalDuration": "60s"}]})}
-    with pytest.raises(ResponseShapeError, match=r"POST /v4/users/me/dataTypes/activity-level/dataPoints:dailyRollUp "
-                                                 r"\(day 2026-11-02\): field page 1 rollupDataPoints\[0\]\.activityLevel"
-                                                 r"\.activityLevelRollupsByActivityLevelType\[0\]\.activityLevelType"):
-        activity_summary_document(bad, DAY)
+    assert activity_summary_document({**good, "distance": [{"rollupDataPoints": []}]}, levels, day, "x") is None
+    assert activity_summary_document(good, [{"dataPoints": []}], day, "x") is None  # no level synced yet
+    bad = [{"dataPoints": [level("ZOOMING", "2026-11-02T08:00:00Z", "2026-11-02T08:01:00Z")]}]
+    with pytest.raises(ResponseShapeError, match=r"GET levels: field page 1 dataPoints\[0\]\.activityLevel"
+                                                 r"\.activityLevelType"):
+        activity_summary_document(good, bad, day, "GET levels")
     with pytest.raises(ResponseShapeError, match=r"dataTypes/steps/.*rollupDataPoints\[0\]\.steps\.countSum: expected a "
                                                  r"non-negative integer, got -3"):
-        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, DAY)
+        activity_summary_document({**good, "steps": pages("steps", {"countSum": -3})}, levels, day, "x")
+
+
+# --- What the reference documents beyond the wire format (issue 21)
+
+def pull_days(gh_instance, study_files, warehouse, first, last, assets=(google_health_pull,)):
+    import dagster as dg
+
+    result = dg.materialize(list(assets), instance=gh_instance,
+                            resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
+                            tags={"dagster/asset_partition_range_start": first,
+                                  "dagster/asset_partition_range_end": last})
+    assert result.success
+    return result, {k: v.value for k, v in result.asset_materializations_for_node("google_health_pull")[0]
+                    .metadata.items()}
+
+
+def test_a_refused_data_type_skips_no_other_type(fake, configured, gh_instance, warehouse, study_files, query):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_steps("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 30, 40)
+    fake.fake.set_daily_activity("alice", DAY, steps=1200, millimetres=900_000, kcal=1900.0,
+                                 minutes={"SEDENTARY": 600, "LIGHTLY_ACTIVE": 30}, day_start=day_start_utc(ALICE))
+    fake.fake.refuse_types = {"oxygen-saturation": 400, "total-calories": 500}  # one fails for good, one on retries
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert sorted(metadata["days_failed"]) == [f"{label(ALICE)} activity_summary", f"{label(ALICE)} spo2"]
+    assert "HTTP 400 INVALID_ARGUMENT" in metadata["days_failed"][f"{label(ALICE)} spo2"]
+    # Pulled after the refused ones: heart rate before them, on-wrist minutes after them.
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
+    assert query("SELECT on_wrist_minutes FROM google_health_wear_daily") == [(30,)]
+
+
+def test_a_withheld_scope_skips_only_its_types_and_tells_the_coordinator(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    from fitbit_assets.google_health import ACTIVITY, SLEEP
+
+    fake.fake.withhold_scopes = {SLEEP}  # the participant unticks "sleep" on Google's consent screen
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    assert query("SELECT withheld_data_types, withheld_reason FROM participant_consent") == [
+        (["sleep"], "scope not granted at consent")]
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_steps("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 30, 40)
+    fake.fake.add_sleep("alice", day_start_utc(ALICE) - dt.timedelta(hours=1), [("LIGHT", 300)])
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
+    assert metadata["data_types_withheld"] == {"gh-alice": ["sleep"]} and metadata["days_failed"] == {}
+    assert not [r for r in fake.fake.requests if "/sleep/" in r[1]]  # never asked for what was not granted
+
+    # Later the activity scope is withdrawn (Google's account page): a 403 for its types only.
+    fake.fake.user_scopes["alice"] = " ".join(s for s in fake.fake.user_scopes["alice"].split() if s != ACTIVITY)
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=12), 60)
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 0
+    withheld, reason, state = query("SELECT withheld_data_types, withheld_reason, consent_state FROM participant_consent")[0]
+    assert state == "active" and {"sleep", "active-zone-minutes", "steps"} <= set(withheld)
+    assert "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in reason
+    with warehouse.connection() as conn:
+        [alert] = consent_alerts(conn)
+    assert alert.kind == "data_withheld" and "sleep" in alert.text and "fitbit-assets connect gh-alice" in alert.text
+
+
+def test_account_not_linked_and_a_legacy_account_are_participant_states_with_the_action(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    for user, participant in (("alice", ALICE), ("bob", BOB)):
+        fake.fake.add_samples(user, day_start_utc(participant) + dt.timedelta(hours=9), 600)
+    fake.fake.account_errors = {"alice": "not_linked", "bob": "legacy"}
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(BOB))
+    assert metadata["participants_account_not_linked"] == ["gh-alice"]
+    assert metadata["participants_legacy_account"] == ["gh-bob"]
+    assert metadata["days_failed"] == {}  # not "days failed" every day: a coordinator action
+    states = dict((p, (s, r)) for p, s, r in query(
+        "SELECT participant_id, consent_state, consent_reason FROM participant_consent ORDER BY 1"))
+    assert states["gh-alice"][0] == "account_not_linked" and "ACCOUNT_NOT_LINKED" in states["gh-alice"][1]
+    assert "Action: ask the participant to open the Fitbit app" in states["gh-alice"][1]
+    assert states["gh-bob"][0] == "legacy_account" and "signs out of the Fitbit app" in states["gh-bob"][1]
+    with warehouse.connection() as conn:
+        kinds = {(a.participant_id, a.kind) for a in consent_alerts(conn)}
+    assert kinds == {("gh-alice", "account_not_linked"), ("gh-bob", "legacy_account")}
+
+    # Alice sets up her profile: the next pull reads her data and she is active again; Bob still needs a consent.
+    fake.fake.account_errors = {"bob": "legacy"}
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(BOB))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)]
+    assert metadata["participants_legacy_account"] == ["gh-bob"] and metadata["participants_reconsent_needed"] == []
+    assert query("SELECT participant_id, consent_state FROM participant_consent ORDER BY 1") == [
+        ("gh-alice", "active"), ("gh-bob", "legacy_account")]
+
+
+def test_401_invalid_authenticator_refreshes_once_then_needs_reconsent(fake):
+    client, _ = fake_client(fake, "ya29.expired")
+    with pytest.raises(ConsentLostError, match=r"HTTP 401 UNAUTHENTICATED \(reason INVALID_AUTHENTICATOR\)"):
+        client.list_pages("heart-rate", FILTER)
+    assert len(fake.fake.api_requests()) == 2  # the request, one refresh, the request again
+
+
+def test_enrolment_stores_the_health_user_id_and_links_a_migrated_fitbit_participant(
+    fake, configured, warehouse, study_files, query
+):
+    fake.fake.legacy_user_ids["alice"] = "7QX9ZB"
+    with warehouse.connection():
+        pass  # the schema
+    with pytest.raises(EnrolmentError, match="Fitbit user id is '7QX9ZB', not 'ABC123'"):
+        enrol(ALICE, fake, configured, warehouse, study_files, "alice", fitbit_user_id="ABC123")
+    assert query("SELECT count(*) FROM google_health_account") == [(0,)]  # a foreign account stores nothing
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice", fitbit_user_id="7QX9ZB")
+    assert query("SELECT health_user_id, legacy_user_id FROM google_health_account") == [
+        (FakeGoogleHealth.health_user_id("alice"), "7QX9ZB")]
+    assert ("GET", "/v4/users/me/identity") in {r[:2] for r in fake.fake.requests}
+    with pytest.raises(EnrolmentError, match="already connected to another participant"):
+        enrol(BOB, fake, configured, warehouse, study_files, "alice")  # Alice's account for Bob: refused
+
+
+def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_project_budget_is_shared(
+    warehouse, warehouse_dsn
+):
+    from fitbit_assets.google_health.client import ProjectBudget
+
+    assert UserQuota().per_minute == 150 == settings.Settings().google_user_requests_per_minute
+    assert settings.Settings().google_project_requests_per_minute == 15000  # 250 QPS, unverified
+    # Two runs (two connections, as two processes have) share one bucket: 6 requests a minute, 4 each.
+    sleeps = []
+    with warehouse.connection() as first, warehouse.connection() as second:
+        runs = [ProjectBudget(conn, per_minute=6, sleep=sleeps.append) for conn in (first, second)]
+        waits = [runs[i % 2].acquire() for i in range(8)]
+    assert waits[:6] == [0.0] * 6  # a minute's worth between them
+    assert all(wait > 5 for wait in waits[6:]) and sleeps == waits[6:]  # the 7th and 8th wait ~10 s each
+
+
+def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
+    import random
+
+    access = fake.fake._issue("carol", refresh=False)["access_token"]
+    client, clock = fake_client(fake, access)
+    client.backoff_seconds = 1.0
+    monkeypatch.setattr(random, "random", iter([0.0, 1.0, 0.5]).__next__)  # the jitter factors 0.5, 1.0, 0.75
+    fake.fake.fail_next = [(429, None), (503, None), (504, None)]
+    client.list_pages("heart-rate", FILTER)
+    assert clock.sleeps == [0.5, 2.0, 3.0]  # 1, 2, 4 s exponential, each scaled by its jitter
+
+
+def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurable(
+    fake, configured, gh_instance, warehouse, study_files, monkeypatch
+):
+    import pandas as pd
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.add_phone_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=15), 600)  # a phone app's
+    csv = Path(study_files.raw_heart_rate_path(ParticipantDayKey(DAY, ALICE.participant_id)))
+
+    pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert len(pd.read_csv(csv)) == 120
+    lists = [r for r in fake.fake.api_requests() if r[0] == "GET" and r[1].endswith("/dataPoints")]
+    families = {r[1].split("/")[5]: r[2].get("dataSourceFamily") for r in lists}
+    assert families.pop("sleep") is None  # the list refuses a source family for sleep
+    assert set(map(str, families.values())) == {"['users/me/dataSourceFamilies/google-wearables']"}
+
+    monkeypatch.setenv("FITBIT_GOOGLE_DATA_SOURCE_FAMILY", "all-sources")
+    pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert len(pd.read_csv(csv)) == 130
+
+
+def test_main_sleep_is_googles_and_every_stage_and_zone_value_is_accepted(
+    fake, configured, gh_instance, warehouse, study_files, query
+):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    night_start = day_start_utc(ALICE) - dt.timedelta(hours=2)
+    # Google calls the shorter, staged sleep the main one (its rule: the longest sleep *with stages*).
+    fake.fake.add_sleep("alice", night_start, [("AWAKE", 5), ("LIGHT", 100), ("DEEP", 60), ("REM", 40)],
+                        main_sleep=True, point_id="101")
+    fake.fake.add_sleep("alice", day_start_utc(ALICE) + dt.timedelta(hours=12),
+                        [("ASLEEP", 200), ("RESTLESS", 10), ("SLEEP_STAGE_TYPE_UNSPECIFIED", 5), ("AWAKE", 30)],
+                        main_sleep=False, point_id="102")  # a STAGES sleep with classic stages: a classic log
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 18), 10, "CARDIO")
+    fake.fake.add_active_zone_minutes("alice", local_time(ALICE, DAY, 19), 3, "HEART_RATE_ZONE_UNSPECIFIED")
+
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE),
+                            (google_health_pull, *DATASET_ASSETS["sleep"], *DATASET_ASSETS["active_zone_minutes"]))
+    assert metadata["days_failed"] == {}
+    document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
+                          .read_text())
+    by_id = {s["logId"]: s for s in document["sleep"]}
+    assert by_id[101]["isMainSleep"] and not by_id[102]["isMainSleep"] and by_id[101]["duration"] < by_id[102]["duration"]
+    assert by_id[102]["type"] == "classic"
+    assert [run["level"] for run in by_id[102]["levels"]["data"]] == ["asleep", "restless", "awake"]
+    assert query("SELECT count(*), sum(cardio) FROM active_zone_minutes") == [(10, 20)]
+    assert query("SELECT sleep_records, main_sleep_start FROM sleep_daily") == [(2, night_start)]
+
+
+def test_a_device_offset_other_than_the_roster_zones_is_reported(fake, configured, gh_instance, warehouse,
+                                                                study_files):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    fake.fake.sample_offsets["alice"] = "-18000s"  # in New York, while the roster says Berlin (+3600 s in November)
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["days_pulled_new_or_changed"] == [label(ALICE)]  # kept on the roster zone's day
+    assert "120 sample(s) at utcOffset -18000s, not Europe/Berlin's" in metadata["utc_offset_differs_from_roster"][
+        label(ALICE)]
+
+    fake.fake.sample_offsets["alice"] = "3600s"
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["utc_offset_differs_from_roster"] == {}
+
+
+def test_paired_devices_land_in_device_status(fake, configured, gh_instance, warehouse, study_files, query):
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.paired_devices["alice"] = [
+        {"name": "users/me/pairedDevices/2718", "deviceType": "TRACKER", "deviceVersion": "Charge 6",
+         "lastSyncTime": "2026-11-02T21:14:05Z", "batteryLevel": 8, "batteryStatus": "Low"},
+        {"name": "users/me/pairedDevices/99", "deviceType": "SCALE", "deviceVersion": "Aria Air"}]
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    assert metadata["paired_devices"] == 1
+    assert query("SELECT participant_id, device_id, device_version, last_sync_at, battery_level, battery_status "
+                 "FROM device_status") == [
+        ("gh-alice", "2718", "Charge 6", dt.datetime(2026, 11, 2, 21, 14, 5, tzinfo=dt.timezone.utc), 8, "Low")]
+
+
+def test_device_day_status_tells_not_wearing_from_not_syncing():
+    from fitbit_assets.domain.device_sync import DayStatus
+    from fitbit_assets.domain.paired_device import device_day_status
+
+    end = dt.datetime(2026, 11, 3, tzinfo=dt.timezone.utc)
+    after, before = end + dt.timedelta(hours=2), end - dt.timedelta(days=3)
+    assert device_day_status(end, 700, 600, before).status == DayStatus.OK
+    assert device_day_status(end, 0, 600, after, 80, "High").status == DayStatus.NOT_WEARING
+    quiet = device_day_status(end, 0, 600, before, 55, "Medium")
+    assert quiet.status == DayStatus.NOT_SYNCING and quiet.likely_reason is None
+    flat = device_day_status(end, 120, 600, before, 0, "Empty")
+    assert flat.status == DayStatus.NOT_SYNCING and flat.likely_reason == "battery Empty (0%)"
+    assert device_day_status(end, 0, 600, None).status == DayStatus.NOT_SYNCING  # never synced: no device state
+
+
+# --- Push notifications
+
+@pytest.fixture
+def webhook(fake, warehouse_dsn):
+    from fastapi.testclient import TestClient
+
+    from fitbit_assets.serving.api.google_health_webhook import WebhookConfig, create_webhook_app
+
+    config = WebhookConfig(warehouse_dsn, "Bearer study-webhook-secret", fake.fake.webhook_public_key_pem())
+    with TestClient(create_webhook_app(config)) as client:
+        yield client
+
+
+def post(webhook, delivery):
+    body, headers = delivery
+    return webhook.post("/google-health/notifications", content=body, headers=headers)
+
+
+def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
+    fake, configured, warehouse, study_files, webhook, query
+):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    with_secret, without = FakeGoogleHealth.verification_requests("Bearer study-webhook-secret")
+    assert post(webhook, with_secret).status_code == 201 and post(webhook, without).status_code == 401
+    assert post(webhook, FakeGoogleHealth.verification_requests("Bearer guessed")[0]).status_code == 401
+
+    start = day_start_utc(ALICE) + dt.timedelta(hours=9)
+    signed = fake.fake.notification("alice", "heart-rate", start, start + dt.timedelta(minutes=5))
+    answer = post(webhook, signed)
+    assert answer.status_code == 200 and answer.json() == {"stored": 1, "unknown_users": 0}
+    forged = fake.fake.notification("alice", "steps", start, start, key=ec.generate_private_key(ec.SECP256R1()))
+    assert post(webhook, forged).status_code == 403
+    tampered = (signed[0].replace(b"heart-rate", b"steps"), signed[1])
+    assert post(webhook, tampered).status_code == 403
+    assert post(webhook, (signed[0], {"Content-Type": "application/json"})).status_code == 403  # unsigned
+    stranger = fake.fake.notification("mallory", "steps", start, start)
+    assert post(webhook, stranger).json() == {"stored": 0, "unknown_users": 1}  # answered, so Google stops retrying
+    assert query("SELECT participant_id, data_type, interval_start, interval_end, processed "
+                 "FROM google_health_notification") == [
+        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False)]
+
+
+def test_the_notification_sensor_requests_runs_for_the_affected_participant_days(
+    fake, configured, gh_instance, warehouse, study_files, webhook, query
+):
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_notification_sensor
+    from fitbit_assets.lib.partitions import range_tags
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    evening = local_time(ALICE, DAY, 22)
+    post(webhook, fake.fake.notification("alice", "sleep", evening, evening + dt.timedelta(hours=9)))  # into DAY + 1
+    post(webhook, fake.fake.notification("alice", "steps", local_time(ALICE, DAY, 9), local_time(ALICE, DAY, 10)))
+
+    def tick():
+        context = dg.build_sensor_context(instance=gh_instance,
+                                          resources={"warehouse": warehouse, "study_files": study_files})
+        return google_health_notification_sensor(context)
+
+    result = tick()
+    [request] = result.run_requests
+    assert request.tags == range_tags(ALICE.participant_id, DAY, DAY + dt.timedelta(days=1))
+    assert query("SELECT bool_and(processed) FROM google_health_notification") == [(True,)]
+    assert isinstance(tick(), dg.SkipReason)  # handled once
+
+
+def test_the_webhook_app_is_built_from_the_settings(fake, configured, warehouse_dsn, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from fitbit_assets.serving.api.google_health_webhook import app_from_settings
+
+    with pytest.raises(settings.SettingsError, match="FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION"):
+        app_from_settings()
+    key_file = tmp_path / "google-health-webhook.pem"
+    key_file.write_text(fake.fake.webhook_public_key_pem())
+    monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setenv("FITBIT_GOOGLE_WEBHOOK_AUTHORIZATION", "Bearer from-settings")
+    monkeypatch.setenv("FITBIT_GOOGLE_WEBHOOK_PUBLIC_KEY_PATH", str(key_file))
+    with TestClient(app_from_settings()) as client:
+        assert [post(client, request).status_code
+                for request in FakeGoogleHealth.verification_requests("Bearer from-settings")] == [201, 401]

@@ -6,12 +6,25 @@ not yet against the live service. README "Google Health API connector".
 """
 
 # The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate,
-# daily-respiratory-rate and oxygen-saturation are health_metrics_and_measurements; steps (read for on-wrist presence)
-# and active-zone-minutes are activity_and_fitness; sleep has its own.
+# daily-respiratory-rate and oxygen-saturation are health_metrics_and_measurements; steps (read for on-wrist presence),
+# distance, total-calories, activity-level and active-zone-minutes are activity_and_fitness; sleep has its own;
+# settings.readonly gives users.pairedDevices (the device's last sync and battery).
 HEART_RATE_TYPE = "heart-rate"
-SCOPES = (
-    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
-    "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
-    "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
-)
+HEALTH_METRICS = "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly"
+ACTIVITY = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly"
+SLEEP = "https://www.googleapis.com/auth/googlehealth.sleep.readonly"
+SETTINGS = "https://www.googleapis.com/auth/googlehealth.settings.readonly"
+SCOPES = (HEALTH_METRICS, ACTIVITY, SLEEP, SETTINGS)
+PAIRED_DEVICES = "paired-devices"  # not a data type: the pull's name for users.pairedDevices
+# Users may grant some scopes and withhold others: each data type is pulled only when its scope was granted.
+TYPE_SCOPES = {
+    HEART_RATE_TYPE: HEALTH_METRICS, "daily-respiratory-rate": HEALTH_METRICS, "oxygen-saturation": HEALTH_METRICS,
+    "steps": ACTIVITY, "distance": ACTIVITY, "total-calories": ACTIVITY, "activity-level": ACTIVITY,
+    "active-zone-minutes": ACTIVITY, "sleep": SLEEP, PAIRED_DEVICES: SETTINGS,
+}
+
+
+def withheld_types(granted_scopes) -> list[str]:
+    """The data types whose scope is not among ``granted_scopes``, sorted."""
+    return sorted(data_type for data_type, scope in TYPE_SCOPES.items() if scope not in set(granted_scopes))
 SOURCE = "google_health"  # roster source, landing folder and lineage source_format

@@ -1,10 +1,12 @@
-"""Reading data points: pagination to the end, the per-user quota, 429/5xx/timeouts, shape checks.
+"""Reading data points: pagination to the end, the per-user and project budgets, 429/5xx/timeouts, error reasons.
 
 Reference: ``GET /v4/users/me/dataTypes/{dataType}/dataPoints`` (``filter`` in AIP-160 syntax, ``pageSize``,
-``pageToken``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on the last page.
-``POST .../dataPoints:dailyRollUp`` (civil-day range in the body) answers ``{"rollupDataPoints": [...]}``. Errors
-are Google's JSON error body ``{"error": {"code", "message", "status"}}``; 429 means the rate limit
-(developers.google.com/health/rate-limits: 300 requests per user and minute), 503/504 are transient.
+``pageToken``, ``dataSourceFamily``) answers ``{"dataPoints": [...], "nextPageToken": "..."}``, the token empty on
+the last page. ``POST .../dataPoints:dailyRollUp`` (civil-day range in the body) answers ``{"rollupDataPoints":
+[...]}``. Errors are Google's JSON error body ``{"error": {"code", "message", "status", "details": [{"@type":
+".../google.rpc.ErrorInfo", "reason"}]}}`` (developers.google.com/health/reference/rest/v4/errors); the ``reason``
+decides what happens (``ApiError`` subclasses below). 429 RESOURCE_EXHAUSTED, 503 and 504 are retried with
+exponential backoff and jitter (developers.google.com/health/rate-limits).
 """
 
 from __future__ import annotations
@@ -21,22 +23,69 @@ from dataclasses import dataclass, field
 import requests
 
 from fitbit_assets.google_health.oauth import ConsentLostError
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.sql_files import sql_query
 
 PAGE_SIZE = 10000  # the documented maximum (sleep: 25): a day of 1-5 s heart rate is 2-9 pages
-PER_USER_PER_MINUTE = 300
+# Unverified apps: 2.5 QPS per user and 250 QPS per project (rate-limits page); a verified app may raise both.
+PER_USER_PER_MINUTE = 150
+PROJECT_PER_MINUTE = 15000
 RETRYABLE = {500, 502, 503, 504}
+WEARABLES = "users/me/dataSourceFamilies/google-wearables"  # Google and Fitbit trackers, no manual or phone data
+# The list endpoint refuses ``dataSourceFamily`` for these (INVALID_ARGUMENT, parameter description).
+NO_SOURCE_FAMILY = {"sleep", "food", "food-measurement-unit"}
+LEGACY_ACCOUNT_TEXT = "Could not mint UberMint from GaiaMint"  # troubleshooting page, 403
 
 
 class ApiError(RuntimeError):
-    """The request failed for good (retries used up, or an error that retrying cannot fix)."""
+    """The request failed for good (retries used up, or an error that retrying cannot fix).
 
-    def __init__(self, request: str, reason: str):
+    ``status`` is the HTTP status and ``error_reason`` the ErrorInfo reason of Google's error body, when sent.
+    """
+
+    def __init__(self, request: str, reason: str, status: int | None = None, error_reason: str | None = None):
         super().__init__(f"{request}: {reason}")
-        self.request, self.reason = request, reason
+        self.request, self.reason, self.status, self.error_reason = request, reason, status, error_reason
 
 
 class ResponseShapeError(ApiError):
     """The response does not have the documented shape; ``reason`` names the offending field."""
+
+
+class ScopeWithheldError(ApiError):
+    """403 PERMISSION_DENIED for one data type: its scope was not granted (or withdrawn); the other types work."""
+
+
+class AccountNotLinkedError(ApiError):
+    """ACCOUNT_NOT_LINKED: consented, but the Google Account has no Google Health profile yet (or the legacy Fitbit
+    account is not migrated). Nothing can be read until the participant sets it up in the Fitbit app."""
+
+
+class LegacyAccountError(ApiError):
+    """403 "Could not mint UberMint from GaiaMint": a legacy Fitbit account consented instead of a Google Account."""
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    status: int
+    text: str  # "HTTP 403 PERMISSION_DENIED (reason X): message", for logs and the coordinator
+    error_reason: str | None
+    whole: str  # every text of the body, to find the legacy-account message wherever the server put it
+
+
+def parse_error(response: requests.Response) -> ErrorBody:
+    try:
+        error = response.json().get("error", {})
+    except (ValueError, AttributeError):
+        error = {}
+    if not isinstance(error, dict) or not error:
+        return ErrorBody(response.status_code, f"HTTP {response.status_code}", None, response.text or "")
+    details = error.get("details") if isinstance(error.get("details"), list) else []
+    reasons = [d.get("reason") for d in details if isinstance(d, dict) and isinstance(d.get("reason"), str)]
+    error_reason = reasons[0] if reasons else None
+    shown = f" (reason {error_reason})" if error_reason else ""
+    text = f"HTTP {response.status_code} {error.get('status', '')}{shown}: {error.get('message', '')}"
+    return ErrorBody(response.status_code, text.strip(), error_reason, response.text or "")
 
 
 @dataclass
@@ -87,23 +136,44 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max((when - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0.0)
 
 
-def _error_text(response: requests.Response) -> str:
-    try:
-        error = response.json().get("error", {})
-    except (ValueError, AttributeError):
-        error = {}
-    if isinstance(error, dict) and error:
-        return f"HTTP {response.status_code} {error.get('status', '')}: {error.get('message', '')}".strip()
-    return f"HTTP {response.status_code}"
+class ProjectBudget:
+    """The project-wide request budget, shared by every run and process that pulls (one token bucket row in the
+    warehouse, ``google_health_request_budget``).
+
+    Each request takes a token in one atomic UPDATE (the row lock serialises concurrent runs); the bucket refills at
+    ``per_minute / 60`` a second up to one minute's worth. A taker that drives the bucket below zero owes the
+    difference and sleeps it off, so the processes together never exceed the budget by more than a minute's burst.
+    """
+
+    def __init__(self, connection, per_minute: int = PROJECT_PER_MINUTE, sleep: Callable[[float], None] = time.sleep):
+        self._conn, self._query = connection, sql_query("google_health_budget_take")
+        self.per_minute, self.sleep = per_minute, sleep
+
+    def acquire(self) -> float:
+        """Takes one request's token; returns the seconds slept for it (0 while the bucket has tokens)."""
+        with transaction(self._conn) as cur:
+            cur.execute(self._query, {"name": "project", "capacity": float(self.per_minute),
+                                      "per_second": self.per_minute / 60.0})
+            (tokens,) = cur.fetchone()
+        wait = -tokens / (self.per_minute / 60.0) if tokens < 0 else 0.0
+        if wait > 0:
+            self.sleep(wait)
+        return wait
 
 
 @dataclass
 class HealthApiClient:
-    """One participant's reads. ``access_token(force_refresh)`` comes from the token store."""
+    """One participant's reads. ``access_token(force_refresh)`` comes from the token store.
+
+    ``data_source_family`` (default the wearables) is sent with every list request that supports it, so phone,
+    Health Connect and manually entered data do not mix with the device's; None reads every source.
+    """
 
     api_url: str
     access_token: Callable[[bool], str]
     quota: UserQuota
+    project_budget: ProjectBudget | None = None
+    data_source_family: str | None = WEARABLES
     max_attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
@@ -115,13 +185,14 @@ class HealthApiClient:
     def list_pages(self, data_type: str, filter_expression: str, page_size: int = PAGE_SIZE) -> list[dict]:
         """Every page of a list request, in order (the raw responses, for the landing folder)."""
         path = f"/v4/users/me/dataTypes/{data_type}/dataPoints"
+        params = {"filter": filter_expression, "pageSize": str(page_size)}
+        if self.data_source_family and data_type not in NO_SOURCE_FAMILY:
+            params["dataSourceFamily"] = self.data_source_family
 
         def fetch(token: str, number: int) -> tuple[str, dict]:
-            params = {"filter": filter_expression, "pageSize": str(page_size)}
-            if token:
-                params["pageToken"] = token
             request = f"GET {path} (filter {filter_expression!r}, page {number})"
-            return request, self._send("GET", path, request, params=params)
+            page_params = {**params, "pageToken": token} if token else params
+            return request, self._send("GET", path, request, params=page_params)
 
         return self._follow_pages(fetch, "dataPoints")
 
@@ -146,6 +217,21 @@ class HealthApiClient:
 
         return self._follow_pages(fetch, "rollupDataPoints")
 
+    def identity(self) -> dict:
+        """``users.getIdentity``: ``{"name", "healthUserId", "legacyUserId"}`` of the consenting account."""
+        path = "/v4/users/me/identity"
+        return self._send("GET", path, f"GET {path}")
+
+    def paired_devices(self) -> list[dict]:
+        """``users.pairedDevices.list``, every page (``settings.readonly`` scope)."""
+        path = "/v4/users/me/pairedDevices"
+
+        def fetch(token: str, number: int) -> tuple[str, dict]:
+            request = f"GET {path} (page {number})"
+            return request, self._send("GET", path, request, params={"pageToken": token} if token else None)
+
+        return self._follow_pages(fetch, "pairedDevices")
+
     @staticmethod
     def _follow_pages(fetch: Callable[[str, int], tuple[str, dict]], items: str) -> list[dict]:
         pages: list[dict] = []
@@ -169,6 +255,8 @@ class HealthApiClient:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             self.quota.acquire()
+            if self.project_budget is not None:
+                self.project_budget.acquire()
             self.requests_sent += 1
             headers = {"Authorization": f"Bearer {self.access_token(False)}"}
             try:
@@ -180,28 +268,37 @@ class HealthApiClient:
                 continue
             if response.status_code == 200:
                 try:
-                    body = response.json()
+                    answer = response.json()
                 except ValueError:
                     raise ResponseShapeError(request, "body is not JSON") from None
-                if not isinstance(body, dict):
+                if not isinstance(answer, dict):
                     raise ResponseShapeError(request, "body: expected a JSON object")
-                return body
-            failure = _error_text(response)
+                return answer
+            error = parse_error(response)
+            failure = error.text
+            if error.error_reason == "ACCOUNT_NOT_LINKED":
+                raise AccountNotLinkedError(request, failure, error.status, error.error_reason)
             if response.status_code == 401 and not refreshed:
-                # Expired early or revoked: one refresh; invalid_grant there becomes ConsentLostError.
+                # INVALID_AUTHENTICATOR (expired early, or revoked): one refresh; invalid_grant there, or a second
+                # 401, means consent is gone.
                 self.access_token(True)
                 refreshed = True
                 continue
-            if response.status_code in (401, 403):
+            if response.status_code == 401:
                 raise ConsentLostError(f"{request}: {failure}")
+            if response.status_code == 403 and LEGACY_ACCOUNT_TEXT in error.whole:
+                raise LegacyAccountError(request, failure, error.status, error.error_reason)
+            if response.status_code == 403:
+                raise ScopeWithheldError(request, failure, error.status, error.error_reason)
             if response.status_code == 429:
-                hint = retry_after_seconds(response.headers.get("Retry-After"))
-                self.quota.hold(hint if hint is not None else self._delay(attempt))
+                # The server's hint when it sends one, never less than the jittered exponential delay.
+                hint = retry_after_seconds(response.headers.get("Retry-After")) or 0.0
+                self.quota.hold(max(hint, self._delay(attempt)))
                 continue
             if response.status_code in RETRYABLE:
                 self._backoff(attempt)
                 continue
-            raise ApiError(request, failure)
+            raise ApiError(request, failure, error.status, error.error_reason)
         raise ApiError(request, f"gave up after {self.max_attempts} attempts, last: {failure}")
 
     def _delay(self, attempt: int) -> float:

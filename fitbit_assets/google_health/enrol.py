@@ -2,7 +2,18 @@
 
 The consent URL is printed; the redirect is caught on a loopback port (the participant's browser on this machine)
 or, with ``--paste``, the redirect URL (or just its code) is pasted back (consent given on another device).
-Only the scopes the pipeline reads are requested. Nothing secret is printed.
+Only the scopes the pipeline reads are requested; the participant may withhold some (Google's consent screen has one
+box per scope): the types of a withheld scope are printed, stored and skipped by the pulls, the rest is pulled.
+Nothing secret is printed.
+
+The redirect goes to ``http://127.0.0.1:<port>/callback``, which Google accepts only for an OAuth client of type
+*Desktop app* (any loopback port; README "Google Health API connector"). A *Web* client would need that exact URI
+registered: then run with a fixed ``--port`` and register ``http://127.0.0.1:<port>/callback``.
+
+After the token exchange ``users.getIdentity`` gives the account's ``healthUserId`` (stored, it names the user in
+subscriptions and notifications) and ``legacyUserId``, its Fitbit Web API user id: a participant enrolled through
+the Fitbit Web API is linked by passing that id (``--fitbit-user-id``), and a consent by another account is refused,
+so the participant's history stays one participant's.
 """
 
 from __future__ import annotations
@@ -12,8 +23,11 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import psycopg2.errors
+
 from fitbit_assets.domain.roster import Roster
 from fitbit_assets.google_health import SOURCE
+from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
 from fitbit_assets.google_health.oauth import OAuthClient, OAuthError, Pkce
 from fitbit_assets.google_health.tokens import TokenStore
 
@@ -53,9 +67,9 @@ class _Catcher(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: TokenStore, *, port: int = 0,
-            paste: Callable[[str], str] | None = None, say: Callable[[str], None] = print,
-            timeout: float = 600.0) -> tuple[str, ...]:
+def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: TokenStore, *, api_url: str,
+            port: int = 0, paste: Callable[[str], str] | None = None, say: Callable[[str], None] = print,
+            timeout: float = 600.0, fitbit_user_id: str | None = None) -> tuple[str, ...]:
     """Run the consent flow for one roster participant; returns the granted scopes."""
     participant = roster.get(participant_id)
     if participant.source != SOURCE:
@@ -86,6 +100,22 @@ def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: Toke
         tokens = oauth.exchange_code(code, redirect_uri, pkce)
     except OAuthError as exc:
         raise EnrolmentError(str(exc)) from None
-    store.save_consent(participant_id, tokens)
-    say(f"participant {participant_id} connected; scopes granted: {' '.join(tokens.scopes)}")
+    try:
+        identity = HealthApiClient(api_url, lambda _force: tokens.access_token, UserQuota()).identity()
+    except ApiError as exc:
+        raise EnrolmentError(f"users.getIdentity failed, nothing stored: {exc}") from None
+    if fitbit_user_id is not None and identity.get("legacyUserId") != fitbit_user_id:
+        raise EnrolmentError(
+            f"the consenting account's Fitbit user id is {identity.get('legacyUserId')!r}, not {fitbit_user_id!r}: "
+            f"participant {participant_id} must consent with the account they enrolled with; nothing stored")
+    try:
+        withheld = store.save_consent(participant_id, tokens, identity)
+    except psycopg2.errors.UniqueViolation:
+        raise EnrolmentError(f"this Google account (healthUserId {identity.get('healthUserId')}) is already connected "
+                             f"to another participant: participant {participant_id} must consent with their own "
+                             "account; nothing stored") from None
+    say(f"participant {participant_id} connected (healthUserId {identity.get('healthUserId')}); scopes granted: "
+        f"{' '.join(tokens.scopes)}")
+    if withheld:
+        say(f"not granted, so not pulled: {', '.join(withheld)} (connect again to grant them)")
     return tokens.scopes

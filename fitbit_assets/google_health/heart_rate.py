@@ -3,6 +3,12 @@
 A heart-rate point (reference ``DataPoint.heartRate``): ``{"name", "dataSource", "heartRate": {"beatsPerMinute",
 "sampleTime": {"physicalTime": RFC 3339, "utcOffset": "<seconds>s", "civilTime"}}}``. ``beatsPerMinute`` is an
 int64, which the JSON mapping of protocol buffers may send as a string.
+
+Which local day a sample belongs to (one rule for every list-read type): its physical time in the participant's
+roster time zone. ``utcOffset`` is the device's own offset at the sample: where it differs from the roster zone's
+offset at that instant (travel, or a wrong roster zone) the samples are kept on the roster's day and counted in
+``DaySamples.offset_mismatches`` with the offset the device reported, which the pull reports so the coordinator can
+correct the roster (the daily rollups, by contrast, follow the user's own civil day).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ class DaySamples:
     points: int  # data points received, duplicates included
     duplicates: int  # repeated physical times dropped (overlapping pages or pulls)
     outside_day: int  # points the server sent from outside the requested local day
+    offset_mismatches: int = 0  # samples of the day whose utcOffset is not the roster zone's offset
+    device_offset: str | None = None  # the most frequent such utcOffset, as sent (e.g. "-18000s")
 
 
 def _bpm(value, where: str, request: str) -> int:
@@ -30,9 +38,19 @@ def _bpm(value, where: str, request: str) -> int:
     return int(value)
 
 
+def _offset_seconds(value) -> float:
+    """``"3600s"`` -> 3600.0; NaN when the offset is missing or not a duration (it is informational only)."""
+    if isinstance(value, str) and value.endswith("s"):
+        try:
+            return float(value[:-1])
+        except ValueError:
+            pass
+    return float("nan")
+
+
 def parse_pages(pages: list[dict], request: str) -> pd.DataFrame:
-    """``physical_time`` (UTC) and ``bpm`` of every point of every page, in page order."""
-    times, values = [], []
+    """``physical_time`` (UTC), ``bpm`` and ``utc_offset`` (seconds, NaN if absent) of every point, in page order."""
+    times, values, offsets = [], [], []
     for p, page in enumerate(pages):
         for i, point in enumerate(page.get("dataPoints", [])):
             where = f"page {p + 1} dataPoints[{i}]"
@@ -45,11 +63,13 @@ def parse_pages(pages: list[dict], request: str) -> pd.DataFrame:
                 raise ResponseShapeError(request, f"field {where}.heartRate.sampleTime.physicalTime: missing")
             times.append(physical)
             values.append(_bpm(heart_rate.get("beatsPerMinute"), where, request))
+            offsets.append(_offset_seconds(sample_time.get("utcOffset")))
     parsed = pd.to_datetime(pd.Series(times, dtype="object"), utc=True, errors="coerce", format="ISO8601")
     if parsed.isna().any():
         bad = int(parsed.isna().to_numpy().nonzero()[0][0])
         raise ResponseShapeError(request, f"field heartRate.sampleTime.physicalTime: {times[bad]!r} is not RFC 3339")
-    return pd.DataFrame({"physical_time": parsed, "bpm": pd.Series(values, dtype="int64")})
+    return pd.DataFrame({"physical_time": parsed, "bpm": pd.Series(values, dtype="int64"),
+                         "utc_offset": pd.Series(offsets, dtype="float64")})
 
 
 def day_samples(pages: list[dict], day: LocalDay, request: str) -> DaySamples:
@@ -62,11 +82,17 @@ def day_samples(pages: list[dict], day: LocalDay, request: str) -> DaySamples:
     kept = points[inside]
     deduplicated = kept.drop_duplicates("physical_time", keep="last").sort_values("physical_time", kind="stable")
     local = deduplicated["physical_time"].dt.tz_convert(day.timezone).dt.tz_localize(None)
+    roster_offset = (local - deduplicated["physical_time"].dt.tz_localize(None)).dt.total_seconds()
+    differs = deduplicated["utc_offset"].notna() & (deduplicated["utc_offset"] != roster_offset)
+    device_offset = None
+    if differs.any():
+        device_offset = f"{int(deduplicated.loc[differs, 'utc_offset'].mode().iloc[0])}s"
     samples = samples_frame(local.reset_index(drop=True), deduplicated["bpm"].reset_index(drop=True),
                             pd.Series(range(1, len(local) + 1)))
     return DaySamples(
         samples,
         points=len(points), duplicates=len(kept) - len(deduplicated), outside_day=int((~inside).sum()),
+        offset_mismatches=int(differs.sum()), device_offset=device_offset,
     )
 
 

@@ -15,6 +15,9 @@ Reference (``DataPoint`` union fields, developers.google.com/health/data-types):
   ``active_zone_minutes``: ``{"activities-active-zone-minutes-intraday": [{"dateTime", "minutes": [{"minute",
   "value": {"activeZoneMinutes", "<zone>ActiveZoneMinutes"}}]}]}``, one entry per interval start.
 
+A minute in ``HEART_RATE_ZONE_UNSPECIFIED`` (a documented value) earned no zone the family can hold (each minute has
+exactly one of fat burn, cardio, peak): it is left out, not an error.
+
 Both: no point, no document (nothing known yet, the family's landing asset reports the day as waiting); a point
 repeated at the same time (overlapping pages, a re-sync) is kept once, the last one sent; values are passed on as
 sent, so the family's own validation judges them (range, whole minutes, zone credit).
@@ -34,6 +37,7 @@ from fitbit_assets.google_health.client import ResponseShapeError
 OXYGEN_SATURATION_TYPE = "oxygen-saturation"
 ACTIVE_ZONE_MINUTES_TYPE = "active-zone-minutes"
 ZONE_FIELDS = {"FAT_BURN": API_ZONES["fat_burn"], "CARDIO": API_ZONES["cardio"], "PEAK": API_ZONES["peak"]}
+UNSPECIFIED_ZONE = "HEART_RATE_ZONE_UNSPECIFIED"
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M:%S"  # the Web API's local "minute" stamps, which the families parse
 
 
@@ -108,11 +112,13 @@ def azm_document(pages: list[dict], day: LocalDay, request: str) -> dict | None:
     for where, azm in _points(pages, "activeZoneMinutes", ACTIVE_ZONE_MINUTES_TYPE, request):
         interval = azm.get("interval")
         start = interval.get("startTime") if isinstance(interval, dict) else None
-        times.append(_time(start, f"{where}.interval.startTime", request))
         zone = azm.get("heartRateZone")
+        if zone == UNSPECIFIED_ZONE:
+            continue
         if zone not in ZONE_FIELDS:
-            raise ResponseShapeError(request, f"field {where}.heartRateZone: expected one of {sorted(ZONE_FIELDS)}, "
-                                     f"got {zone!r}")
+            raise ResponseShapeError(request, f"field {where}.heartRateZone: expected one of "
+                                     f"{sorted({*ZONE_FIELDS, UNSPECIFIED_ZONE})}, got {zone!r}")
+        times.append(_time(start, f"{where}.interval.startTime", request))
         credit = azm.get("activeZoneMinutes")  # int64: a string in the JSON mapping, or a number
         if isinstance(credit, bool) or not isinstance(credit, (int, str)) or not str(credit).strip().isdigit():
             raise ResponseShapeError(request, f"field {where}.activeZoneMinutes: expected an integer, got {credit!r}")

@@ -9,7 +9,11 @@ Files (``<landing>`` = FITBIT_LANDING_DIR):
   data rewrites the CSV; its new fingerprint makes the next stages validate and replace that day atomically;
 - ``<landing>/<family>/<participant>/<date>.json``: the Web-API-shaped document of a metric family
   (``FAMILY_PULLS``: conversions in ``daily.py``, ``sleep.py``, ``intraday.py``, ``activity.py``), written only when its bytes
-  changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``.
+  changed, for the same reason; each type's raw pages sit next to the heart rate's as ``<data type>.json``;
+- ``device_status`` rows from ``users.pairedDevices`` (once a run), its raw pages as ``paired-devices.json``.
+
+Each function pulls one data type (or the activity summary's four): the asset calls them one by one, so a type that
+fails or is refused never keeps another from being pulled.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.sources.day_files import samples_csv_bytes
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
-from fitbit_assets.google_health import HEART_RATE_TYPE, SOURCE, activity, intraday, wear
+from fitbit_assets.google_health import HEART_RATE_TYPE, PAIRED_DEVICES, SOURCE, activity, device_status, intraday, wear
 from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
@@ -56,6 +60,8 @@ class DayPull:
     points: int
     duplicates: int
     changed: bool  # the day CSV was written (new or different from the previous pull)
+    offset_mismatches: int = 0  # samples whose device utcOffset is not the roster zone's (heart_rate.py)
+    device_offset: str | None = None
 
 
 def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay,
@@ -72,7 +78,8 @@ def pull_heart_rate_day(client: HealthApiClient, landing_dir: str | Path, partic
     payload = samples_csv_bytes(result.samples)
     changed = _write_if_changed(day_csv, payload)
     write_sidecar(day_csv, Lineage(SOURCE, (source_file,)), payload)
-    return DayPull(len(result.samples), result.points, result.duplicates, changed)
+    return DayPull(len(result.samples), result.points, result.duplicates, changed, result.offset_mismatches,
+                   result.device_offset)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,10 @@ class FamilyPull:
     document: Callable[[list[dict], LocalDay, str], dict | None]  # pure conversion; None: no data for the day
     page_size: int = PAGE_SIZE
 
+    @property
+    def data_types(self) -> tuple[str, ...]:
+        return (self.data_type,)
+
     def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
         filter_expression = self.day_filter(day)
         pages = client.list_pages(self.data_type, filter_expression, page_size=self.page_size)
@@ -96,9 +107,11 @@ class FamilyPull:
 
 @dataclass(frozen=True)
 class ActivityRollupPull:
-    """The daily rollups of steps, distance, total calories and activity level -> ``activity_summary``."""
+    """The daily rollups of steps, distance and total calories, and the listed activity-level intervals (list /
+    reconcile only, per the reference) -> ``activity_summary``."""
 
     family: str = "activity_summary"
+    data_types: tuple[str, ...] = (*activity.ROLLUP_TYPES, activity.ACTIVITY_LEVEL_TYPE)
 
     def fetch(self, client: HealthApiClient, landing_dir: str | Path, participant_id: str, day: LocalDay) -> dict | None:
         pages = {}
@@ -108,7 +121,13 @@ class ActivityRollupPull:
             _keep_raw({"dataType": data_type, "dailyRollUp": {"day": day.local_date.isoformat(), "windowSizeDays": 1}},
                       pages[data_type],
                       raw_response_path(landing_dir, participant_id, day.local_date, f"{data_type}.daily-rollup"))
-        return activity.activity_summary_document(pages, day.local_date)
+        level_filter = activity.activity_level_filter(day)
+        level_pages = client.list_pages(activity.ACTIVITY_LEVEL_TYPE, level_filter)
+        _keep_raw({"dataType": activity.ACTIVITY_LEVEL_TYPE, "filter": level_filter}, level_pages,
+                  raw_response_path(landing_dir, participant_id, day.local_date, activity.ACTIVITY_LEVEL_TYPE))
+        level_request = (f"GET /v4/users/me/dataTypes/{activity.ACTIVITY_LEVEL_TYPE}/dataPoints "
+                         f"(filter {level_filter!r})")
+        return activity.activity_summary_document(pages, level_pages, day, level_request)
 
 
 FAMILY_PULLS = (
@@ -150,3 +169,23 @@ def save_wear_day(conn, participant_id: str, day: wear.WearDay) -> None:
             "participant_id": participant_id, "local_date": day.local_date,
             "on_wrist_minutes": day.on_wrist_minutes, "true_zero_minutes": day.true_zero_minutes,
         })
+
+
+def pull_paired_devices(client: HealthApiClient, landing_dir: str | Path, participant_id: str,
+                        today: dt.date) -> list[device_status.DeviceStatus]:
+    """``users.pairedDevices``: the raw pages kept next to the day's data, each tracker's sync state parsed."""
+    pages = client.paired_devices()
+    _keep_raw({"pairedDevices": "list"}, pages, raw_response_path(landing_dir, participant_id, today, PAIRED_DEVICES))
+    return device_status.paired_devices(pages, "GET /v4/users/me/pairedDevices")
+
+
+def save_device_status(conn, participant_id: str, devices: list[device_status.DeviceStatus],
+                       observed_at: dt.datetime) -> None:
+    with transaction(conn) as cur:
+        for device in devices:
+            cur.execute(sql_query("device_status_insert"), {
+                "participant_id": participant_id, "device_id": device.device_id,
+                "device_version": device.device_version, "last_sync_at": device.last_sync_at,
+                "battery_level": device.battery_level, "battery_status": device.battery_status,
+                "observed_at": observed_at,
+            })

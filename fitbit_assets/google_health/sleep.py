@@ -6,9 +6,16 @@ Reference (``google/devicesandservices/health/v4/data_model.proto``, message ``S
 ``sleep.interval.end_time >= … AND … <`` (at most 25 per page). A sleep belongs to the local date it ends on (the
 Web API's ``dateOfSleep``), in the participant's roster time zone, like every other local time of the pipeline.
 
-Derived where the Web API had a field Google does not: ``logId`` (the data point id when numeric, else a stable
-63-bit hash of it), ``efficiency`` (100 x minutesAsleep / timeInBed), ``isMainSleep`` (the longest sleep of the day
-that is not a nap). Stage boundaries are rounded to the minute, since the document's levels are runs of whole minutes.
+``isMainSleep`` is Google's ``metadata.mainSleep`` (the longest sleep with stages of its day; proto3 JSON omits a
+false). Derived where the Web API had a field Google does not: ``logId`` (the data point id when numeric, else a
+stable 63-bit hash of it), ``efficiency`` (100 x minutesAsleep / timeInBed). Stage boundaries are rounded to the
+minute, since the document's levels are runs of whole minutes.
+
+Stage types (``SleepStage.type``, every documented value accepted): a sleep whose stages are all AWAKE, LIGHT, DEEP or
+REM is a ``stages`` document (wake/light/deep/rem); any other mix (a CLASSIC sleep, or a STAGES sleep with an ASLEEP
+or RESTLESS segment) is a ``classic`` document: AWAKE -> awake, RESTLESS -> restless, ASLEEP/LIGHT/DEEP/REM ->
+asleep. A ``SLEEP_STAGE_TYPE_UNSPECIFIED`` segment is a stretch the device did not classify: wake (stages) or awake
+(classic), as the pipeline treats unseen minutes everywhere, so the levels still cover the whole sleep.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ from fitbit_assets.google_health.client import ResponseShapeError
 
 SLEEP_TYPE = "sleep"
 PAGE_SIZE = 25  # the documented maximum for sleep and exercise
-CLASSIC_LEVELS = {"AWAKE": "awake", "RESTLESS": "restless", "ASLEEP": "asleep"}
-STAGES_LEVELS = {"AWAKE": "wake", "LIGHT": "light", "DEEP": "deep", "REM": "rem"}
+UNSPECIFIED_STAGE = "SLEEP_STAGE_TYPE_UNSPECIFIED"
+CLASSIC_LEVELS = {"AWAKE": "awake", "RESTLESS": "restless", "ASLEEP": "asleep", "LIGHT": "asleep", "DEEP": "asleep",
+                  "REM": "asleep", UNSPECIFIED_STAGE: "awake"}
+STAGES_LEVELS = {"AWAKE": "wake", "LIGHT": "light", "DEEP": "deep", "REM": "rem", UNSPECIFIED_STAGE: "wake"}
 
 
 def day_filter(day: LocalDay) -> str:
@@ -62,8 +71,8 @@ def _levels(stages: list, sleep_type: str, where: str, request: str, zone: str) 
         here = f"{where}.stages[{s}]"
         if not isinstance(stage, dict) or stage.get("type") not in names:
             got = stage.get("type") if isinstance(stage, dict) else stage
-            raise ResponseShapeError(request, f"field {here}.type: expected one of {sorted(names)} for a "
-                                              f"{sleep_type} sleep, got {got!r}")
+            raise ResponseShapeError(request, f"field {here}.type: expected one of "
+                                              f"{sorted(CLASSIC_LEVELS)}, got {got!r}")
         start = _time(stage.get("startTime"), f"{here}.startTime", request, zone).round("min")
         end = _time(stage.get("endTime"), f"{here}.endTime", request, zone).round("min")
         if end <= start:
@@ -95,7 +104,9 @@ def sleep_document(pages: list[dict], day: LocalDay, request: str) -> dict | Non
         end = _time(interval.get("endTime"), f"{where}.interval.endTime", request, day.timezone)
         if end.date() != day.local_date:
             continue  # the filter is by physical time; a DST or zone edge can still put it on another local date
-        sleep_type = "classic" if sleep.get("type") == "CLASSIC" else "stages"
+        stage_types = {stage.get("type") for stage in sleep.get("stages") or [] if isinstance(stage, dict)}
+        staged = sleep.get("type") != "CLASSIC" and stage_types <= set(STAGES_LEVELS)
+        sleep_type = "stages" if staged else "classic"
         summary = sleep.get("summary") or {}
         levels = _levels(sleep.get("stages") or [], sleep_type, where, request, day.timezone)
         in_bed = _int(summary.get("minutesInSleepPeriod"), f"{where}.summary.minutesInSleepPeriod", request)
@@ -117,17 +128,15 @@ def sleep_document(pages: list[dict], day: LocalDay, request: str) -> dict | Non
             "duration": int((end - start).total_seconds() * 1000),
             "minutesAsleep": asleep, "minutesAwake": awake, "timeInBed": in_bed,
             "efficiency": round(100 * asleep / in_bed) if in_bed else 0,
-            "isMainSleep": False, "type": sleep_type,
+            "isMainSleep": (sleep.get("metadata") or {}).get("mainSleep") is True, "type": sleep_type,
             "levels": {"data": levels, "summary": level_summary},
-            "_nap": bool((sleep.get("metadata") or {}).get("nap")),
         })
     if not entries:
         return None
-    candidates = [e for e in entries if not e["_nap"]] or entries
-    max(candidates, key=lambda e: (e["duration"], e["startTime"]))["isMainSleep"] = True
+    main = [e for e in entries if e["isMainSleep"]]
+    for entry in sorted(main, key=lambda e: (e["duration"], e["startTime"]))[:-1]:
+        entry["isMainSleep"] = False  # two Google days' main sleeps ending on one local date: the longer stays main
     entries.sort(key=lambda e: e["startTime"])
-    for entry in entries:
-        del entry["_nap"]
     return {
         "sleep": entries,
         "summary": {"totalMinutesAsleep": sum(e["minutesAsleep"] for e in entries),

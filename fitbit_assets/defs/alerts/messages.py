@@ -19,6 +19,9 @@ from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG, RANGE_
 
 RUN_FAILED = "run_failed"
 RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
+ACCOUNT_NOT_LINKED = "account_not_linked"  # consented, no Google Health profile yet (ACCOUNT_NOT_LINKED)
+LEGACY_ACCOUNT = "legacy_account"  # a legacy Fitbit account consented instead of a Google Account
+DATA_WITHHELD = "data_withheld"  # some scopes not granted: their data types are not pulled
 NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
 NOT_WEARING = DayStatus.NOT_WEARING.value
 NOT_SYNCING = DayStatus.NOT_SYNCING.value
@@ -28,12 +31,16 @@ SUBJECTS = {
     NOT_SYNCING: "device not syncing (the day's data may still be on it)",
     RUN_FAILED: "pipeline run failed",
     RECONSENT_NEEDED: "re-consent needed (Google Health API access revoked or expired)",
+    ACCOUNT_NOT_LINKED: "Google Health profile not set up (consented, but no data can be read)",
+    LEGACY_ACCOUNT: "legacy Fitbit account consented (a Google Account is needed)",
+    DATA_WITHHELD: "some data not shared (scopes not granted)",
 }
 # Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
 # failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
 COORDINATOR = "coordinator"
 ENGINEER = "data engineer"
-COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED)
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED, ACCOUNT_NOT_LINKED, LEGACY_ACCOUNT,
+                     DATA_WITHHELD)
 ANY_PARTICIPANT = "*"
 
 AlertKey = tuple[str, dt.date, str]
@@ -154,17 +161,29 @@ def alert_from_run_failure(
     return Alert(who, day or failed_at.astimezone(dt.timezone.utc).date(), RUN_FAILED, text, f"run {run_id}")
 
 
-def alerts_from_consent(rows: Iterable[tuple[str, str, Optional[str], dt.datetime]]) -> list[Alert]:
-    """(participant_id, consent_state, reason, changed_at) rows of ``participant_consent`` -> one alert per lost
-    consent, keyed by the day it was lost (a later loss after a re-consent alerts again)."""
-    return [
-        Alert(participant_id, changed_at.date(), RECONSENT_NEEDED,
-              f"Participant {participant_id} must consent again with `fitbit-assets connect {participant_id}`: "
-              f"{reason or 'consent withdrawn'} (since {changed_at:%Y-%m-%d %H:%M} UTC). No data is pulled until then.",
-              "google_health_pull")
-        for participant_id, state, reason, changed_at in rows
-        if state == RECONSENT_NEEDED
-    ]
+def alerts_from_consent(rows: Iterable[tuple]) -> list[Alert]:
+    """(participant_id, consent_state, reason, changed_at, withheld_data_types, withheld_reason) rows of
+    ``participant_consent`` -> one alert per account that cannot be read (lost consent, ACCOUNT_NOT_LINKED, legacy
+    Fitbit account; the stored reason names the action) and one per account whose withheld scopes leave data types
+    out, keyed by the day of the change (a later change after a re-consent alerts again)."""
+    alerts = []
+    for participant_id, state, reason, changed_at, withheld, withheld_reason in rows:
+        if state == RECONSENT_NEEDED:
+            alerts.append(Alert(
+                participant_id, changed_at.date(), RECONSENT_NEEDED,
+                f"Participant {participant_id} must consent again with `fitbit-assets connect {participant_id}`: "
+                f"{reason or 'consent withdrawn'} (since {changed_at:%Y-%m-%d %H:%M} UTC). No data is pulled until "
+                "then.", "google_health_pull"))
+        elif state in (ACCOUNT_NOT_LINKED, LEGACY_ACCOUNT):
+            alerts.append(Alert(participant_id, changed_at.date(), state,
+                                f"Participant {participant_id}: {reason} (since {changed_at:%Y-%m-%d %H:%M} UTC). No "
+                                "data is pulled until then.", "google_health_pull"))
+        if withheld:
+            alerts.append(Alert(participant_id, changed_at.date(), DATA_WITHHELD,
+                                f"Participant {participant_id} did not share {', '.join(withheld)} "
+                                f"({withheld_reason}): those data are missing, the rest is pulled. To add them, run "
+                                f"`fitbit-assets connect {participant_id}` and tick every box.", "google_health_pull"))
+    return alerts
 
 
 def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[Message]:

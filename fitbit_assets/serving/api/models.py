@@ -99,7 +99,7 @@ class CohortRow(BaseModel):
     last_valid_date: Optional[dt.date] = None
     latest_status_date: Optional[dt.date] = None
     latest_day_status: Optional[str] = None
-    consent_state: Optional[Literal["active", "reconsent_needed"]] = Field(
+    consent_state: Optional[Literal["active", "reconsent_needed", "account_not_linked", "legacy_account"]] = Field(
         default=None, description="Google Health API consent (source google_health only)"
     )
     consent_reason: Optional[str] = None

@@ -1,0 +1,69 @@
+"""Push, not only the daily tick: accepted Google Health notifications -> runs of the pipeline job for the affected
+participant-days (the webhook receiver stores them: fitbit_assets/serving/api/google_health_webhook.py)."""
+
+import datetime as dt
+
+import dagster as dg
+
+from fitbit_assets.defs.jobs import heart_rate_job
+from fitbit_assets.google_health import SOURCE
+from fitbit_assets.google_health.notifications import local_day_range
+from fitbit_assets.lib.partitions import range_tags
+from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.sql_files import sql_query
+
+BATCH_LIMIT = 1000
+
+
+def notification_run_requests(rows, roster, yesterday: dt.date) -> tuple[list[dg.RunRequest], list[int]]:
+    """(notification_id, participant_id, start, end) rows -> one ranged run per participant over the local days the
+    notifications touch (from enrolment to the last date partition, yesterday UTC: today's day is pulled by the
+    first notification after it ended), and the ids handled (a row of a participant no longer in the roster, or
+    with no day to pull, is handled by doing nothing)."""
+    spans: dict[str, tuple[dt.date, dt.date, int]] = {}
+    handled = []
+    by_id = {p.participant_id: p for p in roster.participants}
+    for notification_id, participant_id, start, end in rows:
+        handled.append(notification_id)
+        participant = by_id.get(participant_id)
+        if participant is None or participant.source != SOURCE:
+            continue
+        first, last = local_day_range(start, end, participant.timezone)
+        first, last = max(first, participant.enrolled_on), min(last, yesterday)
+        if first > last:
+            continue
+        known = spans.get(participant_id)
+        spans[participant_id] = (min(first, known[0]), max(last, known[1]), notification_id) if known else (
+            first, last, notification_id)
+    requests = [dg.RunRequest(run_key=f"google-health-notification:{participant_id}:{last_id}",
+                              tags=range_tags(participant_id, first, last))
+                for participant_id, (first, last, last_id) in sorted(spans.items())]
+    return requests, handled
+
+
+@dg.sensor(
+    job=heart_rate_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Google Health push notifications accepted by the webhook receiver (table google_health_notification) "
+    "-> one pipeline run per participant over the local days the notifications touch, so new data reaches the "
+    "warehouse, checks and coordinator alerts minutes after the device synced instead of the next daily tick. "
+    "Handled notifications are marked processed (the run key makes a repeated tick launch nothing twice).",
+)
+def google_health_notification_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, study_files: StudyFilesResource
+):
+    with warehouse.connection() as conn:
+        with conn.cursor() as cur:
+            cur.execute(sql_query("google_health_notification_pending"), {"limit": BATCH_LIMIT})
+            rows = cur.fetchall()
+        if not rows:
+            return dg.SkipReason("no pending Google Health notification")
+        yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        requests, handled = notification_run_requests(rows, study_files.roster(), yesterday)
+        with transaction(conn) as cur:
+            cur.execute(sql_query("google_health_notification_processed"), {"ids": handled})
+    context.log.info(f"{len(handled)} notification(s) -> {len(requests)} run(s)")
+    return dg.SensorResult(run_requests=requests)
