@@ -166,8 +166,8 @@ def roster(study_files) -> list[Participant]:
 
 @pytest.fixture
 def instance(roster):
+    """A test instance; the runs read the ``roster`` fixture's participants from its file."""
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("participant", [p.participant_id for p in roster])
         yield instance
 
 
