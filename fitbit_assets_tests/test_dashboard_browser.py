@@ -44,7 +44,7 @@ def chromium_path():
 
 @pytest.fixture(scope="module")
 def server_url(cohort):
-    app = create_app(ApiConfig(dsn=cohort.dsn))
+    app = create_app(ApiConfig(dsn=cohort.dsn, auth="off"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
