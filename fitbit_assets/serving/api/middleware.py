@@ -20,10 +20,6 @@ SECURITY_HEADERS = {
 }
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class RequestGuard:
     def __init__(self, app: ASGIApp, max_body_bytes: int):
         self.app = app
@@ -42,19 +38,24 @@ class RequestGuard:
             await self._too_large()(scope, receive, send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:  # chunked bodies declare no length
-                    raise BodyTooLarge
+                if received > self.max_body_bytes and not refused:  # a chunked body declares no length
+                    refused = True
+                    if not started:
+                        await self._too_large()(scope, receive, send)
+                    return {"type": "http.disconnect"}  # the route stops reading; its answer is dropped
             return message
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
                 headers = MutableHeaders(scope=message)
@@ -63,8 +64,4 @@ class RequestGuard:
                         headers[name] = value
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except BodyTooLarge:
-            if not started:
-                await self._too_large()(scope, receive, send)
+        await self.app(scope, limited_receive, send_with_headers)
