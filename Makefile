@@ -53,8 +53,8 @@ $(PGLITE)/node_modules/.package-lock.json: $(PGLITE)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(PGLITE) --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the TimescaleDB conformance tests will be skipped (they fail when CI is set)"; fi
 
-## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, docs at
-## /docs) on the embedded database
+## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, OpenAPI at
+## /openapi.json) on the embedded database; without users it serves loopback only
 serve: install
 	$(VENV)/bin/fitbit-assets serve --host $(HOST) --port $(API_PORT)
 
