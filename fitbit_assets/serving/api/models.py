@@ -182,5 +182,6 @@ ERRORS = {
     422: {"model": ValidationProblem, "description": "invalid parameters"},
     503: {"model": Problem, "description": "database unreachable, or every connection busy for the wait"},
 }
+BAD_BODY = {400: {"model": Problem, "description": "the body is not valid JSON"}}
 NOT_FOUND = {404: {"model": Problem, "description": "unknown participant"}}
 BAD_RANGE = {422: {"model": ValidationProblem, "description": "bad range"}}

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 from fastapi import APIRouter, Query, Request
 
 from fitbit_assets.serving import query as q
-from fitbit_assets.serving.api.access import record_read, visible_participants
+from fitbit_assets.serving.api.access import record_read
 from fitbit_assets.serving.api.dependencies import Database, Reader
 from fitbit_assets.serving.api.models import ERRORS, CohortResponse, CohortRow
 from fitbit_assets.serving.api.ranges import check_time
@@ -23,7 +23,7 @@ def get_cohort(
     first."""
     as_of = check_time("as_of", as_of) or dt.datetime.now(dt.timezone.utc)
     with db.connection() as conn:
-        visible = {r["participant_id"] for r in visible_participants(conn, principal)}
-        rows = [r for r in q.cohort_overview(conn, as_of) if r["participant_id"] in visible]
+        sites = q.participant_sites(conn)
+        rows = [r for r in q.cohort_overview(conn, as_of) if principal.sees(sites.get(r["participant_id"]))]
         record_read(conn, principal, request, [r["participant_id"] for r in rows], f"as of {as_of.isoformat()}")
     return CohortResponse(as_of=as_of, participants=[CohortRow(**r) for r in rows])

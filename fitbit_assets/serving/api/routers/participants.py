@@ -16,6 +16,7 @@ from fitbit_assets.serving.api.access import record_read, visible_participant, v
 from fitbit_assets.serving.api.db import write_transaction
 from fitbit_assets.serving.api.dependencies import Config, Contacter, Database, ParticipantId, Reader
 from fitbit_assets.serving.api.models import (
+    BAD_BODY,
     ERRORS,
     NOT_FOUND,
     ContactPreview,
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/participants", tags=["participants"])
 CONTACT_ERRORS = {
     **ERRORS,
     **NOT_FOUND,
+    **BAD_BODY,
     409: {"model": Problem, "description": "no address, do-not-contact, or already contacted today"},
 }
 

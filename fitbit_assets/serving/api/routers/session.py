@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fitbit_assets.serving import audit, users
 from fitbit_assets.serving.api.db import write_transaction
 from fitbit_assets.serving.api.dependencies import SESSION_COOKIE, Caller, Database, UserManager, session_cookie
-from fitbit_assets.serving.api.models import ERRORS, Problem, SessionResponse, SignInRequest, UserRow
+from fitbit_assets.serving.api.models import BAD_BODY, ERRORS, Problem, SessionResponse, SignInRequest, UserRow
 
 router = APIRouter(prefix="/api", tags=["session"])
 
 
-@router.post("/session", responses={401: {"model": Problem, "description": "wrong user name or password"},
+@router.post("/session", responses={**BAD_BODY, 401: {"model": Problem, "description": "wrong user name or password"},
                                     409: {"model": Problem, "description": "this server runs without sign-in"}})
 def sign_in(body: SignInRequest, request: Request, response: Response, db: Database) -> SessionResponse:
     if not db.sign_in_required():
