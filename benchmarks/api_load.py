@@ -34,7 +34,7 @@ from fitbit_assets.warehouse.resource import WarehouseResource
 
 SECTION_TITLE = "API load"
 DATABASE = "bench_api"
-DATA_VERSION = "1"
+DATA_VERSION = "2"  # 2: audit_log chained after insert
 LAST_DAY = dt.date(2025, 5, 31)
 FULL = {"clients": 50, "seconds": 60, "participants": 100, "days": 365}
 QUICK = {"clients": 5, "seconds": 5, "participants": 10, "days": 30}

@@ -291,8 +291,9 @@ def users_command(args: argparse.Namespace) -> int:
 
 def audit_command(args: argparse.Namespace) -> int:
     from fitbit_assets.serving import audit
+    from fitbit_assets.warehouse.connection import transaction
 
-    with _owner_connection() as conn, conn.cursor() as cur:
+    with _owner_connection() as conn, transaction(conn) as cur:  # commits the rows it chained
         if args.action == "verify":
             result = audit.verify(cur)
             for problem in result.problems:

@@ -2,6 +2,7 @@
 limits of every request: against the real embedded PostgreSQL (the session's loaded cohort, or a fresh database)
 and a real SMTP server on loopback (conftest ``smtp_server``)."""
 
+import datetime as dt
 import io
 import threading
 
@@ -437,3 +438,25 @@ def test_contact_address_hint_and_key():
     assert email_hint("jane.doe@example.org") == "j***@example.org"
     with pytest.raises(contacts.ContactKeyError, match="FITBIT_TOKEN_ENCRYPTION_KEY is not set"):
         contacts.Contact("j***", False, b"x").email(None, "p1")
+
+
+@pytest.mark.integration
+def test_contacts_cli_stores_the_address_encrypted(warehouse, warehouse_dsn, monkeypatch, capsys, tmp_path):
+    from fitbit_assets.domain.roster import Participant, write_roster
+
+    roster = tmp_path / "roster.csv"
+    write_roster(roster, [Participant("p-1", 1, "Europe/Berlin", dt.date(2025, 1, 1), "landing", site="north")])
+    monkeypatch.setenv("FITBIT_ROSTER_PATH", str(roster))
+    monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", warehouse_dsn)
+    assert cli.main(["contacts", "set", "p-1", "--email", "ann@example.org"]) == 2
+    assert "FITBIT_TOKEN_ENCRYPTION_KEY is not set" in capsys.readouterr().err
+    monkeypatch.setenv("FITBIT_TOKEN_ENCRYPTION_KEY", KEY)
+    assert cli.main(["contacts", "set", "nobody", "--email", "x@example.org"]) == 2
+    assert cli.main(["contacts", "set", "p-1", "--email", "ann@example.org"]) == 0
+    assert cli.main(["contacts", "set", "p-1", "--do-not-contact"]) == 0
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        contact = contacts.contact_of(cur, "p-1")
+    assert (contact.email_hint, contact.do_not_contact, contact.email(KEY, "p-1")) == ("a***@example.org", True,
+                                                                                        "ann@example.org")
+    (stored,) = fetch_all(warehouse_dsn, "SELECT email_enc FROM participant_contact")[0]
+    assert b"ann" not in bytes(stored)

@@ -1,8 +1,9 @@
 """The audit trail (table ``audit_log``): who read which participant's data, every contact, sign-in and user change.
 
 Rows are appended only through the SQL function ``audit_append`` (the API's role may call it, and may neither
-select, update nor delete rows); each row carries ``hash = sha256(previous hash | its fields)`` and a ``seq``
-without gaps, so ``verify`` finds an edited, removed or inserted row. ``export`` writes CSV for the study monitor.
+select, update nor delete rows); each row gets ``hash = sha256(previous hash | its fields)`` and a ``seq`` without
+gaps when it is chained (by the next append that finds the chain free, or by ``verify`` / ``export`` first), so
+``verify`` finds an edited, removed or inserted row. ``export`` writes CSV for the study monitor.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def append(
     cur, actor: str, action: str, endpoint: str, participants: tuple[str, ...] = (), time_range: str = "",
     detail: Optional[dict] = None,
 ) -> int:
-    """One audit row (in the caller's transaction); returns its seq."""
+    """One audit row (in the caller's transaction); returns its id."""
     cur.execute(sql_query("audit_append"), {
         "actor": actor, "action": action, "endpoint": endpoint, "participants": list(participants),
         "time_range": time_range, "detail": Json(detail or {}),
@@ -39,8 +40,16 @@ class VerifyResult:
         return not self.problems
 
 
+def chain(cur) -> int:
+    """Chain every row not chained yet (waits for a chaining append to finish); returns how many."""
+    cur.execute(sql_query("audit_chain"))
+    return cur.fetchone()[0]
+
+
 def verify(cur) -> VerifyResult:
-    """Recompute the chain: every row's hash from its fields, its prev_hash from the row before, seq 1, 2, 3..."""
+    """Chain what is pending, then recompute the chain: every row's hash from its fields, its prev_hash from the
+    row before, seq 1, 2, 3..."""
+    chain(cur)
     cur.execute(sql_query("audit_verify"))
     problems, rows = [], 0
     for seq, at, prev_hash, stored, expected_prev, previous_seq, recomputed in cur.fetchall():
@@ -59,6 +68,7 @@ EXPORT_COLUMNS = ("seq", "at", "actor", "action", "endpoint", "participants", "t
 
 def export(cur, since: dt.datetime, out: TextIO) -> int:
     """Rows from ``since`` on as CSV (header first); returns the number of rows."""
+    chain(cur)
     cur.execute(sql_query("audit_export"), {"since": since})
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
