@@ -460,3 +460,30 @@ def test_contacts_cli_stores_the_address_encrypted(warehouse, warehouse_dsn, mon
                                                                                         "ann@example.org")
     (stored,) = fetch_all(warehouse_dsn, "SELECT email_enc FROM participant_contact")[0]
     assert b"ann" not in bytes(stored)
+
+
+@pytest.mark.integration
+def test_concurrent_appends_form_one_chain(warehouse, warehouse_dsn):
+    with warehouse.connection():  # the schema
+        pass
+    database = ApiDatabase(warehouse_dsn, pool_size=8)
+
+    def append_many(worker: int) -> None:
+        for n in range(10):
+            with database.connection() as conn, conn.cursor() as cur:
+                cur.execute("BEGIN READ WRITE")
+                audit.append(cur, f"worker-{worker}", "read", "GET /api/cohort", (f"p{n}",))
+                cur.execute("COMMIT")
+
+    threads = [threading.Thread(target=append_many, args=(w,)) for w in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        database.close()
+    with warehouse.connection() as conn, transaction(conn) as cur:
+        result = audit.verify(cur)
+    assert (result.rows, result.problems) == (80, [])
+    assert fetch_all(warehouse_dsn, "SELECT min(seq), max(seq), count(DISTINCT seq) FROM audit_log")[0] == (1, 80, 80)
