@@ -328,6 +328,10 @@ def test_limits_are_checked_before_reading(people, make_client, cohort):
     big = client.post("/api/participants/api-typical/contact/preview", content=b"x" * 5000,
                       headers={"Content-Type": "application/json"})
     assert big.status_code == 413 and "FITBIT_API_MAX_BODY_BYTES" in big.json()["detail"]
+    # Before the sign-in check: a server with sign-in refuses the body of an anonymous caller the same way.
+    signed = make_client(max_body_bytes=2048).post("/api/session", content=b"x" * 5000,
+                                                  headers={"Content-Type": "application/json"})
+    assert signed.status_code == 413
     # The limit holds for a body without a declared length too.
     chunked = client.post("/api/participants/api-typical/contact/preview", content=iter([b"x" * 1500] * 3),
                           headers={"Content-Type": "application/json"})
