@@ -55,8 +55,8 @@ timescaledb: install
 	$(PY) -m fitbit_assets.warehouse.native_timescaledb install --if-source --source $(TIMESCALEDB_SOURCE) \
 		--build-dir $(VENV)/timescaledb-build
 
-## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, docs at
-## /docs) on the embedded database
+## make serve: the HTTP API + coordinator dashboard (http://$(HOST):$(API_PORT), default 127.0.0.1:8000, OpenAPI at
+## /openapi.json) on the embedded database; without users it serves loopback only
 serve: install
 	$(VENV)/bin/fitbit-assets serve --host $(HOST) --port $(API_PORT)
 

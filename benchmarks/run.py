@@ -50,7 +50,7 @@ SECTIONS = {
     "backends": "6. TimescaleDB beside plain PostgreSQL",
     "layout": "Extra: plain-PostgreSQL layout",
 }
-SEPARATE_SECTIONS = ("UI path", "Export staging")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
+SEPARATE_SECTIONS = ("UI path", "Export staging", "API load")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
 
 
 def main(argv: list[str] | None = None) -> int:

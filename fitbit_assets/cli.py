@@ -1,4 +1,5 @@
-"""Command line: check the roster, run the demo, print the warehouse summary."""
+"""Command line: check the roster, run the demo, print the warehouse summary, serve the API and manage its
+users, audit trail and participants' contact details."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from dataclasses import replace
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.domain.roster import Participant, Roster, RosterNotFoundError, read_roster, write_roster
+from fitbit_assets.domain.roster import (
+    Participant,
+    Roster,
+    RosterNotFoundError,
+    UnknownParticipantError,
+    read_roster,
+    write_roster,
+)
 
 DEMO_COHORT = [
     # (participant_id, seed, timezone, wear_profile): the third one is designed to be non-adherent.
@@ -212,7 +220,6 @@ def summary() -> int:
 
 def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user_id: str | None) -> int:
     from fitbit_assets.defs.google_health.assets import oauth_client, token_store
-    from fitbit_assets.domain.roster import UnknownParticipantError, read_roster
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
     from fitbit_assets.google_health.tokens import TokenKeyError
     from fitbit_assets.warehouse.resource import WarehouseResource
@@ -226,6 +233,129 @@ def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user
     except (EnrolmentError, TokenKeyError, UnknownParticipantError) as exc:
         print(f"fitbit-assets connect: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from fitbit_assets.serving import users
+    from fitbit_assets.serving.api import ApiConfig, create_app
+    from fitbit_assets.serving.api.db import ApiDatabase
+
+    config = ApiConfig.from_env()
+    config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
+    if config.auth == "auto":
+        with ApiDatabase(config.dsn, config.role, pool_size=1).connection() as conn, conn.cursor() as cur:
+            config.auth = "on" if users.any_active_user(cur) else "off"
+    if config.auth == "off":
+        if host not in LOOPBACK:
+            print(f"fitbit-assets serve: refusing to serve {host} without sign-in: add a user (fitbit-assets users "
+                  "add) and set FITBIT_API_AUTH=on, or bind 127.0.0.1", file=sys.stderr)
+            return 2
+        print(f"no sign-in (FITBIT_API_AUTH={settings.load().api_auth}, no users): every request acts as the local "
+              f"user, so the server listens on {host} (loopback) only")
+    else:
+        print("sign-in required: named users (fitbit-assets users list)")
+    if host not in config.allowed_hosts and host not in ("0.0.0.0", "::"):
+        config.allowed_hosts = (*config.allowed_hosts, host)
+    print(f"dashboard on http://{host}:{port}/ (OpenAPI description: /openapi.json)")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    return 0
+
+
+def _owner_connection():
+    from fitbit_assets.warehouse.resource import WarehouseResource
+
+    configured = settings.load()
+    warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
+    return warehouse.connection()
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def users_command(args: argparse.Namespace) -> int:
+    from fitbit_assets.domain.access import AccessError
+    from fitbit_assets.serving import users
+    from fitbit_assets.warehouse.connection import transaction
+
+    with _owner_connection() as conn:
+        if args.action == "list":
+            with conn.cursor() as cur:
+                rows = users.list_users(cur)
+            for row in rows:
+                state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+                print(f"{row['user_name']:<24} {row['role']:<14} sites={','.join(row['sites']) or '-':<16} "
+                      f"password={'yes' if row['has_password'] else 'no'} tokens={row['tokens']} {state}")
+            print(f"{len(rows)} user(s)")
+            return 0
+        try:
+            with transaction(conn) as cur:
+                if args.action == "add":
+                    password = None
+                    if args.password_stdin:
+                        password = sys.stdin.readline().rstrip("\n")
+                    elif not args.no_password:
+                        import getpass
+
+                        password = getpass.getpass(f"password for {args.user_name}: ")
+                    users.add_user(cur, _cli_actor(), args.user_name, args.role, tuple(args.site or ()), password)
+                    print(f"user {args.user_name}: {args.role}" + (f" of {', '.join(args.site)}" if args.site else ""))
+                elif args.action == "token":
+                    if not any(r["user_name"] == args.user_name and not r["revoked_at"] for r in users.list_users(cur)):
+                        raise AccessError(f"no active user {args.user_name!r}")
+                    print(users.add_token(cur, _cli_actor(), args.user_name, args.label))
+                    print("(shown once: only its hash is kept)", file=sys.stderr)
+                else:
+                    if not users.revoke_user(cur, _cli_actor(), args.user_name):
+                        raise AccessError(f"no active user {args.user_name!r}")
+                    print(f"user {args.user_name}: revoked (tokens and sessions deleted)")
+        except AccessError as exc:
+            print(f"fitbit-assets users {args.action}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    from fitbit_assets.serving import audit
+    from fitbit_assets.warehouse.connection import transaction
+
+    with _owner_connection() as conn, transaction(conn) as cur:  # commits the rows it chained
+        if args.action == "verify":
+            result = audit.verify(cur)
+            for problem in result.problems:
+                print(f"audit_log {problem}", file=sys.stderr)
+            print(f"audit trail: {result.rows} row(s), " + ("chain intact" if result.ok
+                                                           else f"{len(result.problems)} problem(s)"))
+            return 0 if result.ok else 1
+        since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc)
+        count = audit.export(cur, since, sys.stdout)
+        print(f"{count} audit row(s) since {args.since}", file=sys.stderr)
+    return 0
+
+
+def contacts_command(args: argparse.Namespace) -> int:
+    from fitbit_assets.serving import contacts
+    from fitbit_assets.warehouse.connection import transaction
+
+    configured = settings.load()
+    read_roster(configured.roster_path).get(args.participant_id)  # an unknown participant: roster error
+    key = configured.token_encryption_key.get_secret_value() if configured.token_encryption_key else None
+    do_not_contact = True if args.do_not_contact else False if args.allow_contact else None
+    try:
+        with _owner_connection() as conn, transaction(conn) as cur:
+            contacts.set_contact(cur, key, args.participant_id, args.email, do_not_contact)
+    except contacts.ContactKeyError as exc:
+        print(f"fitbit-assets contacts: {exc}", file=sys.stderr)
+        return 2
+    print(f"contact details of {args.participant_id} saved (encrypted)")
     return 0
 
 
@@ -248,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--days", type=int, default=7, help="local days up to --last (default 7)")
     demo_parser.add_argument("--last", type=local_date, default=None, help="last local day (default: yesterday, UTC)")
     commands.add_parser("summary", help="rows per participant-day, adherence and metric families in the warehouse")
-    serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn), OpenAPI at /docs")
+    serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn)")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
@@ -262,10 +392,37 @@ def main(argv: list[str] | None = None) -> int:
     connect_parser.add_argument("--fitbit-user-id", default=None,
                                 help="the participant's Fitbit Web API user id: links a migrated Fitbit participant "
                                      "(the consenting account must have it)")
+    users_parser = commands.add_parser("users", help="named users of the HTTP API: add, revoke, list, token")
+    users_actions = users_parser.add_subparsers(dest="action", required=True)
+    add_parser = users_actions.add_parser("add", help="add or redefine a user (asks for the password)")
+    add_parser.add_argument("user_name")
+    add_parser.add_argument("--role", required=True, choices=["coordinator", "data_engineer", "admin"])
+    add_parser.add_argument("--site", action="append", help="a coordinator's study site (repeat for several)")
+    add_parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add_parser.add_argument("--no-password", action="store_true", help="API tokens only, no dashboard sign-in")
+    for name, text in (("revoke", "revoke a user (their tokens and sessions end)"), ("token", "a new API token")):
+        action_parser = users_actions.add_parser(name, help=text)
+        action_parser.add_argument("user_name")
+        if name == "token":
+            action_parser.add_argument("--label", default="", help="what the token is for")
+    users_actions.add_parser("list", help="every user, role, sites and tokens")
+    audit_parser = commands.add_parser("audit", help="the audit trail: verify its hash chain, export CSV")
+    audit_actions = audit_parser.add_subparsers(dest="action", required=True)
+    audit_actions.add_parser("verify", help="recompute the hash chain (exit 1 on a changed or missing row)")
+    export_parser = audit_actions.add_parser("export", help="CSV of the rows since a date, on stdout")
+    export_parser.add_argument("--since", type=local_date, required=True, help="first UTC date (YYYY-MM-DD)")
+    contacts_parser = commands.add_parser("contacts", help="a participant's contact details (stored encrypted)")
+    contacts_actions = contacts_parser.add_subparsers(dest="action", required=True)
+    set_parser = contacts_actions.add_parser("set", help="address and do-not-contact flag")
+    set_parser.add_argument("participant_id")
+    set_parser.add_argument("--email")
+    flag = set_parser.add_mutually_exclusive_group()
+    flag.add_argument("--do-not-contact", action="store_true")
+    flag.add_argument("--allow-contact", action="store_true")
     args = parser.parse_args(argv)
     try:
         return run_command(args)
-    except (settings.SettingsError, DemoWindowError, RosterNotFoundError) as exc:
+    except (settings.SettingsError, DemoWindowError, RosterNotFoundError, UnknownParticipantError) as exc:
         # A setting, a window or a missing roster is the user's to fix: one sentence, no traceback.
         print(f"fitbit-assets {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -285,15 +442,13 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "connect":
         return connect_participant(args.participant_id, args.port, args.paste, args.fitbit_user_id)
     if args.command == "serve":
-        import uvicorn
-
-        from fitbit_assets.serving.api import ApiConfig, create_app
-
-        config = ApiConfig.from_env()
-        config.dsn = config.resolved_dsn()  # starts the embedded PostgreSQL (and applies the schema) up front
-        print(f"dashboard on http://{args.host}:{args.port}/ (API docs: /docs)")
-        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
-        return 0
+        return serve(args.host, args.port)
+    if args.command == "users":
+        return users_command(args)
+    if args.command == "audit":
+        return audit_command(args)
+    if args.command == "contacts":
+        return contacts_command(args)
     return summary()
 
 

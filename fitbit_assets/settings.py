@@ -133,12 +133,31 @@ class Settings(BaseSettings):
         "the warehouse", "api",
     )
     api_role: str = _setting(
-        "fitbit_api_reader", "role the API switches to with SET ROLE; `none`: no SET ROLE",
-        "a PostgreSQL role name, or none", "fitbit_api_reader", "api",
+        "fitbit_api_reader", "login role the API connects as (the DSN's user is replaced; never a superuser, no "
+        "SET ROLE); `none`: the DSN's own user", "a PostgreSQL role name, or none", "fitbit_api_reader", "api",
     )
-    api_token: Optional[SecretStr] = _setting(
-        None, "when set, every `/api` call needs `Authorization: Bearer <token>` (secret)", "any text",
-        "unset (no token)", "api",
+    api_auth: Literal["auto", "on", "off"] = _setting(
+        "auto", "sign-in: `on` named users (`fitbit-assets users`), `off` none (loopback only), `auto` on as soon as "
+        "a user exists (read at start)", "one of auto, on, off", "auto", "api",
+    )
+    api_allowed_hosts: str = _setting(
+        "127.0.0.1,localhost", "Host header values the API answers (DNS-rebinding guard), comma-separated",
+        "host names separated by commas", "127.0.0.1,localhost", "api",
+    )
+    api_pool_size: int = _setting(
+        8, "database connections of the API", "an integer from 1 to 100", "8", "api", ge=1, le=100,
+    )
+    api_pool_wait_seconds: float = _setting(
+        5.0, "how long a request waits for a free database connection before its 503", "a number > 0", "5", "api",
+        gt=0,
+    )
+    api_max_rows: int = _setting(
+        50_000, "most rows one response may hold (cohort adherence: participants x days)", "an integer >= 1",
+        "50000", "api", ge=1,
+    )
+    api_max_body_bytes: int = _setting(
+        65_536, "largest request body, refused before sign-in is checked", "an integer >= 1024", "65536", "api",
+        ge=1024,
     )
     api_max_points: int = _setting(
         2000, "default and upper limit of points per series response", "an integer >= 1", "2000", "api", ge=1,

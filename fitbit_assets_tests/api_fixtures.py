@@ -33,6 +33,8 @@ LANDING = Participant("api-landing", 0, "Europe/London", LAST_DAY, "landing")
 LANDING_SHORT_GAP = (10 * 60, 10 * 60 + 3)
 LANDING_LONG_GAP = (14 * 60, 16 * 60)
 NOT_LOADED = Participant("api-new", 7, "Asia/Tokyo", LAST_DAY, "synthetic", "typical")  # in the roster, no runs
+# The API answers only the Host names of its allow-list (loopback by default): test clients use this base URL.
+LOOPBACK_URL = "http://127.0.0.1"
 
 
 @dataclass(frozen=True)

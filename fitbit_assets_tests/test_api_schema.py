@@ -17,16 +17,17 @@ from schemathesis.checks import (
 
 from fitbit_assets.defs.alerts.channel import AlertChannelResource
 from fitbit_assets.serving.api import ApiConfig, create_app
-from fitbit_assets.serving.api.db import ReadOnlyDatabase
+from fitbit_assets.serving.api.db import ApiDatabase
 
-APP = create_app(ApiConfig(alert_channel=AlertChannelResource))  # no channel: the documented 503
+# No SMTP server: the documented 503 of contact. Every Host name: schemathesis sends its own.
+APP = create_app(ApiConfig(auth="off", allowed_hosts=("*",), alert_channel=AlertChannelResource))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def api_database(cohort):
     """Point the module's app at the loaded cohort (the spec is read at import, the database comes later)."""
-    APP.state.db = ReadOnlyDatabase(cohort.dsn)
+    APP.state.db = ApiDatabase(cohort.dsn)
     yield
     APP.state.db.close()
     APP.state.db = None

@@ -44,7 +44,7 @@ def chromium_path():
 
 @pytest.fixture(scope="module")
 def server_url(cohort):
-    app = create_app(ApiConfig(dsn=cohort.dsn))
+    app = create_app(ApiConfig(dsn=cohort.dsn, auth="off"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -105,12 +105,16 @@ def test_dashboard_cohort_participant_chart_and_heatmap(chromium_path, server_ur
         assert "nights with sleep" in browser.evaluate("document.querySelector('[data-testid=sleep-meta]').textContent")
         assert browser.wait_for(CANVAS_INK) > 1000
 
-        # Contact participant: no channel is configured here, so the dialog reports why.
+        # Contact participant: the dialog previews the template; this participant has no address on file, so
+        # sending is refused with the reason (nothing is ever reported as sent).
         browser.click("[data-testid=contact-button]")
+        preview = browser.wait_for("document.querySelector('[data-testid=contact-to]')?.textContent")
+        assert preview.startswith("To: no address on file")
+        assert "wear it" in browser.evaluate("document.querySelector('[data-testid=contact-message]').value")
         browser.click("[data-testid=contact-send]")
-        status = browser.wait_for("document.querySelector('[data-testid=contact-status]').textContent.startsWith('503') "
+        status = browser.wait_for("document.querySelector('[data-testid=contact-status]').textContent.startsWith('409') "
                                   "&& document.querySelector('[data-testid=contact-status]').textContent")
-        assert "no alert channel configured" in status
+        assert "has no contact address" in status
         browser.evaluate("document.querySelector('[data-testid=contact-dialog]').close()")
         shot = browser.screenshot(ARTIFACTS / "dashboard-participant.png")
         assert browser.exceptions == [], browser.exceptions

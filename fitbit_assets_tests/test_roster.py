@@ -91,3 +91,18 @@ def test_the_pipelines_own_landing_folders_are_reserved_names(tmp_path, particip
 def test_a_missing_roster_says_what_to_do(tmp_path):
     with pytest.raises(RosterNotFoundError, match=r"roster file .*nowhere.csv does not exist: set FITBIT_ROSTER_PATH"):
         read_roster(tmp_path / "nowhere.csv")
+
+
+def test_the_optional_site_column(tmp_path):
+    from fitbit_assets.domain.roster import write_roster
+
+    roster = read_roster(write(tmp_path, (
+        "participant_id,seed,timezone,enrolled_on,source,site\n"
+        "p1,1,UTC,2025-01-01,landing,north\n"
+        "p2,2,UTC,2025-01-01,landing,\n"
+        "p3,3,UTC,2025-01-01,landing,no site!\n"
+    )))
+    assert [(p.participant_id, p.site) for p in roster.participants] == [("p1", "north"), ("p2", "")]
+    assert [str(e) for e in roster.errors] == ["line 4 ('p3'): site 'no site!' must match ^[A-Za-z0-9_.-]{1,64}$"]
+    write_roster(tmp_path / "again.csv", list(roster.participants))
+    assert read_roster(tmp_path / "again.csv").participants == roster.participants

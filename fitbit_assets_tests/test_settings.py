@@ -213,13 +213,16 @@ def _message() -> Message:
 
 def test_api_settings_configure_the_api(load_definitions):
     load_definitions(
-        FITBIT_API_DSN="host=db.example dbname=fitbit", FITBIT_API_ROLE="none", FITBIT_API_TOKEN="t-1",
-        FITBIT_API_MAX_POINTS="500", FITBIT_API_MAX_RANGE_DAYS="30", FITBIT_ALERT_WEBHOOK_URL="https://hooks.test/x",
+        FITBIT_API_DSN="host=db.example dbname=fitbit", FITBIT_API_ROLE="none", FITBIT_API_AUTH="on",
+        FITBIT_API_ALLOWED_HOSTS="study.example, 127.0.0.1", FITBIT_API_POOL_WAIT_SECONDS="2.5",
+        FITBIT_API_MAX_POINTS="500", FITBIT_API_MAX_RANGE_DAYS="30", FITBIT_API_MAX_ROWS="900",
+        FITBIT_ALERT_WEBHOOK_URL="https://hooks.test/x",
     )
     api = importlib.import_module("fitbit_assets.serving.api.config")
     config = api.ApiConfig.from_env()
-    assert (config.dsn, config.role, config.token, config.max_points, config.max_range_days) == (
-        "host=db.example dbname=fitbit", None, "t-1", 500, 30
+    assert (config.dsn, config.role, config.auth, config.allowed_hosts, config.pool_wait_seconds, config.max_points,
+            config.max_range_days, config.max_rows) == (
+        "host=db.example dbname=fitbit", None, "on", ("study.example", "127.0.0.1"), 2.5, 500, 30, 900
     )
     # The contact action's channel, read outside Dagster: the secret URL resolved.
     assert config.alert_channel().webhook_url == "https://hooks.test/x"
@@ -242,6 +245,8 @@ BAD_VALUES = {
     "FITBIT_API_DSN": "not a dsn",
     "FITBIT_API_MAX_POINTS": "0",
     "FITBIT_API_MAX_RANGE_DAYS": "a year",
+    "FITBIT_API_AUTH": "maybe",
+    "FITBIT_API_MAX_BODY_BYTES": "10",
 }
 
 

@@ -4,8 +4,9 @@ CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional
 (``typical`` or ``low_wear``, synthetic participants only). Optional ``takeout_timestamps`` (``local``, the
 default, or ``utc``) says how to read the disputed timestamps of this participant's Takeout heart-rate files
 (README "Real Fitbit exports"). Optional ``fitabase_id`` (default: the participant_id) is the participant's
-Fitabase ``Id``: rows of study-wide Fitabase files in ``landing/fitabase/`` are routed by it. Bad rows are
-reported, never loaded.
+Fitabase ``Id``: rows of study-wide Fitabase files in ``landing/fitabase/`` are routed by it. Optional ``site``
+(the study site; coordinators of the HTTP API see the participants of their sites only). Bad rows are reported,
+never loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fitbit_assets.domain.local_days import LocalDay
 
 PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SITE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
 SOURCES = ("synthetic", "landing", "google_health")
 WEAR_PROFILES = ("typical", "low_wear")
@@ -37,6 +39,7 @@ class Participant:
     wear_profile: str = "typical"
     takeout_timestamps: str = "local"
     fitabase_id: str = ""  # empty: the participant_id
+    site: str = ""  # empty: no site (only data engineers see the participant in the API)
 
     def __post_init__(self) -> None:
         if not self.fitabase_id:
@@ -143,7 +146,12 @@ def _parse_row(row: dict[str, str]) -> Participant:
     fitabase_id = (row.get("fitabase_id") or "").strip() or participant_id
     if not PARTICIPANT_ID_PATTERN.match(fitabase_id):
         raise ValueError(f"fitabase_id {fitabase_id!r} must match {PARTICIPANT_ID_PATTERN.pattern}")
-    return Participant(participant_id, seed, timezone, enrolled_on, source, wear_profile, takeout_timestamps, fitabase_id)
+    site = (row.get("site") or "").strip()
+    if site and not SITE_PATTERN.match(site):
+        raise ValueError(f"site {site!r} must match {SITE_PATTERN.pattern}")
+    return Participant(
+        participant_id, seed, timezone, enrolled_on, source, wear_profile, takeout_timestamps, fitabase_id, site
+    )
 
 
 def read_roster(path: Path) -> Roster:
@@ -195,9 +203,9 @@ def write_roster(path: Path, participants: list[Participant]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([*REQUIRED_COLUMNS, "wear_profile", "takeout_timestamps", "fitabase_id"])
+        writer.writerow([*REQUIRED_COLUMNS, "wear_profile", "takeout_timestamps", "fitabase_id", "site"])
         for p in participants:
             writer.writerow(
                 [p.participant_id, p.seed, p.timezone, p.enrolled_on.isoformat(), p.source, p.wear_profile,
-                 p.takeout_timestamps, p.fitabase_id]
+                 p.takeout_timestamps, p.fitabase_id, p.site]
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,8 +13,15 @@ class WarehouseUnavailableError(RuntimeError):
 
 
 def redact(dsn: str) -> str:
-    """``dsn`` with its password masked, for error messages and logs."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+    """``dsn`` with its password masked, for error messages and logs: parsed by libpq itself, so every form it
+    accepts (quoted values, URIs with the password in the authority or the query) is masked."""
+    try:
+        params = psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError:
+        return "(a DSN libpq cannot parse)"  # its message, or a regex guess, could show the password
+    if "password" in params:
+        params["password"] = "***"
+    return " ".join(f"{key}={value}" for key, value in params.items())
 
 
 @contextmanager

@@ -138,5 +138,6 @@ def upsert_participant(conn, participant: Participant) -> None:
                 "timezone": participant.timezone,
                 "enrolled_on": participant.enrolled_on,
                 "source": participant.source,
+                "site": participant.site or None,
             },
         )

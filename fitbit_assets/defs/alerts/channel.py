@@ -62,6 +62,10 @@ class AlertChannelResource(dg.ConfigurableResource):
         email["To"] = ", ".join(recipients)
         email["X-Fitbit-Alert-Key"] = f"{message.participant_id}/{message.local_date.isoformat()}/{','.join(message.kinds)}"
         email.set_content(message.text)
+        self.deliver_email(email, recipients)
+
+    def deliver_email(self, email: EmailMessage, recipients: list[str]) -> None:
+        """Send ``email`` to ``recipients`` through the configured SMTP server (also the participant reminders)."""
         context = ssl.create_default_context()
         if self.smtp_tls == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.smtp_host, self.smtp_port, timeout=self.timeout_seconds, context=context)

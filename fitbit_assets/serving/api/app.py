@@ -1,38 +1,39 @@
-"""HTTP API and coordinator dashboard over the read-only query layer (``fitbit_assets.serving.query``).
+"""HTTP API and coordinator dashboard over the query layer (``fitbit_assets.serving.query``).
 
 ``create_app()`` builds the FastAPI app from the routers in ``routers/`` (one per resource): JSON endpoints
-under ``/api`` (OpenAPI docs at ``/docs``) and the dashboard (plain HTML/JS + vendored uPlot) at ``/``.
-``fitbit-assets serve`` / ``make serve`` runs it.
+under ``/api`` (the OpenAPI description at ``/openapi.json``) and the dashboard (plain HTML/JS + vendored uPlot)
+at ``/`` with its sign-in page at ``/signin``. ``fitbit-assets serve`` / ``make serve`` runs it. Settings:
+``FITBIT_API_*`` (``settings.py``, README "HTTP API and dashboard").
 
-Environment (``fitbit_assets.settings``, read by ``ApiConfig.from_env``):
-
-==========================  ==============================================================================
-``FITBIT_API_DSN``          database the API reads (default: the warehouse DSN / the embedded PostgreSQL)
-``FITBIT_API_ROLE``         role the API switches to with SET ROLE (default ``fitbit_api_reader``; none = no role)
-``FITBIT_API_TOKEN``        when set, every ``/api`` call needs ``Authorization: Bearer <token>``
-``FITBIT_API_MAX_POINTS``   default and upper limit of points per series response (default 2000)
-``FITBIT_API_MAX_RANGE_DAYS``  longest series / adherence range accepted (default 1830 days)
-``FITBIT_ALERT_*``          the alert channel (SMTP / webhook) used by the "contact participant" action
-==========================  ==============================================================================
+Every request passes the Host allow-list and the body limit first; every response carries the security headers
+(``middleware.py``). Errors the caller cannot fix are logged with their details and answered with a generic body:
+a 500 says only that it is logged, a 503 says which resource is short (database unreachable, connections busy).
 """
 
+import logging
+import uuid
 from contextlib import asynccontextmanager
 from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fitbit_assets.serving.api.config import ApiConfig
+from fitbit_assets.serving.api.db import PoolBusyError
+from fitbit_assets.serving.api.middleware import RequestGuard
 from fitbit_assets.serving.api.routers import ROUTERS
 from fitbit_assets.serving.api.routers.dashboard import STATIC_DIR
 from fitbit_assets.serving.query import QueryError, UnknownParticipant
 from fitbit_assets.warehouse.connection import WarehouseUnavailableError
 
+log = logging.getLogger(__name__)
 DESCRIPTION = (
-    "Read-only access to the Fitbit study warehouse: participants, heart-rate series at an automatic "
-    "resolution (raw / 1 min / 1 h / 1 day, at most `max_points` points), daily wear-time adherence and a "
-    "cohort overview for coordinators. The dashboard is at `/`."
+    "Access to the Fitbit study warehouse for named users: participants, heart-rate series at an automatic "
+    "resolution (raw / 1 min / 1 h / 1 day, at most `max_points` points), daily wear-time adherence, a cohort "
+    "overview and participant reminders for coordinators. Every read of participant data is audited. The "
+    "dashboard is at `/`."
 )
 
 
@@ -44,7 +45,17 @@ async def lifespan(app: FastAPI):
 
 
 def unavailable(_: Request, exc: WarehouseUnavailableError) -> JSONResponse:
-    return JSONResponse({"detail": f"database unavailable: {exc}"}, status_code=503)
+    if isinstance(exc, PoolBusyError):  # names the limit; nothing about the server
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
+    incident = uuid.uuid4().hex[:12]
+    log.error("database unavailable [%s]: %s", incident, exc)
+    return JSONResponse({"detail": f"database unavailable (logged as {incident})"}, status_code=503)
+
+
+def internal_error(_: Request, exc: Exception) -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    log.error("internal error [%s]", incident, exc_info=exc)
+    return JSONResponse({"detail": f"internal error (logged as {incident})"}, status_code=500)
 
 
 def unknown_participant(_: Request, exc: UnknownParticipant) -> JSONResponse:
@@ -56,13 +67,20 @@ def bad_query(_: Request, exc: QueryError) -> JSONResponse:
 
 
 def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
-    app = FastAPI(lifespan=lifespan, title="fitbit-assets API", version="0.1.0", description=DESCRIPTION)
+    # No /docs or /redoc: their pages load scripts from a CDN. The OpenAPI description stays at /openapi.json.
+    app = FastAPI(lifespan=lifespan, title="fitbit-assets API", version="0.2.0", description=DESCRIPTION,
+                  docs_url=None, redoc_url=None)
     app.state.config = config or ApiConfig.from_env()
     app.state.db = None  # opened on first use (dependencies.AppDatabase)
+    app.state.sign_in_required = None  # FITBIT_API_AUTH resolved on first use
     app.add_exception_handler(WarehouseUnavailableError, unavailable)
     app.add_exception_handler(UnknownParticipant, unknown_participant)
     app.add_exception_handler(QueryError, bad_query)
+    app.add_exception_handler(Exception, internal_error)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Added last = runs first: the Host check, then the body limit, before any route or sign-in check.
+    app.add_middleware(RequestGuard, max_body_bytes=app.state.config.max_body_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(app.state.config.allowed_hosts))
     return app

@@ -1,7 +1,7 @@
 """The API's settings (``FITBIT_API_*``, ``FITBIT_ALERT_*``), read once when the app is built."""
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 from pydantic import SecretStr
 
@@ -10,10 +10,17 @@ from fitbit_assets.defs.alerts.channel import AlertChannelResource, alert_channe
 from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE
 from fitbit_assets.serving.query import DEFAULT_MAX_POINTS
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
 
 def alert_channel_from_environment() -> AlertChannelResource:
     """The alert channel from the FITBIT_ALERT_* settings (secrets resolved now: the API runs outside Dagster)."""
     return alert_channel_from_settings(settings.load(), resolve_secrets=True)
+
+
+def token_key_from_environment() -> Optional[str]:
+    """FITBIT_TOKEN_ENCRYPTION_KEY: it also encrypts participants' contact details."""
+    return _secret(settings.load().token_encryption_key)
 
 
 def _secret(value: Optional[SecretStr]) -> Optional[str]:
@@ -23,11 +30,17 @@ def _secret(value: Optional[SecretStr]) -> Optional[str]:
 @dataclass
 class ApiConfig:
     dsn: Optional[str] = None  # None: the warehouse DSN (embedded PostgreSQL when FITBIT_WAREHOUSE_DSN is unset)
-    role: Optional[str] = DEFAULT_READER_ROLE
-    token: Optional[str] = None
+    role: Optional[str] = DEFAULT_READER_ROLE  # the login role, in place of the DSN's user; None: the DSN's user
+    auth: Literal["auto", "on", "off"] = "auto"
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    pool_size: int = 8
+    pool_wait_seconds: float = 5.0
     max_points: int = DEFAULT_MAX_POINTS
     max_range_days: int = 1830
+    max_rows: int = 50_000
+    max_body_bytes: int = 65_536
     alert_channel: Callable[[], AlertChannelResource] = field(default=alert_channel_from_environment)
+    token_key: Callable[[], Optional[str]] = field(default=token_key_from_environment)
 
     @classmethod
     def from_env(cls) -> "ApiConfig":
@@ -36,9 +49,14 @@ class ApiConfig:
         return cls(
             dsn=_secret(configured.api_dsn),
             role=configured.api_reader_role,
-            token=_secret(configured.api_token),
+            auth=configured.api_auth,
+            allowed_hosts=tuple(h.strip() for h in configured.api_allowed_hosts.split(",") if h.strip()),
+            pool_size=configured.api_pool_size,
+            pool_wait_seconds=configured.api_pool_wait_seconds,
             max_points=configured.api_max_points,
             max_range_days=configured.api_max_range_days,
+            max_rows=configured.api_max_rows,
+            max_body_bytes=configured.api_max_body_bytes,
         )
 
     def resolved_dsn(self) -> str:
@@ -47,6 +65,6 @@ class ApiConfig:
         from fitbit_assets.warehouse.resource import WarehouseResource
 
         warehouse = WarehouseResource(dsn=_secret(settings.load().warehouse_dsn))
-        with warehouse.connection():  # the schema (and the reader role) exist before the API reads
+        with warehouse.connection():  # the schema (and the API's login role) exist before the API reads
             pass
         return warehouse.resolved_dsn()

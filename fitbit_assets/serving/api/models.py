@@ -17,6 +17,7 @@ class ParticipantSummary(BaseModel):
     timezone: str
     enrolled_on: dt.date
     source: str
+    site: Optional[str] = None
     first_local_date: Optional[dt.date] = None
     last_local_date: Optional[dt.date] = None
 
@@ -113,15 +114,56 @@ class CohortResponse(BaseModel):
     participants: list[CohortRow]
 
 
+class ContactTemplate(BaseModel):
+    key: str
+    title: str
+    subject: str
+    body: str
+
+
 class ContactRequest(BaseModel):
-    message: str = Field(min_length=1, max_length=2000, description="What the coordinator wants to say")
-    local_date: Optional[dt.date] = Field(default=None, description="Day the contact is about (default: today UTC)")
+    template: str = Field(description="not_wearing, not_syncing or charge_device (GET contact-templates)")
+    message: Optional[str] = Field(default=None, max_length=2000, description="Own wording of the body")
+    override: bool = Field(default=False, description="Send although the participant was contacted today")
+
+
+class ContactPreview(BaseModel):
+    participant_id: str
+    to: Optional[str] = Field(description="The address, shortened (j***@example.org); null: none on file")
+    do_not_contact: bool
+    contacted_today: Optional[str] = Field(description="When and by whom, if the participant was contacted today")
+    subject: str
+    text: str
 
 
 class ContactResponse(BaseModel):
     participant_id: str
+    to: str
     subject: str
-    channels: list[str]
+    delivered: Literal["email"]
+
+
+class SignInRequest(BaseModel):
+    user_name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionResponse(BaseModel):
+    user_name: str
+    role: str
+    sites: list[str]
+    sign_in_required: bool
+    csrf_token: Optional[str] = Field(default=None, description="Send it as X-CSRF-Token on POST/DELETE")
+
+
+class UserRow(BaseModel):
+    user_name: str
+    role: str
+    sites: list[str]
+    created_at: dt.datetime
+    revoked_at: Optional[dt.datetime] = None
+    has_password: bool
+    tokens: int
 
 
 class Problem(BaseModel):
@@ -135,9 +177,11 @@ class ValidationProblem(BaseModel):
 
 
 ERRORS = {
-    401: {"model": Problem, "description": "missing or wrong bearer token (when FITBIT_API_TOKEN is set)"},
+    401: {"model": Problem, "description": "not signed in: no session cookie or API token, or a revoked one"},
+    403: {"model": Problem, "description": "the caller's role may not do this, or a session without its CSRF header"},
     422: {"model": ValidationProblem, "description": "invalid parameters"},
-    503: {"model": Problem, "description": "database unreachable"},
+    503: {"model": Problem, "description": "database unreachable, or every connection busy for the wait"},
 }
+BAD_BODY = {400: {"model": Problem, "description": "the body is not valid JSON"}}
 NOT_FOUND = {404: {"model": Problem, "description": "unknown participant"}}
 BAD_RANGE = {422: {"model": ValidationProblem, "description": "bad range"}}

@@ -11,7 +11,7 @@ from fitbit_assets.serving.query.adherence import cohort_adherence, participant_
 from fitbit_assets.serving.query.cohort import cohort_overview
 from fitbit_assets.serving.query.errors import QueryError, UnknownParticipant
 from fitbit_assets.serving.query.flags import FLAG_RANK, FlagRules, flag_participant, risk_key
-from fitbit_assets.serving.query.participants import participants, require_participant
+from fitbit_assets.serving.query.participants import participant_sites, participants, require_participant
 from fitbit_assets.serving.query.resolution import (
     BUCKET_SECONDS,
     DEFAULT_MAX_POINTS,
@@ -46,6 +46,7 @@ __all__ = [
     "last_data_time",
     "last_sleep_night",
     "participant_adherence",
+    "participant_sites",
     "participant_sleep",
     "participants",
     "require_participant",

@@ -16,7 +16,7 @@ def participant_adherence(conn, participant_id: str, start: dt.date, end: dt.dat
     return fetch_rows(conn, "api_adherence_participant", {"participant_id": participant_id, "start": start, "end": end})
 
 
-def cohort_adherence(conn, start: dt.date, end: dt.date) -> list[dict]:
-    """daily_adherence rows of every participant for local dates start..end (inclusive)."""
+def cohort_adherence(conn, start: dt.date, end: dt.date, participant_ids: list[str]) -> list[dict]:
+    """daily_adherence rows of the given participants for local dates start..end (inclusive)."""
     check_day_range(start, end)
-    return fetch_rows(conn, "api_adherence_range", {"start": start, "end": end})
+    return fetch_rows(conn, "api_adherence_range", {"start": start, "end": end, "participants": participant_ids})

@@ -100,6 +100,11 @@ class _Reads:
         query = sql.SQL(sql_query("api_series_imputed_1m")).format(table=sql.Identifier(self.tables.imputed_table))
         return self._fetch(query, start=bucket_floor(self.start, 60))
 
+    def imputed_only(self, limit: int) -> list[tuple]:
+        """At most ``limit`` imputed (minute, value, True) rows: what raw samples are merged with."""
+        query = sql.SQL(sql_query("api_series_imputed_flagged")).format(table=sql.Identifier(self.tables.imputed_table))
+        return self._fetch(query, start=bucket_floor(self.start, 60), limit=limit)
+
     def imputed_counts(self, resolution: str) -> dict[float, int]:
         """Bucket start (Unix seconds) -> imputed minutes inside that bucket."""
         query = sql.SQL(sql_query("api_series_imputed_counts")).format(table=sql.Identifier(self.tables.imputed_table))
@@ -156,7 +161,7 @@ def series(
 def _fill_raw(out: Series, reads: _Reads, imputed: bool) -> bool:
     """Samples (and imputed minutes) merged in time order; False when they exceed ``max_points``."""
     rows = reads.raw(out.max_points + 1)
-    imputed_rows = [r for r in reads.imputed_minutes() if r[2]] if imputed else []
+    imputed_rows = reads.imputed_only(out.max_points + 1) if imputed else []
     if len(rows) + len(imputed_rows) > out.max_points:
         return False
     points = [(ts.timestamp(), float(v), False) for ts, v in rows]

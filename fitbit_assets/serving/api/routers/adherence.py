@@ -1,35 +1,48 @@
 """Daily wear-time adherence of one participant or of the cohort."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 
 from fitbit_assets.serving import query as q
-from fitbit_assets.serving.api.dependencies import SECURED, Config, Database, DateQuery, ParticipantId
+from fitbit_assets.serving.api.access import record_read, visible_participant, visible_participants
+from fitbit_assets.serving.api.dependencies import Config, Database, DateQuery, ParticipantId, Reader
 from fitbit_assets.serving.api.models import BAD_RANGE, ERRORS, NOT_FOUND, AdherenceDay, AdherenceResponse
 from fitbit_assets.serving.api.ranges import day_range
 
-router = APIRouter(prefix="/api", tags=["adherence"], dependencies=SECURED)
+router = APIRouter(prefix="/api", tags=["adherence"])
 
 
 @router.get("/participants/{participant_id}/adherence", responses={**ERRORS, **NOT_FOUND, **BAD_RANGE})
 def get_participant_adherence(
-    participant_id: ParticipantId, db: Database, config: Config, start: DateQuery = None, end: DateQuery = None
+    participant_id: ParticipantId, request: Request, principal: Reader, db: Database, config: Config,
+    start: DateQuery = None, end: DateQuery = None,
 ) -> AdherenceResponse:
     """Daily adherence of one participant (default: the 90 days ending at the last computed day)."""
     with db.connection() as conn:
-        q.require_participant(conn, participant_id)
+        visible_participant(conn, principal, participant_id)
         last = next((r["last_local_date"] for r in q.participants(conn) if r["participant_id"] == participant_id), None)
         start, end = day_range(start, end, last, config.max_range_days)
         days = q.participant_adherence(conn, participant_id, start, end)
+        record_read(conn, principal, request, [participant_id], f"{start}..{end}")
     return AdherenceResponse(start=start, end=end, days=[AdherenceDay(**d) for d in days])
 
 
 @router.get("/adherence", responses={**ERRORS, **BAD_RANGE})
 def get_cohort_adherence(
-    db: Database, config: Config, start: DateQuery = None, end: DateQuery = None
+    request: Request, principal: Reader, db: Database, config: Config, start: DateQuery = None, end: DateQuery = None
 ) -> AdherenceResponse:
-    """Daily adherence of every participant for a date range (default: the last 90 days with data)."""
+    """Daily adherence of every participant the caller sees for a date range (default: the last 90 days with
+    data). At most FITBIT_API_MAX_ROWS participant-days: checked before reading, 422 naming the limit."""
     with db.connection() as conn:
-        last = max((r["last_local_date"] for r in q.participants(conn) if r["last_local_date"]), default=None)
+        visible = visible_participants(conn, principal)
+        last = max((r["last_local_date"] for r in visible if r["last_local_date"]), default=None)
         start, end = day_range(start, end, last, config.max_range_days)
-        days = q.cohort_adherence(conn, start, end)
+        rows = len(visible) * ((end - start).days + 1)
+        if rows > config.max_rows:
+            raise HTTPException(
+                422, f"{len(visible)} participants x {(end - start).days + 1} days = {rows} rows exceed "
+                f"FITBIT_API_MAX_ROWS={config.max_rows}: shorten the range, or read participants one at a time",
+            )
+        ids = [r["participant_id"] for r in visible]
+        days = q.cohort_adherence(conn, start, end, ids)
+        record_read(conn, principal, request, ids, f"{start}..{end}")
     return AdherenceResponse(start=start, end=end, days=[AdherenceDay(**d) for d in days])

@@ -1,23 +1,29 @@
 import datetime as dt
 from typing import Annotated, Optional
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from fitbit_assets.serving import query as q
-from fitbit_assets.serving.api.dependencies import SECURED, Database
+from fitbit_assets.serving.api.access import record_read
+from fitbit_assets.serving.api.dependencies import Database, Reader
 from fitbit_assets.serving.api.models import ERRORS, CohortResponse, CohortRow
 from fitbit_assets.serving.api.ranges import check_time
 
-router = APIRouter(prefix="/api", tags=["cohort"], dependencies=SECURED)
+router = APIRouter(prefix="/api", tags=["cohort"])
 
 
 @router.get("/cohort", responses=ERRORS)
 def get_cohort(
+    request: Request,
+    principal: Reader,
     db: Database,
     as_of: Annotated[Optional[dt.datetime], Query(description="reference time for sync staleness (default now)")] = None,
 ) -> CohortResponse:
-    """Per participant: last data, last sync, trailing 7-day adherence and a flag, most urgent first."""
+    """Per participant the caller sees: last data, last sync, trailing 7-day adherence and a flag, most urgent
+    first."""
     as_of = check_time("as_of", as_of) or dt.datetime.now(dt.timezone.utc)
     with db.connection() as conn:
-        rows = q.cohort_overview(conn, as_of)
+        sites = q.participant_sites(conn)
+        rows = [r for r in q.cohort_overview(conn, as_of) if principal.sees(sites.get(r["participant_id"]))]
+        record_read(conn, principal, request, [r["participant_id"] for r in rows], f"as of {as_of.isoformat()}")
     return CohortResponse(as_of=as_of, participants=[CohortRow(**r) for r in rows])

@@ -1,4 +1,5 @@
-"""The coordinator dashboard: plain HTML/JS with vendored uPlot under ``static/``, no build step."""
+"""The coordinator dashboard: plain HTML/JS with vendored uPlot under ``static/``, no build step; ``/signin`` is
+its sign-in page."""
 
 from pathlib import Path
 
@@ -13,3 +14,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def dashboard() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+
+
+@router.get("/signin")
+def sign_in_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "signin.html")

@@ -1,16 +1,17 @@
 import datetime as dt
 from typing import Annotated, Literal, Optional
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from fitbit_assets.serving import query as q
-from fitbit_assets.serving.api.dependencies import SECURED, Config, Database, ParticipantId
+from fitbit_assets.serving.api.access import record_read, visible_participant
+from fitbit_assets.serving.api.dependencies import Config, Database, ParticipantId, Reader
 from fitbit_assets.serving.api.models import ERRORS, NOT_FOUND, SeriesResponse, ValidationProblem
 from fitbit_assets.serving.api.ranges import check_time
 
 DEFAULT_SERIES_DAYS = 7
 
-router = APIRouter(prefix="/api/participants", tags=["series"], dependencies=SECURED)
+router = APIRouter(prefix="/api/participants", tags=["series"])
 
 
 @router.get(
@@ -19,6 +20,8 @@ router = APIRouter(prefix="/api/participants", tags=["series"], dependencies=SEC
 )
 def get_series(
     participant_id: ParticipantId,
+    request: Request,
+    principal: Reader,
     db: Database,
     config: Config,
     metric: Annotated[Literal[tuple(q.SERIES_TABLES)], Query(description="metric name")] = "heart_rate",  # type: ignore[valid-type]
@@ -33,7 +36,7 @@ def get_series(
     start, end = check_time("start", start), check_time("end", end)
     limit = min(max_points or config.max_points, config.max_points)
     with db.connection() as conn:
-        q.require_participant(conn, participant_id)
+        visible_participant(conn, principal, participant_id)
         if end is None:
             end = q.last_data_time(conn, participant_id, q.series_tables(metric)) if start is None else None
             end = end or (start + dt.timedelta(days=DEFAULT_SERIES_DAYS) if start else q.as_utc(dt.datetime.now()))
@@ -44,4 +47,5 @@ def get_series(
         if end - start > dt.timedelta(days=config.max_range_days):
             raise HTTPException(422, f"range longer than {config.max_range_days} days")
         result = q.series(conn, participant_id, metric, start, end, resolution, limit, imputed)
+        record_read(conn, principal, request, [participant_id], f"{start.isoformat()}..{end.isoformat()}")
     return SeriesResponse(**{**result.__dict__, "points": result.points})

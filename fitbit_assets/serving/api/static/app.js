@@ -2,7 +2,6 @@
 // Routes: #/ cohort table (sorted by risk), #/p/<participant_id> heart-rate chart + adherence calendar + nightly sleep.
 "use strict";
 
-const TOKEN_KEY = "fitbit_api_token";
 const FLAG_LABELS = {
   reconsent_needed: "re-consent needed", no_data: "no data", not_syncing: "not syncing", non_adherent: "non-adherent", at_risk: "at risk", ok: "ok",
 };
@@ -26,17 +25,20 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-async function api(path, options = {}, retried = false) {
+// Every API call: the session cookie (same origin), and on unsafe methods the session's CSRF token; a 401 goes
+// to the sign-in page (/signin), which comes back here.
+let csrfToken = null;
+async function api(path, options = {}) {
   const headers = { Accept: "application/json", ...(options.headers || {}) };
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, { ...options, headers });
-  if (response.status === 401 && !retried) {
-    const entered = window.prompt("API token (FITBIT_API_TOKEN):");
-    if (entered) {
-      localStorage.setItem(TOKEN_KEY, entered.trim());
-      return api(path, options, true);
-    }
+  const method = (options.method || "GET").toUpperCase();
+  if (method !== "GET" && method !== "HEAD") {
+    if (csrfToken === null) csrfToken = (await api("/api/session")).csrf_token || "";
+    headers["X-CSRF-Token"] = csrfToken;
+  }
+  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (response.status === 401) {
+    window.location.assign(`/signin?next=${encodeURIComponent(window.location.hash || "#/")}`);
+    throw new Error("401: sign in");
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -201,25 +203,38 @@ function drawSleep(container, sleep) {
       h("span", {}, h("span", { class: "swatch", style: "background:#c5cae9" }), "time in bed")));
 }
 
-function contactDialog(participantId) {
-  const text = h("textarea", { "data-testid": "contact-message", maxlength: 2000 },
-    "Please wear your Fitbit day and night and open the Fitbit app once a day so it syncs.");
+// Contact: a reminder e-mailed to the participant. Pick a template, edit the wording, preview, send.
+async function contactDialog(participantId) {
+  const url = `/api/participants/${encodeURIComponent(participantId)}/contact`;
+  const templates = await api("/api/participants/contact-templates");
+  const choice = h("select", { "data-testid": "contact-template" },
+    templates.map((t) => h("option", { value: t.key }, t.title)));
+  const text = h("textarea", { "data-testid": "contact-message", maxlength: 2000 });
+  const override = h("input", { type: "checkbox", "data-testid": "contact-override" });
+  const recipient = h("p", { class: "meta", "data-testid": "contact-to" });
   const status = h("span", { class: "status", "data-testid": "contact-status" });
+  const request = () => JSON.stringify({ template: choice.value, message: text.value, override: override.checked });
+  const preview = async () => {
+    const shown = await api(`${url}/preview`, { method: "POST", headers: { "Content-Type": "application/json" }, body: request() });
+    recipient.textContent = shown.do_not_contact ? "Marked do-not-contact: nothing can be sent."
+      : `To: ${shown.to || "no address on file"} · ${shown.subject}`
+        + (shown.contacted_today ? ` · already contacted today (${shown.contacted_today})` : "");
+    return shown;
+  };
+  choice.addEventListener("change", async () => { text.value = ""; text.value = (await preview()).text; });
   const dialog = h("dialog", { "data-testid": "contact-dialog" },
     h("h2", {}, `Contact ${participantId}`),
-    h("p", { class: "meta" }, "Sent to the study coordinators through the alert channel (email / webhook)."),
-    text,
+    h("p", { class: "meta" }, "A reminder e-mailed to the participant (at most once a day unless overridden)."),
+    choice, recipient, text,
+    h("label", {}, override, " send although contacted today"),
     h("div", { class: "toolbar" },
       h("button", {
         class: "primary", "data-testid": "contact-send",
         onclick: async () => {
           status.className = "status"; status.textContent = "Sending…";
           try {
-            const result = await api(`/api/participants/${encodeURIComponent(participantId)}/contact`, {
-              method: "POST", headers: { "Content-Type": "application/json" },
-              body: JSON.stringify({ message: text.value }),
-            });
-            status.className = "status ok"; status.textContent = `Sent via ${result.channels.join(", ")}.`;
+            const result = await api(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: request() });
+            status.className = "status ok"; status.textContent = `Sent to ${result.to}.`;
           } catch (error) {
             status.className = "status error"; status.textContent = error.message;
           }
@@ -228,6 +243,7 @@ function contactDialog(participantId) {
       h("button", { onclick: () => dialog.close() }, "Close"),
       status));
   document.body.append(dialog);
+  text.value = (await preview()).text;
   dialog.showModal();
 }
 
@@ -246,7 +262,7 @@ async function participantView(participantId) {
     h("h1", {}, `Participant ${participant.participant_id}`),
     h("p", { class: "meta" }, `${participant.timezone} · enrolled ${participant.enrolled_on} · source ${participant.source}`),
     h("div", { class: "toolbar" },
-      h("button", { class: "primary", "data-testid": "contact-button", onclick: () => contactDialog(participantId) },
+      h("button", { class: "primary", "data-testid": "contact-button", onclick: () => contactDialog(participantId).catch((error) => window.alert(error.message)) },
         "Contact participant")),
     h("h2", {}, "Heart rate"),
     h("div", { class: "toolbar" }, buttons),

@@ -41,10 +41,12 @@ LEFT JOIN LATERAL (
       AND h.participant_id = d.participant_id AND h.ts >= d.day_start_utc AND h.ts < d.day_end_utc
 ) hr ON TRUE
 LEFT JOIN LATERAL (
-    SELECT min(ds.synced_at) FILTER (WHERE ds.synced_at >= d.day_end_utc) AS first_sync_after_day_end,
-           max(ds.synced_at)                                              AS last_sync_at
-    FROM device_sync ds
-    WHERE ds.participant_id = d.participant_id
+    -- Two index probes on device_sync's primary key (participant_id, synced_at, ...), not a scan of every sync of
+    -- the participant for each day: with a year of daily syncs that scan made the cohort overview take ~0.6 s.
+    SELECT (SELECT min(ds.synced_at) FROM device_sync ds
+            WHERE ds.participant_id = d.participant_id AND ds.synced_at >= d.day_end_utc) AS first_sync_after_day_end,
+           (SELECT max(ds.synced_at) FROM device_sync ds
+            WHERE ds.participant_id = d.participant_id)                                  AS last_sync_at
 ) s ON TRUE;
 
 COMMENT ON VIEW participant_day_status IS 'ok / not_wearing / not_syncing per participant local day (device_sync + heart rate)';

@@ -1,6 +1,7 @@
--- Read-only role of the HTTP API (fitbit_assets.serving.api). NOLOGIN: the API logs in with FITBIT_API_DSN and runs
--- SET ROLE fitbit_api_reader, so every statement it sends has SELECT only. For a hard boundary, give the role
--- a login of its own (ALTER ROLE fitbit_api_reader LOGIN PASSWORD '...') and point FITBIT_API_DSN at it.
+-- The HTTP API's role (fitbit_assets.serving.api): SELECT on the pipeline's tables. 110_api_access.sql makes it a
+-- LOGIN role (the API logs in as it, never as the owner: no SET ROLE to undo), takes back what the API must not read
+-- and grants it the sessions, the audit append and the contact lookup. On a server with passwords give it one
+-- (ALTER ROLE fitbit_api_reader PASSWORD '...') and point FITBIT_API_DSN at it.
 -- Roles are cluster-wide; grants are per database, so this file is re-applied to each database idempotently.
 DO $$
 BEGIN

@@ -1,0 +1,197 @@
+"""API load: concurrent clients on cohort, series and adherence through the real HTTP server.
+
+    python -m benchmarks.api_load            # 50 clients for 60 s, 100 participants x 1 year; writes RESULTS.md
+    python -m benchmarks.api_load --quick    # 5 clients for 5 s, 10 participants x 30 days: checks the code runs
+
+``fitbit-assets serve`` runs in its own process (uvicorn, sign-in on, the default pool of 8 connections and 5 s
+wait) on a dedicated embedded PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
+rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task of one httpx
+client sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
+participant visible; every read is audited, as in production).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.database import BenchServer, bench_sql, connect, execute, scalar
+from benchmarks.report import Section, Table, add_output_arguments, fmt_int, log, output_and_state, update_section
+from fitbit_assets.serving import users
+from fitbit_assets.warehouse.connection import transaction
+from fitbit_assets.warehouse.resource import WarehouseResource
+
+SECTION_TITLE = "API load"
+DATABASE = "bench_api"
+DATA_VERSION = "2"  # 2: audit_log chained after insert
+LAST_DAY = dt.date(2025, 5, 31)
+FULL = {"clients": 50, "seconds": 60, "participants": 100, "days": 365}
+QUICK = {"clients": 5, "seconds": 5, "participants": 10, "days": 30}
+
+
+def cohort_database(server: BenchServer, size: dict) -> str:
+    """The benchmark's database, built once per size (a signature row says which)."""
+    signature = json.dumps({"v": DATA_VERSION, "participants": size["participants"], "days": size["days"]})
+    if server.exists(DATABASE):
+        dsn = server.dsn(DATABASE)
+        with connect(dsn) as conn:
+            execute(conn, bench_sql("year_meta_create"))
+            if scalar(conn, bench_sql("year_meta_read")) == signature:
+                log(f"api load: reusing {DATABASE}")
+                with WarehouseResource(dsn=dsn).connection():  # schema files added since
+                    pass
+                return dsn
+    log(f"api load: building {size['participants']} participants x {size['days']} days in {DATABASE}")
+    dsn = server.fresh(DATABASE)
+    with WarehouseResource(dsn=dsn).connection() as conn, transaction(conn) as cur:
+        cur.execute(bench_sql("api_load_data"), {
+            "participants": size["participants"], "first": LAST_DAY - dt.timedelta(days=size["days"] - 1),
+            "last": LAST_DAY,
+        })
+    with connect(dsn) as conn:
+        execute(conn, bench_sql("year_meta_create"))
+        execute(conn, bench_sql("year_meta_write"), {"signature": signature})
+    return dsn
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def engineer_token(dsn: str) -> str:
+    with WarehouseResource(dsn=dsn).connection() as conn, transaction(conn) as cur:
+        users.add_user(cur, "benchmark", "bench-engineer", "data_engineer", (), None)
+        return users.add_token(cur, "benchmark", "bench-engineer", "api load benchmark")
+
+
+def start_server(dsn: str, port: int, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "FITBIT_WAREHOUSE_DSN": dsn, "FITBIT_API_AUTH": "on"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fitbit_assets.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"the API did not start within 60 s (log: {log_path})")
+
+
+def request_mix(participants: list[str], days: int) -> list[tuple[str, str, dict]]:
+    """(name, path, params) of one client's next request, drawn evenly from cohort, series and adherence."""
+    pid = random.choice(participants)
+    end = dt.datetime.combine(LAST_DAY + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    span = random.choice((1, 7, min(days, 365)))
+    return [
+        ("cohort", "/api/cohort", {"as_of": end.isoformat()}),
+        (f"series {span} d", f"/api/participants/{pid}/series",
+         {"start": (end - dt.timedelta(days=span)).isoformat(), "end": end.isoformat()}),
+        ("adherence (participant, 90 d)", f"/api/participants/{pid}/adherence", {}),
+        ("adherence (cohort, 7 d)", "/api/adherence",
+         {"start": str(LAST_DAY - dt.timedelta(days=6)), "end": str(LAST_DAY)}),
+    ][random.randrange(4)]
+
+
+async def client_loop(base: str, token: str, participants: list[str], days: int, stop_at: float,
+                      results: list[tuple[str, float, int]]) -> None:
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        while time.monotonic() < stop_at:
+            name, path, params = request_mix(participants, days)
+            started = time.perf_counter()
+            try:
+                status = (await client.get(path, params=params)).status_code
+            except httpx.HTTPError:
+                status = 0
+            results.append((name, time.perf_counter() - started, status))
+
+
+async def run_clients(base: str, token: str, participants: list[str], size: dict) -> list[tuple[str, float, int]]:
+    results: list[tuple[str, float, int]] = []
+    stop_at = time.monotonic() + size["seconds"]
+    await asyncio.gather(*(client_loop(base, token, participants, size["days"], stop_at, results)
+                           for _ in range(size["clients"])))
+    return results
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def summary_row(table: Table, name: str, rows: list[tuple[str, float, int]], seconds: float) -> None:
+    latencies = [latency for _, latency, _ in rows]
+    errors = sum(1 for *_, status in rows if status != 200)
+    table.add(name, fmt_int(len(rows)), f"{len(rows) / seconds:.0f}", f"{100 * errors / max(1, len(rows)):.2f} %",
+              f"{1000 * percentile(latencies, 0.5):.0f}", f"{1000 * percentile(latencies, 0.99):.0f}",
+              f"{1000 * max(latencies, default=0):.0f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api_load", description=__doc__.split("\n\n")[0])
+    add_output_arguments(parser)
+    args = parser.parse_args(argv)
+    size, mode = (QUICK, "quick") if args.quick else (FULL, "full")
+    out, state, temp = output_and_state(args, "bench-api")
+    state.mkdir(parents=True, exist_ok=True)
+    server = BenchServer(state / "pgdata")
+    dsn = cohort_database(server, size)
+    token = engineer_token(dsn)
+    participants = [f"load-{n:03d}" for n in range(1, size["participants"] + 1)]
+    port = free_port()
+    api = start_server(dsn, port, state / "api.log")
+    try:
+        load_before = os.getloadavg()[0]
+        log(f"api load: {size['clients']} clients for {size['seconds']} s")
+        started = time.monotonic()
+        results = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, participants, size))
+        elapsed = time.monotonic() - started
+        load_after = os.getloadavg()[0]
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+    statuses: dict[int, int] = {}
+    for *_, status in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    table = Table(["requests", "count", "per s", "errors", "p50 (ms)", "p99 (ms)", "max (ms)"])
+    summary_row(table, "**all**", results, elapsed)
+    for name in sorted({name for name, *_ in results}):
+        summary_row(table, name, [r for r in results if r[0] == name], elapsed)
+    intro = (
+        f"Mode **{mode}**. {size['clients']} concurrent clients for {size['seconds']} s against `fitbit-assets serve` "
+        f"(one uvicorn process, sign-in on, pool of 8 connections, 5 s wait, every read audited) with "
+        f"{size['participants']} participants x {size['days']} days loaded (rollups, adherence, syncs built in bulk). "
+        f"Each client sends its next request when the last one answered: cohort, a series of 1 day (1 min), 7 days "
+        f"(1 h) or a year (1 d), one participant's 90 days of adherence, or 7 days of the cohort's. "
+        f"Status counts: {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))}. "
+        f"Load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} CPUs: the machine is shared with "
+        "other agents' test runs, so latencies include their load, and the load generator runs on the same cores."
+    )
+    if mode == "quick":
+        intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"
+    markdown = Section(SECTION_TITLE, intro, [("", table)]).markdown()
+    update_section(out, SECTION_TITLE, markdown)
+    print(markdown)
+    if temp is not None:
+        temp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

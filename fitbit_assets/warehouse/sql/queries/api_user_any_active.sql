@@ -1,0 +1,1 @@
+SELECT EXISTS (SELECT FROM api_user WHERE revoked_at IS NULL)
