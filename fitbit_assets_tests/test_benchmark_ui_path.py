@@ -19,8 +19,9 @@ ROWS = [
     "| 2 days x 1 participant | asset backfill (`launchPartitionBackfill`",
     "| 1 participant-day | `execute_in_process` (replaced: demo, tests) |",
     "| 2 days x 1 participant | `execute_in_process` with range tags (replaced) |",
-    "| daily tick, 2 participants x 4 days, default 25 per run | first tick on a fresh state: every day new |",
-    "| daily tick, 2 participants x 4 days, default 25 per run | next day's tick: 1 new day, 3 trailing days unchanged |",
+    "| 2 days x 2 participants (a first month) | asset backfill of every asset of heart_rate_job, no participant tag",
+    "| daily tick, 2 participants x 4 days, default 250 per run | first tick on a fresh state: every day new |",
+    "| daily tick, 2 participants x 4 days, default 250 per run | next day's tick: 1 new day, 3 trailing days unchanged |",
 ]
 
 
@@ -49,7 +50,7 @@ def test_quick_ui_path_benchmark_updates_only_its_section(tmp_path):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[2] == "in process", line  # read from the run's log
         assert "FAILURE" not in cells[3] and "gave up" not in cells[4], line
-        assert cells[7] not in ("0", "-"), line  # rows loaded
+        assert cells[9] not in ("0", "-"), line  # rows loaded
 
 
 def test_a_new_ui_path_section_replaces_the_old_one_in_place(tmp_path):
