@@ -155,3 +155,22 @@ def test_the_daily_tick_loads_yesterday_and_three_trailing_days_of_every_roster_
 
 def test_every_check_lists_each_day_of_the_tick_as_passed_or_failed(ui, tick_runs):
     assert unreported_checks(ui, TICK_DAYS) == {}
+
+
+def test_checkpointed_check_statuses_equal_a_rebuild_from_every_execution(ui, launchpad_run, backfill, tick_runs):
+    """The instance's event log keeps each check's status as a checkpoint updated from newer events
+    (warehouse/dagster_storage.py); after every run above, it equals Dagster's rebuild from scratch."""
+    import dagster as dg
+    from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
+
+    from fitbit_assets.lib.partitions import local_day_partitions
+
+    keys = [(dg.AssetCheckKey(dg.AssetKey(asset.split("/")), name), local_day_partitions) for asset, name in ui.job_checks()]
+    storage = ui.instance.event_log_storage
+    checkpointed = storage.get_asset_check_state(keys)
+    rebuilt = bulk_update_asset_check_state(ui.instance, keys, {key: AssetCheckState.empty() for key, _ in keys})
+    assert storage.get_checkpointed_asset_check_state([key for key, _ in keys]) == checkpointed  # kept
+    for key, _ in keys:
+        assert {status: subset.value for status, subset in checkpointed[key].subsets.items()} == {
+            status: subset.value for status, subset in rebuilt[key].subsets.items()
+        }, key
