@@ -96,6 +96,11 @@ def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     failed = [participant_day for day in failed_days for participant_day in results[day][1]]
     assert failed and all(participant_day.startswith("demo-003/") for participant_day in failed)
     assert f"daily_adherence_valid_day: {21 - len(failed)} passed, {len(failed)} failed" in out
+    # The demo's run belongs to the code location, as a launched run does: Overview and the job page list it.
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        [run] = instance.get_runs()
+    assert run.remote_job_origin is not None and run.remote_job_origin.location_name == "fitbit_assets"
+    assert run.tags["dagster/code_location"] == "fitbit_assets"
 
     # The README's "another window", earlier than the first demo's enrolment, on the same state: the demo roster is
     # enrolled from the window's first day, so every participant loads it (it used to print "ok" and load nothing).
