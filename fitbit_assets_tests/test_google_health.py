@@ -595,10 +595,10 @@ def test_activity_rollup_conversion_names_request_and_field():
 def pull_days(gh_instance, study_files, warehouse, first, last, assets=(google_health_pull,)):
     import dagster as dg
 
+    participants = sorted({first.participant_id, last.participant_id})
     result = dg.materialize(list(assets), instance=gh_instance,
                             resources={"study_files": study_files, "warehouse": warehouse}, raise_on_error=False,
-                            tags={"dagster/asset_partition_range_start": first,
-                                  "dagster/asset_partition_range_end": last})
+                            tags=range_tags(participants, first.local_date, last.local_date))
     assert result.success
     return result, {k: v.value for k, v in result.asset_materializations_for_node("google_health_pull")[0]
                     .metadata.items()}

@@ -42,7 +42,6 @@ def local_instance_config() -> dict:
     config = yaml.safe_load(LOCAL_INSTANCE_YAML.read_text())
     assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["free_slots_after_run_end_seconds"]
     config["run_monitoring"]["poll_interval_seconds"] = 1
-    config["run_queue"] = {"dequeue_interval_seconds": 1}
     # One slot: the killed run's is the only one, so a slot that is never freed blocks every later run.
     config["concurrency"]["pools"]["default_limit"] = 1
     return config

@@ -92,9 +92,9 @@ def test_the_asset_graph_loads_every_hypertable_as_on_plain_postgres(
 
 @pytest.mark.integration
 def test_a_late_day_replaces_its_rows_inside_a_compressed_chunk(instance, study_files, timescale_warehouse):
-    key = ParticipantDayKey(DAY, LANDING.participant_id).key
+    key = ParticipantDayKey(DAY, LANDING.participant_id)
     drop_day(study_files, LANDING, DAY, worn_only(6 * 60, 22 * 60))
-    assert materialize_graph(FULL_GRAPH, instance, study_files, timescale_warehouse, partition_key=key,
+    assert materialize_graph(FULL_GRAPH, instance, study_files, timescale_warehouse, participant_day=key,
                              adherence=AdherenceResource()).success
     dsn = timescale_warehouse.dsn
     conn = connect(dsn, autocommit=True)
@@ -108,7 +108,7 @@ def test_a_late_day_replaces_its_rows_inside_a_compressed_chunk(instance, study_
 
     # The device syncs the rest of the day late: the day is replaced through the same graph, inside the chunks.
     drop_day(study_files, LANDING, DAY, worn_except((600, 603)))
-    late = materialize_graph(FULL_GRAPH, instance, study_files, timescale_warehouse, partition_key=key,
+    late = materialize_graph(FULL_GRAPH, instance, study_files, timescale_warehouse, participant_day=key,
                              adherence=AdherenceResource())
     assert late.success
     assert {e.check_name: e.passed for e in day_evaluations(late)} == {
