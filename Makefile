@@ -17,7 +17,7 @@ API_PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 PGLITE := fitbit_assets_tests/pglite
 
-.PHONY: install demo dev test register clean bench bench-quick bench-staging serve browser
+.PHONY: install demo dev test register clean bench bench-quick bench-staging bench-ui-scale serve browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ bench-quick: install $(PGLITE)/node_modules/.package-lock.json
 ## make bench-staging: export staging time vs number of exports (~5 min), the "Export staging" section of RESULTS.md.
 bench-staging: install
 	$(PY) -m benchmarks.staging
+
+## make bench-ui-scale: the Dagster UI's GraphQL at study scale (issue 24), the "UI at study scale" section of
+## RESULTS.md; SIZES=100x365,300x730,500x1095 for more sizes (each builds its instance state first: minutes to an hour).
+SIZES ?= 100x365
+bench-ui-scale: install
+	$(PY) -m benchmarks.ui_scale --sizes $(SIZES)
 
 # The embedded PostgreSQL keeps running between commands (runs, the UI, the API share it): stop it first.
 clean:

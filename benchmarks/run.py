@@ -8,7 +8,8 @@ repetition (the order rotates), and reported as the median: these machines are n
 absolute numbers. State lives in ``--state-dir`` (default ``.state/bench/``): a dedicated embedded PostgreSQL
 data dir (never the demo's database), where the year of query data is generated once and reused.
 One module per section (``load_day``, ``backfill``, ``queries``, ``storage``, ``scale``, ``layouts``), each
-calling the production load and query code; ``ui_path`` and ``staging`` are separate runs with their own sections.
+calling the production load and query code; ``ui_path``, ``ui_scale`` and ``staging`` are separate runs with their own
+sections.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ SECTIONS = {
     "scale": "5. Scale",
     "layout": "Extra: plain-PostgreSQL layout",
 }
-SEPARATE_SECTIONS = ("UI path", "Export staging")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
+SEPARATE_SECTIONS = ("UI path", "UI at study scale", "Export staging")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
 
 
 def main(argv: list[str] | None = None) -> int:
