@@ -856,8 +856,9 @@ def measure_size(size: Size, state: Path, days_per_run: int | None, failed_check
             "tags": loaded.tags, "runs": loaded.runs, "webserver_start_s": startup, **stored, **ui,
             "assets_cloned": len({r.event_log_entry.dagster_event.asset_key for r in template.records
                                   if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.asset_key}),
-            "partitions_per_asset": len(keys_for(asset_graph.get(asset_key_of(ASSET)).partitions_def,
-                                                 [f"d{i}" for i in range(size.days)], "p")),
+            "partitions_per_asset": sum(len(keys_for(asset_graph.get(asset_key_of(ASSET)).partitions_def,
+                                                     [f"d{i}" for i in range(size.days)], p))
+                                        for p in (participant_ids(size.participants) if dynamic else [None])),
             "dynamic": dynamic}
 
 
