@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.installed
 # TimescaleDB's unmodified source (shared by this project's machines), built into the venv's embedded PostgreSQL.
 TIMESCALEDB_SOURCE ?= ../shared/vendor/timescaledb-2.23.1.tar.gz
 
-.PHONY: install demo dev test register clean bench bench-quick bench-staging serve browser timescaledb
+.PHONY: install demo dev test register clean bench bench-quick bench-staging bench-ui-scale serve browser timescaledb
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ bench-quick: install timescaledb
 ## make bench-staging: export staging time vs number of exports (~5 min), the "Export staging" section of RESULTS.md.
 bench-staging: install
 	$(PY) -m benchmarks.staging
+
+## make bench-ui-scale: the Dagster UI's GraphQL at study scale (issue 24), the "UI at study scale" section of
+## RESULTS.md; SIZES=100x365,300x730,500x1095 for more sizes (each builds its instance state first: minutes to an hour).
+SIZES ?= 100x365
+bench-ui-scale: install
+	$(PY) -m benchmarks.ui_scale --sizes $(SIZES)
 
 # The embedded PostgreSQL keeps running between commands (runs, the UI, the API share it): stop it first.
 clean:

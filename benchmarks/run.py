@@ -9,7 +9,8 @@ repetition (the order rotates), and reported as the median: these machines are n
 absolute numbers. State lives in ``--state-dir`` (default ``.state/bench/``): a dedicated embedded PostgreSQL
 data dir (never the demo's database), where the year of query data is generated once and reused.
 One module per section (``load_day``, ``backfill``, ``queries``, ``storage``, ``scale``, ``backends``, ``layouts``), each
-calling the production load and query code; ``ui_path`` and ``staging`` are separate runs with their own sections.
+calling the production load and query code; ``ui_path``, ``ui_scale`` and ``staging`` are separate runs with their own
+sections.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ SECTIONS = {
     "backends": "6. TimescaleDB beside plain PostgreSQL",
     "layout": "Extra: plain-PostgreSQL layout",
 }
-SEPARATE_SECTIONS = ("UI path", "Export staging", "API load")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
+SEPARATE_SECTIONS = ("UI path", "UI at study scale", "UI at study scale: before and after", "Export staging", "API load")  # written by other benchmark scripts into the same RESULTS.md: kept as they are
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,3 +99,31 @@ def test_quick_staging_benchmark_prints_its_table(tmp_path):
     assert [r[2] for r in rows if "with the ledger" in r[1]] == ["1", "1"]
     assert [r[2] for r in rows if "nothing new" in r[1]] == ["0", "0"]
     assert [r[2] for r in rows if "without the ledger" in r[1]] == [r[0] for r in rows if "without the ledger" in r[1]]
+
+
+@pytest.mark.integration
+def test_quick_ui_scale_benchmark_builds_the_rows_dagster_writes_and_times_every_query(tmp_path):
+    """Tiny size: the bulk-built instance state equals what real runs of the job write, table by table, and every
+    UI query of the table gets a time (no timing asserts)."""
+    from benchmarks.ui_scale import CASES
+
+    out = tmp_path / "RESULTS.md"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ui_scale", "--quick", "--out", str(out), "--state-dir", str(tmp_path / "state")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    section = out.read_text().split("## UI at study scale", 1)[1]
+    assert section.strip() in proc.stdout and "mode **quick**" in section
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("| ")]
+    compared = {r[0]: r[1:] for r in rows if r[0] in ("event_logs", "asset_event_tags", "asset_check_executions",
+                                                       "asset_keys", "dynamic_partitions", "runs", "run_tags")}
+    assert len(compared) == 7
+    for table, (real, built, differing) in compared.items():
+        assert real == built and int(real.replace(",", "")) > 0 and differing == "0", table
+    timed = {r[0]: r[1] for r in rows if len(r) == 2}
+    for _, label in CASES:
+        prefix = label.split("{")[0]
+        [value] = [v for k, v in timed.items() if k.startswith(prefix)]
+        assert value != "-" and "error" not in value and ">" not in value, (label, value)
