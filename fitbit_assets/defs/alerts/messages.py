@@ -6,27 +6,32 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from fitbit_assets.domain.device_sync import DayStatus
+from fitbit_assets.domain.coordinator_status import CoordinatorStatus, status_words
 from fitbit_assets.lib.check_metadata import DAY_STATUS, REASON, VALID_DAY_CHECK
 from fitbit_assets.lib.partitions import ParticipantDayKey
 
 RUN_FAILED = "run_failed"
-RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
 NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
-NOT_WEARING = DayStatus.NOT_WEARING.value
-NOT_SYNCING = DayStatus.NOT_SYNCING.value
+# The coordinator's cases are named as on the dashboard and in the CLI (coordinator_status.status_words).
+RECONSENT_NEEDED = CoordinatorStatus.RECONSENT_NEEDED.value  # Google Health API consent gone (google_health/tokens.py)
+NOT_WEARING = CoordinatorStatus.NOT_WEARING.value
+NOT_SYNCING = CoordinatorStatus.NOT_SYNCING.value
+CHARGING_PATTERN = CoordinatorStatus.CHARGING_PATTERN.value
+PARTIAL_WEAR = CoordinatorStatus.PARTIAL_WEAR.value
 SUBJECTS = {
     NON_ADHERENT: "not a valid wear day",
-    NOT_WEARING: "not wearing the device (synced, too little heart rate)",
-    NOT_SYNCING: "device not syncing (the day's data may still be on it)",
+    NOT_WEARING: f"{status_words(NOT_WEARING)} (the device synced, too little heart rate)",
+    NOT_SYNCING: f"{status_words(NOT_SYNCING)} (the day's data may still be on the device)",
+    CHARGING_PATTERN: f"{status_words(CHARGING_PATTERN)} (battery low)",
+    PARTIAL_WEAR: f"{status_words(PARTIAL_WEAR)} (worn only part of each day)",
     RUN_FAILED: "pipeline run failed",
-    RECONSENT_NEEDED: "re-consent needed (Google Health API access revoked or expired)",
+    RECONSENT_NEEDED: f"{status_words(RECONSENT_NEEDED)} (Google Health API access revoked or expired)",
 }
 # Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
 # failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
 COORDINATOR = "coordinator"
 ENGINEER = "data engineer"
-COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED)
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, CHARGING_PATTERN, PARTIAL_WEAR, RECONSENT_NEEDED)
 ANY_PARTICIPANT = "*"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
@@ -78,7 +83,7 @@ class Message:
     def text(self) -> str:
         lines = [f"Participant: {self.participant_id}", f"Local day: {self.local_date.isoformat()}", ""]
         for alert in self.alerts:
-            lines.append(f"- {alert.kind}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
+            lines.append(f"- {kind_words(alert.kind)}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict:
@@ -90,6 +95,11 @@ class Message:
             "text": self.text,
             "alerts": [{"kind": a.kind, "text": a.text, "source": a.source} for a in self.alerts],
         }
+
+
+def kind_words(kind: str) -> str:
+    """A coordinator case in the dashboard's words ("not wearing"), other kinds as they are."""
+    return status_words(kind) if kind in CoordinatorStatus._value2member_map_ else kind
 
 
 def _participant_day(partition: Optional[str]) -> Optional[ParticipantDayKey]:
