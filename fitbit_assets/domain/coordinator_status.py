@@ -17,13 +17,15 @@ Rules, most urgent first (README "Coordinator status"):
   recording, ask them to charge it daily at a fixed time.
 * ``partial_wear``: chronic partial-day wear. At least ``partial_wear_days`` of the last ``window_days`` local days
   were worn less than ``partial_wear_pct`` % of the day, valid or not: a 42-54 % day passes the 600-minute
-  valid-day rule, yet nights (sleep, resting heart rate) are missing day after day.
+  valid-day rule, yet nights (sleep, resting heart rate) are missing day after day. With fewer local days since
+  enrolment than the window, the same share of them counts (4 of 7 -> 2 of 3).
 * ``ok``: none of the above.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -115,9 +117,13 @@ class ParticipantStatus:
         return status_words(self.status)
 
     def sentence(self) -> str:
-        """One line for text surfaces (CLI, alert e-mail): words, since, evidence, action."""
-        since = f" since {self.since.isoformat()}" if self.since else ""
-        return f"{self.words}{since}: {self.evidence}; {self.action}"
+        return status_sentence(self.status, self.since, self.evidence, self.action)
+
+
+def status_sentence(status: CoordinatorStatus | str, since: dt.date | None, evidence: str, action: str) -> str:
+    """One line for text surfaces (CLI summary, alert e-mail): words, since, evidence, action."""
+    when = f" since {since.isoformat()}" if since else ""
+    return f"{status_words(status)}{when}: {evidence}; {action}"
 
 
 def local_time_text(moment: dt.datetime | None, timezone: str) -> str:
@@ -146,9 +152,10 @@ def _battery_text(state: ParticipantState) -> str:
 
 
 def participant_status(state: ParticipantState, as_of: dt.datetime, rules: StatusRules = StatusRules()) -> ParticipantStatus:
-    """The coordinator status of one participant at ``as_of`` (aware)."""
-    days = sorted(state.days, key=lambda d: d.local_date)
+    """The coordinator status of one participant at ``as_of`` (aware), from the local days that have ended by then."""
     tz = state.timezone
+    today = as_of.astimezone(ZoneInfo(tz)).date()
+    days = sorted((d for d in state.days if state.enrolled_on <= d.local_date < today), key=lambda d: d.local_date)
     sync_text = f"last device sync {local_time_text(state.last_sync, tz)}"
     pid = state.participant_id
 
@@ -196,7 +203,9 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
 
     window = days[-rules.window_days:]
     partial = [d for d in window if d.worn_pct < rules.partial_wear_pct]
-    if len(partial) >= rules.partial_wear_days:
+    # Fewer days since enrolment than the window: the same share of them (4 of 7 -> 2 of 3).
+    needed = math.ceil(rules.partial_wear_days * len(window) / rules.window_days)
+    if window and len(partial) >= needed:
         return result(CoordinatorStatus.PARTIAL_WEAR, partial[0].local_date,
                       f"worn under {rules.partial_wear_pct:.0f} % of the day on {len(partial)} of the last "
                       f"{len(window)} days: {_worn_text(partial)}",

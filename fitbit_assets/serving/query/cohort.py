@@ -60,7 +60,7 @@ def cohort_overview(
         status = participant_status(
             ParticipantState(
                 participant_id=pid, timezone=row["timezone"], enrolled_on=row["enrolled_on"], source=row["source"],
-                days=[d for d in days.get(pid, []) if d.local_date >= row["enrolled_on"]],
+                days=days.get(pid, []),
                 last_sync=row["last_sync"], consent_state=row["consent_state"], consent_reason=row["consent_reason"],
                 consent_changed_at=row["consent_changed_at"], battery_pct=(battery_pct or {}).get(pid),
             ),
