@@ -27,7 +27,9 @@ def day(date, wear, sync="ok", valid=None, minutes=1440):
 
 
 def state(days, last_sync=dt.datetime(2026, 11, 30, 8, 30, tzinfo=UTC), **kw):
-    return ParticipantState("p1", kw.pop("timezone", TZ), DAYS[0], kw.pop("source", "synthetic"), days, last_sync, **kw)
+    kw.setdefault("last_data", dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    return ParticipantState("p1", kw.pop("timezone", TZ), kw.pop("enrolled_on", DAYS[0]), kw.pop("source", "synthetic"),
+                            days, last_sync, **kw)
 
 
 WORN = [day(d, 1300) for d in DAYS]
@@ -56,13 +58,24 @@ def test_not_syncing_on_days_that_did_not_sync_beats_not_wearing():
     assert "open the Fitbit app and sync" in status.action
 
 
+def test_a_status_older_than_the_window_is_dated_from_the_last_sync_or_the_last_valid_day():
+    # Enrolled long before the window; nothing synced since 2025-06-12 00:30 EDT, nothing valid since 2025-06-11.
+    old = dict(enrolled_on=dt.date(2025, 6, 1), timezone="America/New_York")
+    unsynced = [day(d, 0, "not_syncing") for d in DAYS]
+    status = participant_status(state(unsynced, dt.datetime(2025, 6, 12, 4, 30, tzinfo=UTC), **old), AS_OF)
+    assert (status.status, status.since) == (CoordinatorStatus.NOT_SYNCING, dt.date(2025, 6, 12))
+    no_records = state(unsynced, None, last_valid_date=dt.date(2025, 6, 11), **old)
+    status = participant_status(no_records, AS_OF)
+    assert (status.status, status.since) == (CoordinatorStatus.NOT_WEARING, dt.date(2025, 6, 12))
+
+
 def test_a_stale_sync_is_not_syncing_even_when_the_days_arrived():
     status = participant_status(state(WORN, dt.datetime(2026, 11, 27, 12, tzinfo=UTC)), AS_OF)
     assert (status.status, status.since) == (CoordinatorStatus.NOT_SYNCING, dt.date(2026, 11, 27))
 
 
 def test_nothing_received_since_enrolment():
-    status = participant_status(state([day(d, 0, "not_syncing") for d in DAYS], None), AS_OF)
+    status = participant_status(state([day(d, 0, "not_syncing") for d in DAYS], None, last_data=None), AS_OF)
     assert (status.status, status.since) == (CoordinatorStatus.NOT_SYNCING, DAYS[0])
     assert "nothing received since enrolment" in status.evidence
 
@@ -106,7 +119,7 @@ def test_google_health_consent_lost_or_never_linked_is_re_consent():
               consent_changed_at=lost), AS_OF)
     assert (status.status, status.since) == (CoordinatorStatus.RECONSENT_NEEDED, dt.date(2026, 11, 28))
     assert "invalid_grant" in status.evidence and "`fitbit-assets connect p1`" in status.action
-    unlinked = participant_status(state([], None, source="google_health"), AS_OF)
+    unlinked = participant_status(state([], None, source="google_health", last_data=None), AS_OF)
     assert (unlinked.status, unlinked.since) == (CoordinatorStatus.RECONSENT_NEEDED, DAYS[0])
     assert "not linked" in unlinked.evidence
     active = state(WORN, source="google_health", consent_state="active")

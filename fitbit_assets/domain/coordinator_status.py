@@ -98,6 +98,8 @@ class ParticipantState:
     source: str
     days: Sequence[StatusDay] = ()  # the recent classified local days, any order
     last_sync: dt.datetime | None = None  # the device's last sync (aware); None: no sync record was ever loaded
+    last_data: dt.datetime | None = None  # end of the last heart rate loaded (aware); None: none ever
+    last_valid_date: dt.date | None = None  # the last valid local day ever (it may lie before ``days``)
     consent_state: str | None = None  # google_health only: active / reconsent_needed; None: account not linked
     consent_reason: str | None = None
     consent_changed_at: dt.datetime | None = None
@@ -143,6 +145,13 @@ def _trailing(days: Sequence[StatusDay], matches) -> list[StatusDay]:
     return run[::-1]
 
 
+def _invalid_since(state: ParticipantState, window_start: dt.date) -> dt.date:
+    """Invalid on every day of the window: since the day after the last valid one, or enrolment."""
+    if state.last_valid_date is None:
+        return state.enrolled_on
+    return min(window_start, max(state.enrolled_on, state.last_valid_date + dt.timedelta(days=1)))
+
+
 def _worn_text(days: Sequence[StatusDay]) -> str:
     return ", ".join(f"{d.local_date:%m-%d} {d.wear_minutes} min ({d.worn_pct:.0f} %)" for d in days)
 
@@ -172,14 +181,16 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
                       "until then")
 
     synced_ever = state.last_sync is not None  # without any sync record, "not syncing" would only be presumed
-    if not synced_ever and all(d.wear_minutes == 0 for d in days):
+    if not synced_ever and state.last_data is None:
         return result(CoordinatorStatus.NOT_SYNCING, state.enrolled_on,
                       "nothing received since enrolment: no heart rate and no device sync recorded",
                       "check that the device is paired with the participant's Fitbit app and syncs")
     unsynced = _trailing(days, lambda d: d.sync_status == "not_syncing" and not d.valid_day)
     stale = synced_ever and (as_of - state.last_sync).total_seconds() > rules.sync_stale_hours * 3600
     if synced_ever and (unsynced or stale):
-        since = unsynced[0].local_date if unsynced else state.last_sync.astimezone(ZoneInfo(tz)).date()
+        # A run that fills the whole window started earlier: on the local day of the last sync.
+        since = unsynced[0].local_date if unsynced and len(unsynced) < len(days) else (
+            state.last_sync.astimezone(ZoneInfo(tz)).date())
         worn = f"; worn {_worn_text(unsynced)}" if unsynced else ""
         return result(CoordinatorStatus.NOT_SYNCING, since, f"{sync_text}, none since the day ended{worn}",
                       "ask the participant to open the Fitbit app and sync; the data may still be on the device "
@@ -187,7 +198,8 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
 
     if state.battery_pct is not None and state.battery_pct <= rules.battery_low_pct:
         invalid = _trailing(days, lambda d: not d.valid_day)
-        since = invalid[0].local_date if invalid else (days[-1].local_date if days else None)
+        since = (invalid[0].local_date if len(invalid) < len(days) else _invalid_since(state, invalid[0].local_date)) if (
+            invalid) else (days[-1].local_date if days else None)
         worn = f"worn {_worn_text(invalid or days[-1:])}; " if days else ""
         return result(CoordinatorStatus.CHARGING_PATTERN, since, f"{worn}{sync_text}",
                       "ask the participant to charge the device daily at a fixed time (e.g. while showering) "
@@ -195,8 +207,9 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
 
     invalid = _trailing(days, lambda d: not d.valid_day)
     if invalid:
+        since = invalid[0].local_date if len(invalid) < len(days) else _invalid_since(state, invalid[0].local_date)
         unknown = "" if synced_ever else "; no device sync records, so not syncing cannot be ruled out"
-        return result(CoordinatorStatus.NOT_WEARING, invalid[0].local_date,
+        return result(CoordinatorStatus.NOT_WEARING, since,
                       f"worn {_worn_text(invalid)}, valid day >= {rules.valid_day_minutes} min; {sync_text}{unknown}",
                       "ask the participant to wear the device day and night" + (
                           "" if synced_ever else " and to open the Fitbit app so it syncs"))

@@ -61,7 +61,8 @@ def cohort_overview(
             ParticipantState(
                 participant_id=pid, timezone=row["timezone"], enrolled_on=row["enrolled_on"], source=row["source"],
                 days=days.get(pid, []),
-                last_sync=row["last_sync"], consent_state=row["consent_state"], consent_reason=row["consent_reason"],
+                last_sync=row["last_sync"], last_data=row["last_data"], last_valid_date=row["last_valid_date"],
+                consent_state=row["consent_state"], consent_reason=row["consent_reason"],
                 consent_changed_at=row["consent_changed_at"], battery_pct=(battery_pct or {}).get(pid),
             ),
             as_of,
