@@ -38,7 +38,10 @@ WORN = [day(d, 1300) for d in DAYS]
 def test_all_worn_and_synced_is_ok():
     status = participant_status(state(WORN), AS_OF)
     assert (status.status, status.since, status.action) == (CoordinatorStatus.OK, None, "nothing to do")
-    assert "last device sync 2026-11-30 00:30 PST" in status.evidence
+    assert "last device sync 2026-11-30 00:30 PST" in status.evidence and "earlier" not in status.evidence
+    # Invalid days followed by valid ones are past: named in the evidence, nothing to do now.
+    recovered = participant_status(state([day(DAYS[0], 0, "not_wearing")] + WORN[1:]), AS_OF)
+    assert recovered.status == CoordinatorStatus.OK and recovered.evidence.endswith("earlier invalid: 11-23 0 min (0 %)")
 
 
 def test_not_wearing_since_the_first_of_the_trailing_invalid_days():

@@ -153,7 +153,13 @@ def _invalid_since(state: ParticipantState, window_start: dt.date) -> dt.date:
 
 
 def _worn_text(days: Sequence[StatusDay]) -> str:
-    return ", ".join(f"{d.local_date:%m-%d} {d.wear_minutes} min ({d.worn_pct:.0f} %)" for d in days)
+    """Up to 3 days one by one, more as their range (a week of zeros is one phrase, not seven)."""
+    if len(days) <= 3:
+        return ", ".join(f"{d.local_date:%m-%d} {d.wear_minutes} min ({d.worn_pct:.0f} %)" for d in days)
+    low, high = min(days, key=lambda d: d.worn_pct), max(days, key=lambda d: d.worn_pct)
+    amount = (f"{low.wear_minutes} min ({low.worn_pct:.0f} %)" if low.wear_minutes == high.wear_minutes else
+              f"{low.wear_minutes}-{high.wear_minutes} min ({low.worn_pct:.0f}-{high.worn_pct:.0f} %)")
+    return f"{amount} a day on the {len(days)} days {days[0].local_date:%m-%d} .. {days[-1].local_date:%m-%d}"
 
 
 def _battery_text(state: ParticipantState) -> str:
@@ -208,9 +214,9 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
     invalid = _trailing(days, lambda d: not d.valid_day)
     if invalid:
         since = invalid[0].local_date if len(invalid) < len(days) else _invalid_since(state, invalid[0].local_date)
-        unknown = "" if synced_ever else "; no device sync records, so not syncing cannot be ruled out"
+        sync = sync_text if synced_ever else "no device sync records, so not syncing cannot be ruled out"
         return result(CoordinatorStatus.NOT_WEARING, since,
-                      f"worn {_worn_text(invalid)}, valid day >= {rules.valid_day_minutes} min; {sync_text}{unknown}",
+                      f"worn {_worn_text(invalid)}, valid day >= {rules.valid_day_minutes} min; {sync}",
                       "ask the participant to wear the device day and night" + (
                           "" if synced_ever else " and to open the Fitbit app so it syncs"))
 
@@ -225,7 +231,9 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
                       "ask the participant to wear the device all day and at night (sleep and night-time heart "
                       "rate are missing)")
     latest = f"latest day {_worn_text(days[-1:])}; " if days else ""
-    return result(CoordinatorStatus.OK, None, f"{latest}{sync_text}", "nothing to do")
+    earlier = [d for d in window if not d.valid_day]  # past, since followed by valid days: said, not acted on
+    earlier_text = f"; earlier invalid: {_worn_text(earlier)}" if earlier else ""
+    return result(CoordinatorStatus.OK, None, f"{latest}{sync_text}{earlier_text}", "nothing to do")
 
 
 def urgency_key(status: ParticipantStatus) -> tuple:
