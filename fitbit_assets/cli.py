@@ -182,8 +182,11 @@ def demo(days: int, last: dt.date | None = None) -> int:
             status = "ok" if result.success else "FAILED"
             failed += not result.success
             print(f"{status} in {time.monotonic() - started:.1f}s (run {result.run_id[:8]})")
+        # The coordinator status as the daily tick after the window would see it (now, for the default window).
+        as_of = min(dt.datetime.now(dt.timezone.utc),
+                    dt.datetime.combine(last + dt.timedelta(days=1), dt.time(12, 30), tzinfo=dt.timezone.utc))
         with dg.build_resources(defs.resources) as resources:
-            print_warehouse_summary(resources.warehouse, resources.adherence)
+            print_warehouse_summary(resources.warehouse, resources.adherence, as_of)
         passed = sum(count for (_, ok), count in check_counts.items() if ok)
         print(
             f"\nasset checks per participant-day: {passed} passed, {check_counts.total() - passed} failed "

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         5, "interior gaps of at most this many minutes are interpolated and flagged imputed",
         "an integer from 0 to 1440", "5", "adherence", ge=0, le=1440,
     )
+    partial_wear_pct: float = _setting(
+        60.0, "a local day is partially worn below this % of its minutes, valid or not (README \"Coordinator "
+        "status\")", "a number above 0, at most 100", "60", "adherence", gt=0, le=100,
+    )
+    partial_wear_days: int = _setting(
+        4, "partial-day wear (a coordinator status) when at least this many of the last 7 local days were "
+        "partially worn", "an integer from 1 to 7", "4", "adherence", ge=1, le=7,
+    )
     # --- Alert channel (coordinator alerts and the dashboard's "contact participant")
     alert_smtp_host: Optional[str] = _setting(
         None, "SMTP server; email is on when this and `FITBIT_ALERT_SMTP_TO` are set", "a host name", "unset (off)",

@@ -73,7 +73,7 @@ class Chromium:
             )
             self.send("Page.enable")
             self.send("Runtime.enable")
-            self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+            self.set_viewport(width, height)
         except BaseException:
             self.close()
             raise
@@ -120,6 +120,10 @@ class Chromium:
             if reply.get("method") == "Runtime.exceptionThrown":
                 details = reply["params"]["exceptionDetails"]
                 self.exceptions.append(details.get("exception", {}).get("description") or details.get("text"))
+
+    def set_viewport(self, width: int, height: int) -> None:
+        """The page's CSS viewport (media queries and layout see this width), as a desktop or phone screen."""
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
     def goto(self, url: str) -> None:
         self.exceptions = []

@@ -206,7 +206,7 @@ def test_alerts_tell_not_wearing_from_not_syncing(instance, study_files, roster,
     assert "2 message(s) sent" in result.skip_message
     by_day = {p["local_date"]: p for _, p in received}
     assert [a["kind"] for a in by_day["2025-06-11"]["alerts"]] == [NOT_WEARING]
-    assert by_day["2025-06-11"]["subject"] == "[fitbit-assets] land-01 2025-06-11: not wearing the device (synced, too little heart rate)"
+    assert by_day["2025-06-11"]["subject"] == "[fitbit-assets] land-01 2025-06-11: not wearing (the device synced, too little heart rate)"
     assert "synced after the day ended (2025-06-12 09:00 UTC)" in by_day["2025-06-11"]["text"]
     assert "worn 480 of 1440 min" in by_day["2025-06-11"]["text"]
     assert [a["kind"] for a in by_day["2025-06-12"]["alerts"]] == [NOT_SYNCING]

@@ -67,32 +67,6 @@ def test_naive_times_are_utc():
     assert q.as_utc(berlin) == t("2025-01-01T12:00:00")
 
 
-@pytest.mark.parametrize(
-    ("row", "flag"),
-    [
-        ({}, "no_data"),
-        ({"last_data": t("2025-06-11T00:00:00"), "last_sync": None, "latest_day_status": "not_syncing"}, "not_syncing"),
-        ({"last_data": t("2025-06-11T00:00:00"), "last_sync": t("2025-06-01T00:00:00")}, "not_syncing"),
-        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 3, "trailing_7d_adherence_pct": 90.0}, "non_adherent"),
-        ({"last_data": t("2025-06-11T00:00:00"), "latest_day_status": "not_wearing"}, "non_adherent"),
-        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 0, "trailing_7d_adherence_pct": 55.0}, "at_risk"),
-        ({"last_data": t("2025-06-11T00:00:00"), "consecutive_invalid_days": 0, "trailing_7d_adherence_pct": 95.0}, "ok"),
-    ],
-)
-def test_flags(row, flag):
-    assert q.flag_participant(row, t("2025-06-12T00:00:00"))[0] == flag
-
-
-def test_risk_order():
-    rows = [
-        {"participant_id": "a", "flag": "ok", "trailing_7d_adherence_pct": 99.0},
-        {"participant_id": "b", "flag": "at_risk", "trailing_7d_adherence_pct": 60.0},
-        {"participant_id": "c", "flag": "non_adherent", "trailing_7d_adherence_pct": 80.0},
-        {"participant_id": "d", "flag": "at_risk", "trailing_7d_adherence_pct": 40.0},
-    ]
-    assert [r["participant_id"] for r in sorted(rows, key=q.risk_key)] == ["c", "d", "b", "a"]
-
-
 # ------------------------------------------------------------------------------------------ integration
 
 
@@ -236,18 +210,27 @@ def test_nightly_sleep_by_participant(client, cohort):
 
 
 @pytest.mark.integration
-def test_cohort_overview_sorted_by_risk(client):
+def test_cohort_overview_says_what_since_when_and_what_to_do_most_urgent_first(client):
     body = client.get("/api/cohort", params={"as_of": "2025-06-12T12:00:00Z"}).json()
     rows = body["participants"]
-    order = [r["participant_id"] for r in rows]
-    assert order[0] == "api-new" and rows[0]["flag"] == "no_data"
     by_id = {r["participant_id"]: r for r in rows}
-    low, typical = by_id["api-lowwear"], by_id["api-typical"]
-    assert order.index("api-lowwear") < order.index("api-typical")
-    assert low["trailing_7d_adherence_pct"] < typical["trailing_7d_adherence_pct"]
-    assert low["flag"] in ("not_syncing", "non_adherent", "at_risk")
+    new = by_id["api-new"]  # registered, nothing loaded: no heart rate, no sync since its enrolment
+    assert (new["status"], new["status_words"], new["since"]) == ("not_syncing", "not syncing", "2025-06-11")
+    assert "nothing received since enrolment" in new["evidence"] and "paired" in new["action"]
+    typical = by_id["api-typical"]
+    assert (typical["status"], typical["since"], typical["action"]) == ("ok", None, "nothing to do")
+    assert "EDT" in typical["evidence"]  # the last sync in New York time, labelled
+    low = by_id["api-lowwear"]  # worn 40 %, 58 %, 42 % of 06-09 .. 06-11: the last two pass the valid-day rule
+    assert (low["status"], low["status_words"], low["since"]) == ("partial_wear", "partial-day wear", "2025-06-09")
+    assert "on 3 of the last 3 days" in low["evidence"] and "at night" in low["action"]
+    landing = by_id["api-landing"]  # one hand-made day worn 06:00-22:00 but 2 h: valid, 58 % of the day
+    assert (landing["status"], landing["since"]) == ("partial_wear", "2025-06-11")
+    ranks = ["reconsent_needed", "not_syncing", "not_wearing", "charging_pattern", "partial_wear", "ok"]
+    assert [ranks.index(r["status"]) for r in rows] == sorted(ranks.index(r["status"]) for r in rows)
+    assert rows[-1]["participant_id"] == "api-typical"
     assert typical["last_data"].startswith("2025-06-12T0")  # New York's 2025-06-11 ends 04:00 UTC
-    assert typical["last_sync"] is not None
+    for synthetic in (typical, low):  # a device uploads only at a sync
+        assert synthetic["last_data"] <= synthetic["last_sync"], synthetic
 
 
 @pytest.mark.integration

@@ -10,10 +10,12 @@ import pandas as pd
 
 from fitbit_assets.defs.datasets.factory import heart_rate_rows, raw_heart_rate_csv, validated_heart_rate
 from fitbit_assets.defs.device_sync.assets import device_sync_events
-from fitbit_assets.domain.device_sync import DayStatus, generate_sync_events
+from fitbit_assets.domain.device_sync import DayStatus, generate_sync_events, in_no_sync_stretch, synthetic_sync_window
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.roster import Participant
+from fitbit_assets.domain.roster import Participant, write_roster
+from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
+from fitbit_assets.serving.query import cohort_overview
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.sql_files import sql_query
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
@@ -74,13 +76,17 @@ def test_synthetic_sync_events_are_deterministic_with_no_sync_stretches():
         run = 0 if s else run + 1
         runs.append(run)
     assert max(runs) >= 2  # ... with multi-day no-sync stretches
-    day = LocalDay(days[0], participant.timezone)
-    for d in days[:30]:
+    for d in days[:60]:
         events = generate_sync_events(participant, d)
-        window = LocalDay(d, participant.timezone)
+        window = synthetic_sync_window(participant, d)
         assert ((events["synced_at"] >= window.start_utc) & (events["synced_at"] < window.end_utc)).all()
         assert events["synced_at"].is_monotonic_increasing
-    assert day.seconds == 86400
+        day = LocalDay(d, participant.timezone)
+        recorded = generate_heart_rate_day(participant, d)
+        if len(events):  # the overnight sync uploads the end of the day
+            assert events["synced_at"].iloc[-1] > day.end_utc
+        else:  # a no-sync stretch: nothing reached the phone
+            assert recorded.empty
 
 
 def test_participant_day_status_view(instance, study_files, warehouse, query, roster):
@@ -159,3 +165,52 @@ def test_a_malformed_sync_file_loads_nothing_and_does_not_hold_back_the_others(i
     [error] = event.step_materialization_data.materialization.metadata["run_sync_file_errors"].value
     assert "devices.json" in error and "lastSyncTime" in error and "[0]" in error
     assert query("SELECT source_file, device FROM device_sync") == [("a_syncEvents.csv", "X")]
+
+
+# Two synthetic devices over 2026-01-05..09: the low-wear one (demo-003's seed) is in a no-sync stretch on the
+# last two days (2026-01-08, 09), the typical one syncs every day.
+HONEST_WINDOW = (dt.date(2026, 1, 5), dt.date(2026, 1, 9))
+HONEST = [
+    Participant("syn-low", 303, "America/Los_Angeles", HONEST_WINDOW[0], "synthetic", "low_wear"),
+    Participant("syn-typ", 101, "America/New_York", HONEST_WINDOW[0], "synthetic", "typical"),
+]
+
+
+def test_synthetic_devices_sync_after_the_data_they_carry_and_unsynced_days_read_not_syncing(
+    study_files, warehouse, query
+):
+    first, last = HONEST_WINDOW
+    stretch = [d for d in (first + dt.timedelta(days=i) for i in range(5)) if in_no_sync_stretch(HONEST[0], d)]
+    assert stretch == [dt.date(2026, 1, 8), last]
+    write_roster(Path(study_files.roster_path), HONEST)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("participant", [p.participant_id for p in HONEST])
+        for participant in HONEST:
+            assert dg.materialize(
+                [raw_heart_rate_csv, validated_heart_rate, heart_rate_rows, device_sync_events], instance=instance,
+                tags=range_tags(participant.participant_id, first, last),
+                resources={"study_files": study_files, "warehouse": warehouse},
+            ).success
+    # Every participant-day's last sample was uploaded by a sync at or after it, so last data <= last sync.
+    late = query(
+        "SELECT h.participant_id, max(h.ts), (SELECT max(synced_at) FROM device_sync s WHERE s.participant_id = "
+        "h.participant_id) FROM heart_rate h GROUP BY h.participant_id ORDER BY 1"
+    )
+    assert [row[0] for row in late] == ["syn-low", "syn-typ"]
+    assert all(last_data <= last_sync for _, last_data, last_sync in late), late
+    assert query(
+        "SELECT count(*) FROM (SELECT participant_id, date_trunc('day', ts) AS d, max(ts) AS t FROM heart_rate "
+        "GROUP BY 1, 2) days WHERE NOT EXISTS (SELECT 1 FROM device_sync s WHERE s.participant_id = days.participant_id "
+        "AND s.synced_at >= days.t)"
+    ) == [(0,)]
+    # The days that did not sync: no heart rate, no sync since they ended -> not syncing, and so is the participant.
+    rows = query(sql_query("participant_day_status"), {"participant_id": "syn-low", "first": first, "last": last})
+    assert [(r[1], r[2]) for r in rows if r[1] in stretch] == [(d, DayStatus.NOT_SYNCING.value) for d in stretch]
+    assert all(r[3] == 0 and r[7] for r in rows if r[1] in stretch)  # nothing worn arrived; sync data exists
+    with warehouse.connection() as conn:
+        cohort = {row["participant_id"]: row for row in cohort_overview(conn, pd.Timestamp("2026-01-10T12:00Z"))}
+    low = cohort["syn-low"]
+    assert (low["status"], low["status_words"], low["since"]) == ("not_syncing", "not syncing", stretch[0])
+    assert "last device sync 2026-01-08 00:" in low["evidence"] and "PST" in low["evidence"]
+    assert "open the Fitbit app and sync" in low["action"]
+    assert cohort["syn-typ"]["last_sync"] > pd.Timestamp("2026-01-10T05:00Z")  # New York's 01-09 ends 05:00 UTC

@@ -204,8 +204,9 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
         conn.commit()
         cohort = cohort_overview(conn)
         alerts = consent_alerts(conn)
-    assert cohort[0]["participant_id"] == "gh-alice" and cohort[0]["flag"] == "reconsent_needed"
-    assert "invalid_grant" in cohort[0]["flag_reason"] and cohort[1]["consent_state"] == "active"
+    assert cohort[0]["participant_id"] == "gh-alice" and cohort[0]["status"] == "reconsent_needed"
+    assert cohort[0]["status_words"] == "re-consent" and "`fitbit-assets connect gh-alice`" in cohort[0]["action"]
+    assert "invalid_grant" in cohort[0]["evidence"] and cohort[1]["consent_state"] == "active"
     [message] = plan_messages(alerts, set())
     assert message.audience == "coordinator" and message.participant_id == "gh-alice"
     assert "fitbit-assets connect gh-alice" in message.text and "re-consent needed" in message.subject

@@ -3,7 +3,8 @@
 One CSV per participant and local day: header ``time,value``, local wall-clock ``HH:MM:SS`` and integer bpm,
 in chronological order (so a fall-back DST day lists the repeated hour twice, in order). The random stream is
 seeded by (participant seed, date), so the same seed always gives byte-identical files, and any single day
-can be regenerated without generating the days before it.
+can be regenerated without generating the days before it. A day inside the device's no-sync stretch is empty:
+its heart rate never reached the phone (``fitbit_assets.domain.device_sync``: a device uploads only at a sync).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fitbit_assets.domain.device_sync import in_no_sync_stretch
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
 
@@ -95,11 +97,12 @@ def _intervals(
 def generate_heart_rate_day(
     participant: Participant, local_date: dt.date, params: HeartRateParameters = HeartRateParameters()
 ) -> pd.DataFrame:
-    """Rows ``time`` (local HH:MM:SS) and ``value`` (int bpm) for one participant-day; empty if not worn."""
+    """Rows ``time`` (local HH:MM:SS) and ``value`` (int bpm) for one participant-day; empty if not worn, or
+    not synced (a no-sync stretch)."""
     day = LocalDay(local_date, participant.timezone)
     rng = np.random.default_rng([participant.seed, local_date.toordinal()])
     wear = WEAR_BEHAVIOURS[participant.wear_profile]
-    if rng.random() < wear.missing_day_rate:
+    if rng.random() < wear.missing_day_rate or in_no_sync_stretch(participant, local_date):
         return pd.DataFrame({"time": pd.Series(dtype=str), "value": pd.Series(dtype="int64")})
 
     traits = _participant_traits(participant, params)

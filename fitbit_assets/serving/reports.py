@@ -1,5 +1,5 @@
-"""The tables ``fitbit-assets demo`` / ``summary`` print: rows per participant-day, adherence, metric families,
-nightly sleep.
+"""The tables ``fitbit-assets demo`` / ``summary`` print: rows per participant-day, adherence, the coordinator
+status of each participant (as on the dashboard's cohort page), metric families, nightly sleep.
 
 Each ``*_rows`` function runs one named query from ``sql/queries/`` on an open connection (tests call them);
 the ``print_*`` functions format them.
@@ -7,8 +7,11 @@ the ``print_*`` functions format them.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from fitbit_assets.domain.coordinator_status import status_sentence
+from fitbit_assets.serving.query.cohort import cohort_overview
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
 
@@ -17,7 +20,7 @@ if TYPE_CHECKING:  # the CLI passes the resolved resource; serving does not impo
 
 ADHERENCE_HEADERS = [
     "participant", "days", "valid", "mean_wear_min", "adherence_%", "longest_gap_min", "imputed_min",
-    "trailing_7d_%", "invalid_in_a_row", "status",
+    "trailing_7d_%", "invalid_in_a_row",
 ]
 METRICS_HEADERS = [
     "participant", "days", "resting HR", "zone min/day", "SpO2 nights", "SpO2 %", "daily RMSSD ms",
@@ -64,9 +67,24 @@ def print_adherence_summary(warehouse: WarehouseResource, adherence: AdherenceRe
         f"valid day >= {adherence.valid_day_minutes} worn min, gaps <= {adherence.impute_max_gap_minutes} min imputed):"
     )
     print_table(ADHERENCE_HEADERS, rows)
-    flagged = [row[0] for row in rows if row[-1] != "ok"]
-    if flagged:
-        print(f"non-adherent (flagged by check daily_adherence_valid_day, WARN): {', '.join(flagged)}")
+
+
+def coordinator_status_lines(conn, as_of: dt.datetime | None = None) -> list[str]:
+    """One line per participant, most urgent first: the dashboard's status words, since, evidence and action."""
+    return [
+        f"{row['participant_id']}  {status_sentence(row['status'], row['since'], row['evidence'], row['action'])}"
+        for row in cohort_overview(conn, as_of)
+    ]
+
+
+def print_coordinator_status(warehouse: WarehouseResource, as_of: dt.datetime | None = None) -> None:
+    with warehouse.connection() as conn:
+        lines = coordinator_status_lines(conn, as_of)
+    when = f"as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "now"
+    print(f"\ncoordinator status per participant {when}, most urgent first (as on the dashboard's cohort page; "
+          "times in the participant's zone):")
+    for line in lines:
+        print(line)
 
 
 def print_metrics_summary(warehouse: WarehouseResource) -> None:
@@ -85,9 +103,12 @@ def print_sleep_summary(warehouse: WarehouseResource) -> None:
     print_table(SLEEP_HEADERS, rows)
 
 
-def print_warehouse_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
-    """All four tables, from the code location's (resolved) resources."""
+def print_warehouse_summary(
+    warehouse: WarehouseResource, adherence: AdherenceResource, as_of: dt.datetime | None = None
+) -> None:
+    """All the tables, from the code location's (resolved) resources; the coordinator status at ``as_of`` (now)."""
     print_rows_per_day(warehouse)
     print_adherence_summary(warehouse, adherence)
+    print_coordinator_status(warehouse, as_of)
     print_metrics_summary(warehouse)
     print_sleep_summary(warehouse)

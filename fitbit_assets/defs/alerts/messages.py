@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from fitbit_assets.domain.device_sync import DayStatus
+from fitbit_assets.domain.coordinator_status import CoordinatorStatus, status_words
 from fitbit_assets.lib.check_metadata import (
     DAY_STATUS,
     FAILING_PARTICIPANT_DAYS,
@@ -18,19 +18,24 @@ from fitbit_assets.lib.check_metadata import (
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG, RANGE_END_TAG
 
 RUN_FAILED = "run_failed"
-RECONSENT_NEEDED = "reconsent_needed"  # Google Health API consent gone (fitbit_assets/google_health/tokens.py)
 ACCOUNT_NOT_LINKED = "account_not_linked"  # consented, no Google Health profile yet (ACCOUNT_NOT_LINKED)
 LEGACY_ACCOUNT = "legacy_account"  # a legacy Fitbit account consented instead of a Google Account
 DATA_WITHHELD = "data_withheld"  # some scopes not granted: their data types are not pulled
 NON_ADHERENT = "non_adherent"  # an invalid day whose cause sync records cannot tell
-NOT_WEARING = DayStatus.NOT_WEARING.value
-NOT_SYNCING = DayStatus.NOT_SYNCING.value
+# The coordinator's cases are named as on the dashboard and in the CLI (coordinator_status.status_words).
+RECONSENT_NEEDED = CoordinatorStatus.RECONSENT_NEEDED.value  # Google Health API consent gone (google_health/tokens.py)
+NOT_WEARING = CoordinatorStatus.NOT_WEARING.value
+NOT_SYNCING = CoordinatorStatus.NOT_SYNCING.value
+CHARGING_PATTERN = CoordinatorStatus.CHARGING_PATTERN.value
+PARTIAL_WEAR = CoordinatorStatus.PARTIAL_WEAR.value
 SUBJECTS = {
     NON_ADHERENT: "not a valid wear day",
-    NOT_WEARING: "not wearing the device (synced, too little heart rate)",
-    NOT_SYNCING: "device not syncing (the day's data may still be on it)",
+    NOT_WEARING: f"{status_words(NOT_WEARING)} (the device synced, too little heart rate)",
+    NOT_SYNCING: f"{status_words(NOT_SYNCING)} (the day's data may still be on the device)",
+    CHARGING_PATTERN: f"{status_words(CHARGING_PATTERN)} (battery low)",
+    PARTIAL_WEAR: f"{status_words(PARTIAL_WEAR)} (worn only part of each day)",
     RUN_FAILED: "pipeline run failed",
-    RECONSENT_NEEDED: "re-consent needed (Google Health API access revoked or expired)",
+    RECONSENT_NEEDED: f"{status_words(RECONSENT_NEEDED)} (Google Health API access revoked or expired)",
     ACCOUNT_NOT_LINKED: "Google Health profile not set up (consented, but no data can be read)",
     LEGACY_ACCOUNT: "legacy Fitbit account consented (a Google Account is needed)",
     DATA_WITHHELD: "some data not shared (scopes not granted)",
@@ -39,8 +44,8 @@ SUBJECTS = {
 # failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
 COORDINATOR = "coordinator"
 ENGINEER = "data engineer"
-COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, RECONSENT_NEEDED, ACCOUNT_NOT_LINKED, LEGACY_ACCOUNT,
-                     DATA_WITHHELD)
+COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, CHARGING_PATTERN, PARTIAL_WEAR, RECONSENT_NEEDED,
+                     ACCOUNT_NOT_LINKED, LEGACY_ACCOUNT, DATA_WITHHELD)
 ANY_PARTICIPANT = "*"
 
 AlertKey = tuple[str, dt.date, str]
@@ -90,7 +95,7 @@ class Message:
     def text(self) -> str:
         lines = [f"Participant: {self.participant_id}", f"Local day: {self.local_date.isoformat()}", ""]
         for alert in self.alerts:
-            lines.append(f"- {alert.kind}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
+            lines.append(f"- {kind_words(alert.kind)}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict:
@@ -102,6 +107,11 @@ class Message:
             "text": self.text,
             "alerts": [{"kind": a.kind, "text": a.text, "source": a.source} for a in self.alerts],
         }
+
+
+def kind_words(kind: str) -> str:
+    """A coordinator case in the dashboard's words ("not wearing"), other kinds as they are."""
+    return status_words(kind) if kind in CoordinatorStatus._value2member_map_ else kind
 
 
 def _local_date(text: Optional[str]) -> Optional[dt.date]:

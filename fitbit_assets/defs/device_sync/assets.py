@@ -2,7 +2,13 @@
 
 import dagster as dg
 
-from fitbit_assets.domain.device_sync import SYNTHETIC_FORMAT, generate_sync_events, replace_sync_events
+from fitbit_assets.domain.device_sync import (
+    SYNTHETIC_FORMAT,
+    SYNTHETIC_SYNC_VERSION,
+    generate_sync_events,
+    replace_sync_events,
+    synthetic_sync_window,
+)
 from fitbit_assets.domain.sources import export_dir, read_sync_events
 from fitbit_assets.lib.day_metadata import DayTally
 from fitbit_assets.lib.partitions import participant_day_asset, participant_days, run_local_dates
@@ -39,14 +45,15 @@ def device_sync_events(
                 for key in keys:
                     if key.participant_id != participant_id or key.local_date < participant.enrolled_on:
                         continue
-                    if generated_before.get((participant_id, key.local_date)) == SYNTHETIC_FORMAT:
+                    if generated_before.get((participant_id, key.local_date)) == SYNTHETIC_SYNC_VERSION:
                         tally.count(key.local_date, "synthetic_participants_unchanged")  # generated once per day
                         continue
                     events = generate_sync_events(participant, key.local_date)
                     tally.count(key.local_date, "synthetic_sync_events", replace_sync_events(
-                        conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events, window=roster.local_day(key)
+                        conn, participant_id, SYNTHETIC_FORMAT, SYNTHETIC_FORMAT, events,
+                        window=synthetic_sync_window(participant, key.local_date),
                     ))
-                    record_processed(conn, SYNC_STAGE, key, SYNTHETIC_FORMAT, len(events))
+                    record_processed(conn, SYNC_STAGE, key, SYNTHETIC_SYNC_VERSION, len(events))
                 continue
             parsed, errors = read_sync_events(export_dir(study_files.landing_dir, participant_id), participant)
             for error in errors:  # that file only: the participant's other files and the other participants load

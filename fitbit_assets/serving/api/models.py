@@ -87,9 +87,19 @@ class SleepResponse(BaseModel):
 
 
 class CohortRow(BaseModel):
+    """One participant as a coordinator acts on it: ``status`` (rules: README "Coordinator status"), since which
+    of the participant's local days, the evidence and the suggested action; times are UTC, the dashboard shows them
+    in ``timezone``."""
+
     participant_id: str
     timezone: str
     enrolled_on: dt.date
+    source: str
+    status: Literal["reconsent_needed", "not_syncing", "not_wearing", "charging_pattern", "partial_wear", "ok"]
+    status_words: str = Field(description="The status as the dashboard, CLI and alerts word it")
+    since: Optional[dt.date] = Field(default=None, description="The participant's local day the status started on")
+    evidence: str
+    action: str
     last_data: Optional[dt.datetime] = None
     last_sync: Optional[dt.datetime] = None
     trailing_7d_adherence_pct: Optional[float] = None
@@ -98,15 +108,11 @@ class CohortRow(BaseModel):
     consecutive_invalid_days: Optional[int] = None
     last_local_date: Optional[dt.date] = None
     last_valid_date: Optional[dt.date] = None
-    latest_status_date: Optional[dt.date] = None
-    latest_day_status: Optional[str] = None
     consent_state: Optional[Literal["active", "reconsent_needed", "account_not_linked", "legacy_account"]] = Field(
         default=None, description="Google Health API consent (source google_health only)"
     )
     consent_reason: Optional[str] = None
     consent_changed_at: Optional[dt.datetime] = None
-    flag: Literal["reconsent_needed", "no_data", "not_syncing", "non_adherent", "at_risk", "ok"]
-    flag_reason: str
 
 
 class CohortResponse(BaseModel):

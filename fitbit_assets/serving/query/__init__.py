@@ -2,15 +2,14 @@
 
 Used by the HTTP API (``fitbit_assets.serving.api``), benchmarks and tests. Every read takes an open psycopg2
 connection and only reads; statements live in ``sql/queries/api_*.sql`` and take bound parameters. One module
-per concern: ``resolution`` and ``flags`` are pure; ``series``, ``participants``, ``adherence``, ``sleep`` and
-``cohort`` read; ``series_tables`` says where each metric's series lives. The names below are the layer's
+per concern: ``resolution`` is pure; ``series``, ``participants``, ``adherence``, ``sleep`` and ``cohort`` read
+(the cohort's status rules are in ``fitbit_assets.domain.coordinator_status``); ``series_tables`` says where each metric's series lives. The names below are the layer's
 public surface, so callers import from ``fitbit_assets.serving.query`` and not from its modules.
 """
 
 from fitbit_assets.serving.query.adherence import cohort_adherence, participant_adherence
-from fitbit_assets.serving.query.cohort import cohort_overview
+from fitbit_assets.serving.query.cohort import cohort_overview, status_rules
 from fitbit_assets.serving.query.errors import QueryError, UnknownParticipant
-from fitbit_assets.serving.query.flags import FLAG_RANK, FlagRules, flag_participant, risk_key
 from fitbit_assets.serving.query.participants import participant_sites, participants, require_participant
 from fitbit_assets.serving.query.resolution import (
     BUCKET_SECONDS,
@@ -28,10 +27,8 @@ from fitbit_assets.serving.query.sleep import last_sleep_night, participant_slee
 __all__ = [
     "BUCKET_SECONDS",
     "DEFAULT_MAX_POINTS",
-    "FLAG_RANK",
     "RESOLUTIONS",
     "SERIES_TABLES",
-    "FlagRules",
     "QueryError",
     "Series",
     "SeriesTables",
@@ -42,7 +39,6 @@ __all__ = [
     "check_explicit_resolution",
     "cohort_adherence",
     "cohort_overview",
-    "flag_participant",
     "last_data_time",
     "last_sleep_night",
     "participant_adherence",
@@ -50,7 +46,7 @@ __all__ = [
     "participant_sleep",
     "participants",
     "require_participant",
-    "risk_key",
     "series",
     "series_tables",
+    "status_rules",
 ]

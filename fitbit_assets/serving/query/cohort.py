@@ -1,11 +1,20 @@
-"""The cohort overview: per participant last data, last sync, 7-day adherence and a flag, most urgent first."""
+"""The cohort overview: per participant the coordinator status (what, since which local day, evidence, action),
+last data, last sync and 7-day adherence, most urgent first (rules: fitbit_assets.domain.coordinator_status)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Optional
 
-from fitbit_assets.serving.query.flags import FlagRules, flag_participant, risk_key
+from fitbit_assets import settings
+from fitbit_assets.domain.coordinator_status import (
+    ParticipantState,
+    StatusDay,
+    StatusRules,
+    participant_status,
+    urgency_key,
+)
 from fitbit_assets.serving.query.resolution import UTC, as_utc
 from fitbit_assets.serving.query.rows import fetch_rows
 from fitbit_assets.warehouse.sql_files import sql_query
@@ -24,28 +33,59 @@ def known_time_zones(conn) -> frozenset[str]:
     return _known_time_zones
 
 
-def latest_day_status(conn, as_of: dt.datetime, rows: list[dict]) -> dict[str, tuple[dt.date, str]]:
-    """participant_id -> (local date, status) of the latest participant_day_status in the 7 days before
-    yesterday; empty when the database read has no participant_day_status view. A participant whose time zone
-    the server does not know gets no status (instead of failing the statement for every participant)."""
+def status_rules(configured: settings.Settings) -> StatusRules:
+    """The study's rules: the valid-day and partial-wear settings (FITBIT_VALID_DAY_MINUTES, FITBIT_PARTIAL_WEAR_*)."""
+    return StatusRules(
+        valid_day_minutes=configured.valid_day_minutes,
+        partial_wear_pct=configured.partial_wear_pct,
+        partial_wear_days=configured.partial_wear_days,
+    )
+
+
+def recent_days(conn, as_of: dt.datetime, window_days: int, rows: list[dict]) -> dict[str, list[StatusDay]]:
+    """participant_id -> classified local days of the ``window_days`` + 1 days up to ``as_of``'s UTC date; empty
+    when the database read has no participant_day_status view. A participant whose time zone the server does not
+    know gets no days (instead of failing the statement for every participant)."""
     with conn.cursor() as cur:
         cur.execute(sql_query("api_relation_exists"), {"name": "participant_day_status"})
         if not cur.fetchone()[0]:
             return {}
         known = known_time_zones(conn)
         participants = [row["participant_id"] for row in rows if row["timezone"] in known]
-        last = (as_of - dt.timedelta(days=1)).date()
-        cur.execute(sql_query("api_latest_day_status"),
-                    {"first": last - dt.timedelta(days=7), "last": last, "participants": participants})
-        return {pid: (day, status) for pid, day, status in cur.fetchall()}
+        last = as_of.date()
+        cur.execute(sql_query("api_cohort_days"),
+                    {"first": last - dt.timedelta(days=window_days), "last": last, "participants": participants})
+        days: dict[str, list[StatusDay]] = defaultdict(list)
+        for participant_id, local_date, wear, day_minutes, valid, status in cur.fetchall():
+            days[participant_id].append(StatusDay(local_date, wear, day_minutes, valid, status))
+        return days
 
 
-def cohort_overview(conn, as_of: Optional[dt.datetime] = None, rules: FlagRules = FlagRules()) -> list[dict]:
-    """Per participant: last data, last sync, 7-day adherence, flag; sorted by risk (most urgent first)."""
+def cohort_overview(
+    conn, as_of: Optional[dt.datetime] = None, rules: Optional[StatusRules] = None,
+    battery_pct: Optional[dict[str, int]] = None,
+) -> list[dict]:
+    """Per participant: the coordinator status and its evidence, last data, last sync, 7-day adherence; most
+    urgent first. ``battery_pct``: the devices' battery level by participant, where known."""
     as_of = as_utc(as_of or dt.datetime.now(UTC))
+    rules = rules or status_rules(settings.load())
     rows = fetch_rows(conn, "api_cohort")
-    status = latest_day_status(conn, as_of, rows)
+    days = recent_days(conn, as_of, rules.window_days, rows)
+    ranked = []
     for row in rows:
-        row["latest_status_date"], row["latest_day_status"] = status.get(row["participant_id"], (None, None))
-        row["flag"], row["flag_reason"] = flag_participant(row, as_of, rules)
-    return sorted(rows, key=risk_key)
+        pid = row["participant_id"]
+        status = participant_status(
+            ParticipantState(
+                participant_id=pid, timezone=row["timezone"], enrolled_on=row["enrolled_on"], source=row["source"],
+                days=days.get(pid, []),
+                last_sync=row["last_sync"], last_data=row["last_data"], last_valid_date=row["last_valid_date"],
+                consent_state=row["consent_state"], consent_reason=row["consent_reason"],
+                consent_changed_at=row["consent_changed_at"], battery_pct=(battery_pct or {}).get(pid),
+            ),
+            as_of,
+            rules,
+        )
+        row.update(status=status.status.value, status_words=status.words, since=status.since,
+                   evidence=status.evidence, action=status.action)
+        ranked.append((urgency_key(status), row))
+    return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]

@@ -19,8 +19,8 @@ def get_cohort(
     db: Database,
     as_of: Annotated[Optional[dt.datetime], Query(description="reference time for sync staleness (default now)")] = None,
 ) -> CohortResponse:
-    """Per participant the caller sees: last data, last sync, trailing 7-day adherence and a flag, most urgent
-    first."""
+    """Per participant the caller sees: the coordinator status (what, since which local day, evidence, action),
+    last data, last sync and trailing 7-day adherence, most urgent first."""
     as_of = check_time("as_of", as_of) or dt.datetime.now(dt.timezone.utc)
     with db.connection() as conn:
         sites = q.participant_sites(conn)

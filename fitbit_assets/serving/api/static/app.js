@@ -1,13 +1,12 @@
 // Coordinator dashboard: plain JavaScript over the JSON API, charts by the vendored uPlot. No build step.
-// Routes: #/ cohort table (sorted by risk), #/p/<participant_id> heart-rate chart + adherence calendar + nightly sleep.
+// Routes: #/ cohort (each participant's status, since when, evidence and what to do; most urgent first),
+// #/p/<participant_id> heart-rate chart + adherence calendar + nightly sleep. Times are in the participant's zone.
 "use strict";
 
-const FLAG_LABELS = {
-  reconsent_needed: "re-consent needed", no_data: "no data", not_syncing: "not syncing", non_adherent: "non-adherent", at_risk: "at risk", ok: "ok",
-};
 const RANGES = [["1 day", 1], ["7 days", 7], ["30 days", 30], ["All", null]];
 const view = document.getElementById("view");
 let chart = null;
+let openDialog = null; // the contact dialog, bound to the participant page it was opened on
 
 // DOM helper: text goes through textContent, never innerHTML, so data cannot inject markup.
 function h(tag, attrs = {}, ...children) {
@@ -49,6 +48,24 @@ async function api(path, options = {}) {
 }
 
 const fmtTime = (iso) => (iso ? iso.replace("T", " ").replace(/:\d\d(\.\d+)?(Z|\+00:00)$/, " UTC") : "—");
+// A moment in the participant's zone, labelled: "2026-11-29 19:57 PST". Each locale knows the abbreviations of
+// its own region's zones (en-US: PST, EDT; en-GB: BST, CEST), so the first that is not a bare "GMT+1" is used.
+function zoneAbbreviation(date, timezone) {
+  const names = ["en-US", "en-GB"].map((locale) => new Intl.DateTimeFormat(locale, { timeZone: timezone, timeZoneName: "short" })
+    .formatToParts(date).find((p) => p.type === "timeZoneName").value);
+  return names.find((name) => !/^(GMT|UTC)[+-]/.test(name)) || names[0];
+}
+
+function fmtLocal(iso, timezone, withDate = true) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(date).map((p) => [p.type, p.value]));
+  const time = `${parts.hour}:${parts.minute} ${zoneAbbreviation(date, timezone)}`;
+  return withDate ? `${parts.year}-${parts.month}-${parts.day} ${time}` : time;
+}
 const fmtPct = (v) => (v === null || v === undefined ? "—" : `${v.toFixed(1)} %`);
 
 function showError(error) {
@@ -56,28 +73,35 @@ function showError(error) {
 }
 
 // ---------------------------------------------------------------------------------------------- cohort
+// One row per participant, most urgent first (the API's order). Below 720 px each row is a card (style.css), so
+// the status, the evidence and the action stay on screen without scrolling sideways.
+const COHORT_COLUMNS = ["Status", "Participant", "What we see", "What to do", "7-day adherence", "Last data", "Last sync"];
+
 async function cohortView() {
   view.replaceChildren(h("p", { class: "meta" }, "Loading cohort…"));
   const cohort = await api("/api/cohort");
+  const cell = (label, attrs, ...children) => h("td", { "data-label": label, ...attrs }, ...children);
   const rows = cohort.participants.map((p) =>
     h("tr", {
-      "data-testid": "cohort-row", dataset: { participant: p.participant_id, flag: p.flag },
+      "data-testid": "cohort-row", dataset: { participant: p.participant_id, status: p.status },
       onclick: () => { location.hash = `#/p/${encodeURIComponent(p.participant_id)}`; },
     },
-      h("td", {}, h("span", { class: `flag flag-${p.flag}` }, FLAG_LABELS[p.flag] || p.flag)),
-      h("td", {}, h("a", { href: `#/p/${encodeURIComponent(p.participant_id)}` }, p.participant_id)),
-      h("td", { class: "num" }, fmtPct(p.trailing_7d_adherence_pct)),
-      h("td", { class: "num" }, p.consecutive_invalid_days ?? "—"),
-      h("td", {}, fmtTime(p.last_data)),
-      h("td", {}, fmtTime(p.last_sync)),
-      h("td", {}, p.flag_reason || ""),
+      cell("Status", { class: "status-cell" }, h("span", { class: `flag flag-${p.status}`, "data-testid": "status" }, p.status_words),
+        p.since ? h("span", { class: "since", "data-testid": "since" }, `since ${p.since}`) : null),
+      cell("Participant", {}, h("a", { href: `#/p/${encodeURIComponent(p.participant_id)}` }, p.participant_id),
+        h("span", { class: "tz" }, p.timezone)),
+      cell("What we see", { class: "wrap", "data-testid": "evidence" }, p.evidence),
+      cell("What to do", { class: "wrap action", "data-testid": "action" }, p.action),
+      cell("7-day adherence", { class: "num" }, fmtPct(p.trailing_7d_adherence_pct)),
+      cell("Last data", {}, fmtLocal(p.last_data, p.timezone)),
+      cell("Last sync", {}, fmtLocal(p.last_sync, p.timezone)),
     ));
   view.replaceChildren(
     h("h1", {}, "Cohort"),
-    h("p", { class: "meta" }, `${cohort.participants.length} participants, most urgent first · as of ${fmtTime(cohort.as_of)}`),
-    h("table", { "data-testid": "cohort-table" },
-      h("thead", {}, h("tr", {}, ["Flag", "Participant", "7-day adherence", "Invalid days in a row", "Last data",
-        "Last sync", "Why"].map((c) => h("th", {}, c)))),
+    h("p", { class: "meta" }, `${cohort.participants.length} participants, most urgent first · as of ${fmtTime(cohort.as_of)} · ` +
+      "times in each participant's zone"),
+    h("table", { class: "cohort", "data-testid": "cohort-table" },
+      h("thead", {}, h("tr", {}, COHORT_COLUMNS.map((c) => h("th", {}, c)))),
       h("tbody", {}, rows)),
   );
 }
@@ -128,11 +152,15 @@ function drawChart(container, series, timezone) {
   });
 }
 
-function heatColor(pct) {
-  const hue = Math.round(Math.max(0, Math.min(100, pct)) * 1.2); // 0 = red .. 120 = green
-  return `hsl(${hue}, 62%, 45%)`;
+// Valid days in greens (darker = worn longer); invalid days striped red and labelled, never a nearby colour.
+function validColor(pct) {
+  const lightness = Math.round(80 - 45 * Math.max(0, Math.min(100, pct)) / 100); // 80 % (light) .. 35 % (dark)
+  return `hsl(130, 45%, ${lightness}%)`;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// A calendar: one row per week (Monday first), each day with its date, % worn and "invalid" written on it.
 function drawHeatmap(container, days) {
   container.replaceChildren();
   if (!days.length) {
@@ -142,65 +170,81 @@ function drawHeatmap(container, days) {
   const byDate = new Map(days.map((d) => [d.local_date, d]));
   const first = new Date(`${days[0].local_date}T00:00:00Z`);
   const last = new Date(`${days[days.length - 1].local_date}T00:00:00Z`);
-  const grid = h("div", { class: "heatmap", "data-testid": "heatmap" });
+  const grid = h("div", { class: "calendar", "data-testid": "heatmap" },
+    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map((d) => h("div", { class: "weekday" }, d)));
   const pad = (first.getUTCDay() + 6) % 7; // Monday first
   for (let i = 0; i < pad; i++) grid.append(h("div", { class: "cell pad" }));
   for (let d = new Date(first); d <= last; d.setUTCDate(d.getUTCDate() + 1)) {
     const date = d.toISOString().slice(0, 10);
     const day = byDate.get(date);
+    const dateLabel = d.getTime() === first.getTime() || d.getUTCDate() === 1
+      ? `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}` : String(d.getUTCDate());
     const title = day
       ? `${date}: ${day.adherence_pct.toFixed(0)} % worn (${day.wear_minutes} of ${day.day_minutes} min), ` +
-        `${day.valid_day ? "valid" : "INVALID"} day, longest gap ${day.longest_gap_minutes} min` +
+        `${day.valid_day ? "valid" : "INVALID"} day (valid >= ${day.valid_day_minutes} min), longest gap ${day.longest_gap_minutes} min` +
         (day.imputed_minutes ? `, ${day.imputed_minutes} min imputed` : "")
       : `${date}: not computed`;
+    const state = !day ? "missing" : day.valid_day ? "valid" : "invalid";
     grid.append(h("div", {
-      class: `cell${day && !day.valid_day ? " invalid" : ""}`, title,
-      style: day ? `background:${heatColor(day.adherence_pct)}` : null,
+      class: `cell ${state}`, title, "aria-label": title,
+      style: day && day.valid_day ? `background:${validColor(day.adherence_pct)}${day.adherence_pct > 60 ? ";color:#fff" : ""}` : null,
       "data-testid": "heatmap-cell", dataset: { date, pct: day ? day.adherence_pct.toFixed(1) : "" },
-    }));
+    },
+      h("span", { class: "date", "data-testid": "cell-date" }, dateLabel),
+      h("span", { class: "pct" }, day ? `${day.adherence_pct.toFixed(0)} %` : "—"),
+      day && !day.valid_day ? h("span", { class: "mark" }, "invalid") : null));
   }
-  const weekdays = h("div", { class: "weekdays" }, ["Mon", "", "Wed", "", "Fri", "", "Sun"].map((d) => h("div", {}, d)));
-  container.append(h("div", { class: "heatmap-wrap" }, weekdays, grid),
+  container.append(grid,
     h("div", { class: "legend" },
-      h("span", {}, h("span", { class: "swatch", style: `background:${heatColor(0)}` }), "0 %"),
-      h("span", {}, h("span", { class: "swatch", style: `background:${heatColor(50)}` }), "50 %"),
-      h("span", {}, h("span", { class: "swatch", style: `background:${heatColor(100)}` }), "100 % worn"),
-      h("span", {}, h("span", { class: "swatch", style: "outline:2px solid #c62828" }), "invalid day")));
+      h("span", {}, h("span", { class: "swatch", style: `background:${validColor(45)}` }), "valid day, light = less worn"),
+      h("span", {}, h("span", { class: "swatch", style: `background:${validColor(100)}` }), "100 % worn"),
+      h("span", {}, h("span", { class: "swatch invalid-swatch" }), "invalid day (below the valid-day minutes)"),
+      h("span", {}, h("span", { class: "swatch", style: "background:#eee" }), "not computed")));
 }
 
 function fmtMinutes(minutes) {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
-// One bar per night (dateOfSleep), its height the nightly sleep minutes; empty slot: no sleep document loaded.
-function drawSleep(container, sleep) {
+// One bar per night (dateOfSleep, written under it), its height the nightly sleep minutes; main sleep times in the
+// participant's zone. Bars wrap onto more lines on a narrow screen instead of scrolling.
+function drawSleep(container, sleep, timezone) {
   container.replaceChildren();
   if (!sleep.nights.length) {
     container.append(h("p", { class: "meta", "data-testid": "sleep-empty" }, "No sleep loaded yet."));
     return;
   }
   const most = Math.max(600, ...sleep.nights.map((n) => n.time_in_bed));
+  const mainSleep = (night) => `${fmtLocal(night.main_sleep_start, timezone)} – ${fmtLocal(night.main_sleep_end, timezone, false)}`;
   const bars = h("div", { class: "sleep-bars", "data-testid": "sleep-bars" });
   for (const night of sleep.nights) {
     const title = night.sleep_records
       ? `${night.local_date}: ${fmtMinutes(night.minutes_asleep)} asleep, ${night.time_in_bed} min in bed, ` +
-        `${night.sleep_records} sleep record(s)` + (night.main_sleep_start
-        ? `, main sleep ${fmtTime(night.main_sleep_start)} – ${fmtTime(night.main_sleep_end)}` : "")
+        `${night.sleep_records} sleep record(s)` + (night.main_sleep_start ? `, main sleep ${mainSleep(night)}` : "")
       : `${night.local_date}: no sleep recorded`;
-    bars.append(h("div", { class: "night", title, "data-testid": "sleep-night",
+    bars.append(h("div", { class: "night", title, "aria-label": title, "data-testid": "sleep-night",
       dataset: { date: night.local_date, minutesAsleep: String(night.minutes_asleep) } },
-      h("div", { class: "in-bed", style: `height:${(100 * night.time_in_bed / most).toFixed(1)}%` },
-        h("div", { class: "asleep", style: `height:${night.time_in_bed ? (100 * night.minutes_asleep / night.time_in_bed).toFixed(1) : 0}%` })),
-      h("span", { class: "label" }, night.minutes_asleep ? String(night.minutes_asleep) : "–")));
+      h("span", { class: "label" }, night.minutes_asleep ? String(night.minutes_asleep) : "–"),
+      h("div", { class: "plot" },
+        h("div", { class: "in-bed", style: `height:${(100 * night.time_in_bed / most).toFixed(1)}%` },
+          h("div", { class: "asleep", style: `height:${night.time_in_bed ? (100 * night.minutes_asleep / night.time_in_bed).toFixed(1) : 0}%` }))),
+      h("span", { class: "date", "data-testid": "night-date" }, night.local_date.slice(5))));
   }
   const slept = sleep.nights.filter((n) => n.minutes_asleep > 0);
   const mean = slept.length ? Math.round(slept.reduce((a, n) => a + n.minutes_asleep, 0) / slept.length) : 0;
+  const lastMain = [...sleep.nights].reverse().find((n) => n.main_sleep_start);
   container.append(bars,
     h("p", { class: "meta", "data-testid": "sleep-meta" },
-      `${slept.length} of ${sleep.nights.length} nights with sleep · mean ${fmtMinutes(mean)} asleep`),
+      `${slept.length} of ${sleep.nights.length} nights with sleep · mean ${fmtMinutes(mean)} asleep` +
+      (lastMain ? ` · main sleep of ${lastMain.local_date}: ${mainSleep(lastMain)}` : "")),
     h("div", { class: "legend" },
       h("span", {}, h("span", { class: "swatch", style: "background:#3949ab" }), "minutes asleep (labelled)"),
-      h("span", {}, h("span", { class: "swatch", style: "background:#c5cae9" }), "time in bed")));
+      h("span", {}, h("span", { class: "swatch", style: "background:#c5cae9" }), "time in bed"),
+      h("span", {}, "night's date (MM-DD) under each bar")));
+}
+
+function closeContactDialog() {
+  if (openDialog) { openDialog.close(); openDialog.remove(); openDialog = null; }
 }
 
 // Contact: a reminder e-mailed to the participant. Pick a template, edit the wording, preview, send.
@@ -222,7 +266,8 @@ async function contactDialog(participantId) {
     return shown;
   };
   choice.addEventListener("change", async () => { text.value = ""; text.value = (await preview()).text; });
-  const dialog = h("dialog", { "data-testid": "contact-dialog" },
+  closeContactDialog();
+  const dialog = h("dialog", { "data-testid": "contact-dialog", dataset: { participant: participantId } },
     h("h2", {}, `Contact ${participantId}`),
     h("p", { class: "meta" }, "A reminder e-mailed to the participant (at most once a day unless overridden)."),
     choice, recipient, text,
@@ -240,9 +285,11 @@ async function contactDialog(participantId) {
           }
         },
       }, "Send"),
-      h("button", { onclick: () => dialog.close() }, "Close"),
+      h("button", { "data-testid": "contact-close", onclick: closeContactDialog }, "Close"),
       status));
+  dialog.addEventListener("close", () => { if (openDialog === dialog) closeContactDialog(); });
   document.body.append(dialog);
+  openDialog = dialog;
   text.value = (await preview()).text;
   dialog.showModal();
 }
@@ -276,7 +323,7 @@ async function participantView(participantId) {
     sleepBox,
   );
   drawHeatmap(heatBox, adherence.days);
-  drawSleep(sleepBox, sleep);
+  drawSleep(sleepBox, sleep, participant.timezone);
 
   let lastEnd = null;
   async function load(days) {
@@ -293,7 +340,7 @@ async function participantView(participantId) {
     if (!lastEnd) lastEnd = series.end;
     drawChart(chartBox, series, participant.timezone);
     chartMeta.textContent = `${series.points} points at ${series.resolution} resolution (auto, at most ${series.max_points}) · ` +
-      `${fmtTime(series.start)} – ${fmtTime(series.end)}`;
+      `${fmtLocal(series.start, participant.timezone)} – ${fmtLocal(series.end, participant.timezone)}`;
   }
   buttons.forEach((b) => b.addEventListener("click", () => load(b.dataset.days === "all" ? null : Number(b.dataset.days)).catch(showError)));
   await load(7);
@@ -303,6 +350,7 @@ async function participantView(participantId) {
 async function route() {
   const match = location.hash.match(/^#\/p\/(.+)$/);
   document.body.dataset.ready = "false";
+  closeContactDialog(); // a dialog never outlives the page of its participant
   try {
     if (match) await participantView(decodeURIComponent(match[1]));
     else await cohortView();
