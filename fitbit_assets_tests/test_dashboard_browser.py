@@ -154,7 +154,7 @@ def test_dashboard_cohort_participant_chart_and_calendar(chromium_path, server_u
         preview = browser.wait_for("document.querySelector('[data-testid=contact-to]')?.textContent")
         assert preview.startswith("To: no address on file")
         assert "wear it" in browser.evaluate("document.querySelector('[data-testid=contact-message]').value")
-        assert browser.evaluate("document.querySelector('dialog[open]').dataset.participant") == "api-lowwear"
+        assert browser.wait_for("document.querySelector('dialog[open]')?.dataset.participant") == "api-lowwear"
         browser.click("[data-testid=contact-send]")
         status = browser.wait_for("document.querySelector('[data-testid=contact-status]').textContent.startsWith('409') "
                                   "&& document.querySelector('[data-testid=contact-status]').textContent")
@@ -165,7 +165,7 @@ def test_dashboard_cohort_participant_chart_and_calendar(chromium_path, server_u
         browser.wait_for("document.body.dataset.ready === 'true' && location.hash === '#/p/api-landing'")
         assert browser.evaluate("document.querySelectorAll('dialog').length") == 0
         browser.click("[data-testid=contact-button]")
-        assert browser.evaluate("document.querySelector('dialog[open]').dataset.participant") == "api-landing"
+        assert browser.wait_for("document.querySelector('dialog[open]')?.dataset.participant") == "api-landing"
         assert browser.evaluate("document.querySelector('dialog[open] h2').textContent") == "Contact api-landing"
         browser.click("[data-testid=contact-close]")
         assert browser.wait_for("document.querySelectorAll('dialog').length === 0")

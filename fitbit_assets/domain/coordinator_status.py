@@ -29,7 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class CoordinatorStatus(str, Enum):
@@ -128,11 +128,20 @@ def status_sentence(status: CoordinatorStatus | str, since: dt.date | None, evid
     return f"{status_words(status)}{when}: {evidence}; {action}"
 
 
+def _zone(name: str) -> dt.tzinfo:
+    """The participant's zone; UTC for a name this machine's tz database lacks (a warehouse row the roster's
+    validation never saw), so one bad row never fails the cohort page."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
 def local_time_text(moment: dt.datetime | None, timezone: str) -> str:
     """A moment in the participant's zone, labelled (``2026-11-29 19:57 PST``); ``never`` for none."""
     if moment is None:
         return "never"
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    return moment.astimezone(_zone(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _trailing(days: Sequence[StatusDay], matches) -> list[StatusDay]:
@@ -169,7 +178,7 @@ def _battery_text(state: ParticipantState) -> str:
 def participant_status(state: ParticipantState, as_of: dt.datetime, rules: StatusRules = StatusRules()) -> ParticipantStatus:
     """The coordinator status of one participant at ``as_of`` (aware), from the local days that have ended by then."""
     tz = state.timezone
-    today = as_of.astimezone(ZoneInfo(tz)).date()
+    today = as_of.astimezone(_zone(tz)).date()
     days = sorted((d for d in state.days if state.enrolled_on <= d.local_date < today), key=lambda d: d.local_date)
     sync_text = f"last device sync {local_time_text(state.last_sync, tz)}"
     pid = state.participant_id
@@ -179,7 +188,7 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
 
     if state.source == "google_health" and state.consent_state != "active":
         linked = state.consent_state is not None
-        since = state.consent_changed_at.astimezone(ZoneInfo(tz)).date() if linked and state.consent_changed_at else None
+        since = state.consent_changed_at.astimezone(_zone(tz)).date() if linked and state.consent_changed_at else None
         evidence = ("Google Health consent lost: " + (state.consent_reason or "consent withdrawn")) if linked else (
             "Google Health account not linked: no consent given yet")
         return result(CoordinatorStatus.RECONSENT_NEEDED, since if linked else state.enrolled_on, evidence,
@@ -196,7 +205,7 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
     if synced_ever and (unsynced or stale):
         # A run that fills the whole window started earlier: on the local day of the last sync.
         since = unsynced[0].local_date if unsynced and len(unsynced) < len(days) else (
-            state.last_sync.astimezone(ZoneInfo(tz)).date())
+            state.last_sync.astimezone(_zone(tz)).date())
         worn = f"; worn {_worn_text(unsynced)}" if unsynced else ""
         return result(CoordinatorStatus.NOT_SYNCING, since, f"{sync_text}, none since the day ended{worn}",
                       "ask the participant to open the Fitbit app and sync; the data may still be on the device "
