@@ -64,13 +64,15 @@ def test_participant_day_status_view_tells_not_wearing_from_not_syncing(warehous
 
 
 def test_synthetic_sync_events_are_deterministic_with_no_sync_stretches():
-    participant = Participant("s", 42, "America/New_York", dt.date(2025, 1, 1), "synthetic")
+    participant = Participant("s", 42, "America/New_York", dt.date(2025, 1, 1), "synthetic", "low_wear")
+    typical = Participant("t", 42, "America/New_York", dt.date(2025, 1, 1), "synthetic")
+    assert not any(in_no_sync_stretch(typical, dt.date(2025, 1, 1) + dt.timedelta(days=i)) for i in range(365))
     days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(365)]
     counts = [len(generate_sync_events(participant, d)) for d in days]
     assert counts == [len(generate_sync_events(participant, d)) for d in days]
     pd.testing.assert_frame_equal(generate_sync_events(participant, days[3]), generate_sync_events(participant, days[3]))
     synced = [c > 0 for c in counts]
-    assert 0.8 < sum(synced) / len(synced) < 0.97  # mostly syncing ...
+    assert 0.5 < sum(synced) / len(synced) < 0.9  # mostly syncing ...
     runs, run = [], 0
     for s in synced:
         run = 0 if s else run + 1

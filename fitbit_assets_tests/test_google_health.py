@@ -209,7 +209,7 @@ def test_revoked_consent_and_a_failing_day_hold_back_no_one_else(
     assert "invalid_grant" in cohort[0]["evidence"] and cohort[1]["consent_state"] == "active"
     [message] = plan_messages(alerts, set())
     assert message.audience == "coordinator" and message.participant_id == "gh-alice"
-    assert "fitbit-assets connect gh-alice" in message.text and "re-consent needed" in message.subject
+    assert "fitbit-assets connect gh-alice" in message.text and "re-consent (" in message.subject
 
     # Re-consent makes the participant active again.
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")

@@ -37,8 +37,9 @@ SYNTHETIC_FORMAT = "synthetic"
 # Recorded per synthetic day in day_loads: a new version regenerates the days an older model wrote.
 SYNTHETIC_SYNC_VERSION = "synthetic:overnight-sync"
 SYNTHETIC_DEVICE = "Charge 6 (synthetic)"
-# Chance per day that a multi-day no-sync stretch starts (phone away, app logged out, Bluetooth off).
-NO_SYNC_STRETCH_RATE = {"typical": 0.04, "low_wear": 0.12}
+# Chance per day that a multi-day no-sync stretch starts: the device left behind (neither worn nor synced). A
+# typical participant's device syncs every day; the low-wear one, designed to be non-adherent, has such stretches.
+NO_SYNC_STRETCH_RATE = {"typical": 0.0, "low_wear": 0.12}
 NO_SYNC_STRETCH_DAYS = (2, 5)
 # The overnight sync that uploads the end of a day: this long after local midnight (hours, elapsed time).
 OVERNIGHT_SYNC_HOURS = (10 / 60, 50 / 60)
