@@ -48,6 +48,8 @@ def test_quick_ui_path_benchmark_updates_only_its_section(tmp_path):
         assert row in section, row
     for line in (line for line in section.splitlines() if line.startswith("| ") and "participant" in line):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if cells[0] == "case":
+            continue  # the header names "participant-day" too
         assert cells[2] == "in process", line  # read from the run's log
         assert "FAILURE" not in cells[3] and "gave up" not in cells[4], line
         assert cells[9] not in ("0", "-"), line  # rows loaded
