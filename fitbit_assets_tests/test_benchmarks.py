@@ -121,7 +121,9 @@ def test_quick_ui_scale_benchmark_builds_the_rows_dagster_writes_and_times_every
                                                        "asset_keys", "dynamic_partitions", "runs", "run_tags")}
     assert len(compared) == 7
     for table, (real, built, differing) in compared.items():
-        assert real == built and int(real.replace(",", "")) > 0 and differing == "0", table
+        assert real == built and differing == "0", table
+        # Day partitions register no dynamic partitions: that table is empty in the real run and the build alike.
+        assert int(real.replace(",", "")) > 0 or table == "dynamic_partitions", table
     timed = {r[0]: r[1] for r in rows if len(r) == 2}
     for _, label in CASES:
         prefix = label.split("{")[0]

@@ -79,8 +79,10 @@ def run_demos(tmp_path: Path, dagster_home: Path) -> None:
     status_section = out.split("coordinator status per participant as of 2026-01-11 12:30 UTC")[1].split("metric families")[0]
     status = {line.split()[0]: line for line in status_section.splitlines() if line.startswith("demo-")}
     assert list(status)[0] == "demo-003" and set(status) == {"demo-001", "demo-002", "demo-003"}
-    assert status["demo-003"].startswith("demo-003  not syncing since 2026-01-08: last device sync 2026-01-08 00:")
-    assert "PST" in status["demo-003"] and "open the Fitbit app" in status["demo-003"]
+    # The low-wear participant syncs but wears the device about half of each day: partial-day wear, not a valid-day
+    # failure (the 600-minute rule passes on most of these days).
+    assert status["demo-003"].startswith("demo-003  partial-day wear since 2026-01-04: worn under 60 % of the day")
+    assert "ask the participant to wear the device all day" in status["demo-003"]
     metrics_header = out.split("metric families per participant")[1].splitlines()[1]
     for column in ("resting HR", "zone min/day", "SpO2 %", "daily RMSSD ms", "breaths/min", "AZM/day", "steps/day"):
         assert column in metrics_header

@@ -29,7 +29,8 @@ from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.adherence_fixtures import day_frame, worn_except
 
 NEW_YORK = Participant("conf-ny", 7, "America/New_York", dt.date(2025, 3, 1), "synthetic", "typical")
-LOS_ANGELES = Participant("conf-la", 303, "America/Los_Angeles", dt.date(2025, 3, 1), "synthetic", "low_wear")
+# A low-wear seed whose three days all synced (low-wear devices also have no-sync stretches, which upload nothing).
+LOS_ANGELES = Participant("conf-la", 301, "America/Los_Angeles", dt.date(2025, 3, 1), "synthetic", "low_wear")
 DAYS = [dt.date(2025, 3, 8), dt.date(2025, 3, 9), dt.date(2025, 3, 10)]  # 2025-03-09: 23-hour DST day
 HAND_BUILT = {(NEW_YORK.participant_id, DAYS[2]): worn_except((600, 603), (720, 840))}  # 3-min + 2-h gaps
 PARAMS = AdherenceParams()
