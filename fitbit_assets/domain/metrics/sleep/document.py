@@ -111,10 +111,14 @@ def _levels(log: dict, where: str, kind: str, start: pd.Timestamp, duration_min:
     # Runs follow each other from startTime: each run's wall-clock start must be where the previous one ended.
     ts = pd.Series(start + pd.to_timedelta(np.arange(duration_min), unit="min")).astype(UTC_NS)
     expected = ts.iloc[np.r_[0, np.cumsum(counts)[:-1]]].dt.tz_convert(timezone).dt.tz_localize(None).reset_index(drop=True)
-    for r, stamp in enumerate(stamps):
-        if _local(stamp, f"{where}.levels.data[{r}]") != expected[r]:
-            raise MetricFileError(f"{where}.levels.data[{r}] starts at {stamp}, expected the previous run's end "
-                                  f"({expected[r].strftime('%Y-%m-%dT%H:%M:%S')})")
+    # One parse for every run's start (a night has hundreds of runs); the first wrong one is reported.
+    run_starts = parse_local_times(stamps, stamps)
+    for r in np.flatnonzero(run_starts.isna().to_numpy() | (run_starts != expected).to_numpy()):
+        at = f"{where}.levels.data[{r}]"
+        if pd.isna(run_starts[r]):
+            raise MetricFileError(f"{at}: unparseable local time {stamps[r]!r}")
+        raise MetricFileError(f"{at} starts at {stamps[r]}, expected the previous run's end "
+                              f"({expected[r].strftime('%Y-%m-%dT%H:%M:%S')})")
     return pd.DataFrame({"ts": ts, "level": np.repeat(names, counts)})
 
 
