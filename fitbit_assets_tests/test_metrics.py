@@ -20,6 +20,7 @@ from fitbit_assets.domain.metrics import (
     read_metric_file,
     spo2,
     validate_frame,
+    validate_frames,
 )
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.metrics.physiology import heart_rate_minutes, lowest_rolling_mean, synthetic_day, zone_of
@@ -159,9 +160,7 @@ def corrupt(family_name, mutate):
 WRONG_DATE = pd.Timestamp(DAY - dt.timedelta(days=3))
 
 
-@pytest.mark.parametrize(
-    "family_name, mutate, rule",
-    [
+DEFECTS = [
         ("heart_rate_summary", lambda f: f.assign(resting_heart_rate=300.0), "resting_heart_rate.less_than_or_equal_to(250)"),
         ("heart_rate_summary", lambda f: f.assign(fat_burn_minutes=-1.0), "fat_burn_minutes.greater_than_or_equal_to(0)"),
         ("heart_rate_summary", lambda f: f.assign(cardio_minutes=2.5), "cardio_minutes.is_integer"),
@@ -193,13 +192,42 @@ WRONG_DATE = pd.Timestamp(DAY - dt.timedelta(days=3))
         ("activity_summary", lambda f: f.assign(sedentary_minutes=1500.0, very_active_minutes=60.0), "frame.minutes_fit_in_a_day"),
         ("activity_summary", lambda f: f.assign(local_date=WRONG_DATE), f"local_date.is_partition_date({DAY})"),
         ("activity_summary", lambda f: f.assign(calories_out=np.nan), "calories_out.not_nullable"),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize("family_name, mutate, rule", DEFECTS)
 def test_each_model_rejects_its_defect(family_name, mutate, rule):
     report = corrupt(family_name, mutate)
     assert not report.passed
     assert rule in report.failures, report.failures
     assert any(s["rule"] == rule for s in report.samples)
+
+
+
+TWIN = Participant("syn-02", P.seed, P.timezone, P.enrolled_on, "synthetic")  # same seed: the same minutes as P
+
+
+@pytest.mark.parametrize("family_name, mutate, rule", DEFECTS)
+def test_days_validated_together_get_the_report_each_gets_alone(family_name, mutate, rule):
+    """A run screens its participant-days in one Pandera call: the defective day's report is the one it gets
+    alone, and the good days beside it (the next day, another participant with the very same minutes) pass."""
+    family = FAMILIES_BY_NAME[family_name]
+    defective, day = parsed(family, P, DAY)
+    days = [parsed(family, P, DAY + dt.timedelta(days=1)), (mutate(defective.copy()), day), parsed(family, TWIN, DAY)]
+    together = validate_frames(family, [(day, frame) for frame, day in days])
+    alone = [validate_frame(family.schema(day), frame) for frame, day in days]
+    assert together == alone
+    assert [report.passed for report in together] == [True, False, True]
+    assert rule in together[1].failures
+
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_good_days_of_two_participants_with_the_same_minutes_pass_together(family):
+    days = [parsed(family, participant, date) for participant in (P, TWIN) for date in DAYS]
+    together = validate_frames(family, [(day, frame) for frame, day in days])
+    assert all(report.passed for report in together), [report.summary() for report in together if not report.passed]
+    assert together == [validate_frame(family.schema(day), frame) for frame, day in days]
 
 
 MALFORMED = {

@@ -84,12 +84,14 @@ def replace_heart_rate_day(
     day: LocalDay,
     frame: pd.DataFrame,
     lineage=None,
+    in_transaction: Callable | None = None,
 ) -> tuple[int, int]:
     """Atomically replace one participant's local day: readers see the old rows until the commit.
 
     Returns (rows deleted, rows inserted). Any failure rolls back, leaving the previous rows in place.
     ``lineage`` (``sources.lineage.Lineage``) is upserted into heart_rate_lineage in the same transaction;
-    without it the day's lineage row is removed rather than left describing other rows.
+    without it the day's lineage row is removed rather than left describing other rows. ``in_transaction`` as
+    in ``replace_rows``.
     """
     columns, payload = heart_rate_copy(frame)
 
@@ -103,6 +105,8 @@ def replace_heart_rate_day(
                 {**day_key, "source_format": lineage.source_format, "source_files": list(lineage.source_files),
                  "rows": inserted},
             )
+        if in_transaction is not None:
+            in_transaction(cur, inserted)
 
     if len(frame):
         create_heart_rate_partitions(conn, day.start_utc, day.end_utc)

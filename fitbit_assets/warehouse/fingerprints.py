@@ -30,8 +30,13 @@ def processed_fingerprints(conn, stage: str, keys: Sequence) -> dict[tuple[str, 
 def record_processed(conn, stage: str, key, input_fingerprint: str, rows: int | None = None) -> None:
     """Note that ``stage`` processed ``input_fingerprint`` for the participant-day ``key``, after its own commit."""
     with transaction(conn) as cur:
-        cur.execute(
-            sql_query("day_loads_upsert"),
-            {"stage": stage, "participant_id": key.participant_id, "local_date": key.local_date,
-             "input_fingerprint": input_fingerprint, "rows": rows},
-        )
+        note_processed(cur, stage, key, input_fingerprint, rows)
+
+
+def note_processed(cur, stage: str, key, input_fingerprint: str, rows: int | None = None) -> None:
+    """``record_processed`` inside a transaction already open, e.g. the day's replace: committed with its rows."""
+    cur.execute(
+        sql_query("day_loads_upsert"),
+        {"stage": stage, "participant_id": key.participant_id, "local_date": key.local_date,
+         "input_fingerprint": input_fingerprint, "rows": rows},
+    )

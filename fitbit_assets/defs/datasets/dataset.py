@@ -19,7 +19,7 @@ from psycopg2.extensions import connection
 
 from fitbit_assets.domain import heart_rate
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frame
+from fitbit_assets.domain.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frames
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources.lineage import read_lineage
@@ -28,10 +28,11 @@ from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import count_heart_rate_day, count_rows, replace_heart_rate_day, replace_rows
 
-# (raw file, participant id, its local day) -> (warehouse frame, or None when the report failed; report)
-ValidateFile = Callable[[Path, str, LocalDay], tuple[pd.DataFrame | None, heart_rate.ValidationReport]]
-# (connection, the day's raw file, participant, local day, validated frame) -> (rows deleted, rows inserted)
-ReplaceDay = Callable[[connection, Path, Participant, LocalDay, pd.DataFrame], tuple[int, int]]
+# [(raw file, participant id, its local day)] -> [(warehouse frame, or None when the report failed; report)]
+ValidateFiles = Callable[[list[tuple[Path, str, LocalDay]]], list[tuple[pd.DataFrame | None, heart_rate.ValidationReport]]]
+# (connection, the day's raw file, participant, local day, validated frame, in_transaction(cursor, rows inserted))
+# -> (rows deleted, rows inserted)
+ReplaceDay = Callable[[connection, Path, Participant, LocalDay, pd.DataFrame, Callable], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Dataset:
     table: str
     # Synthetic participant's day -> the raw file's bytes and its row count (None when the format has no rows).
     synthetic_day: Callable[[Participant, dt.date], tuple[bytes, int | None]]
-    validate_file: ValidateFile
+    validate_files: ValidateFiles
+    validation_batch: int  # participant-days validated together: their frames are in memory at once
     replace_day: ReplaceDay
     count_day: Callable[[connection, str, LocalDay], int]
     landing_description: str
@@ -81,9 +83,11 @@ def _validate_heart_rate_file(path: Path, participant_id: str, day: LocalDay):
     return (heart_rate.to_warehouse_frame(frame) if report.passed else None), report
 
 
-def _replace_heart_rate_day(conn: connection, raw: Path, participant: Participant, day: LocalDay, frame: pd.DataFrame):
+def _replace_heart_rate_day(conn: connection, raw: Path, participant: Participant, day: LocalDay, frame: pd.DataFrame,
+                            in_transaction: Callable):
     lineage = read_lineage(raw, participant.source)
-    return replace_heart_rate_day(conn, participant.participant_id, day, frame, lineage=lineage)
+    return replace_heart_rate_day(conn, participant.participant_id, day, frame, lineage=lineage,
+                                  in_transaction=in_transaction)
 
 
 HEART_RATE_DATASET = Dataset(
@@ -91,7 +95,8 @@ HEART_RATE_DATASET = Dataset(
     raw_suffix="csv",
     table="heart_rate",
     synthetic_day=_synthetic_heart_rate_day,
-    validate_file=_validate_heart_rate_file,
+    validate_files=lambda files: [_validate_heart_rate_file(*file) for file in files],
+    validation_batch=1,  # a 1 Hz day is 86,400 rows: validated alone, its Pandera call is mostly row work
     replace_day=_replace_heart_rate_day,
     count_day=count_heart_rate_day,
     where_looked_for=StudyFilesResource.where_heart_rate_was_looked_for,
@@ -116,18 +121,28 @@ def _synthetic_document(family: MetricFamily, participant: Participant, local_da
     return document_bytes(family.generate(participant, local_date)), None
 
 
-def _validate_metric_file(family: MetricFamily, path: Path, participant_id: str, day: LocalDay):
-    try:
-        frame = read_metric_file(family, path, participant_id, day)
-    except MetricFileError as exc:
-        return None, heart_rate.file_error_report(exc)
-    report = validate_frame(family.schema(day), frame)
-    return (family.to_warehouse_frame(frame) if report.passed else None), report
+def _validate_metric_files(family: MetricFamily, files: list[tuple[Path, str, LocalDay]]):
+    parsed: list[tuple[LocalDay, pd.DataFrame | MetricFileError]] = []
+    for path, participant_id, day in files:
+        try:
+            parsed.append((day, read_metric_file(family, path, participant_id, day)))
+        except MetricFileError as exc:
+            parsed.append((day, exc))
+    reports = iter(validate_frames(family, [(day, frame) for day, frame in parsed if isinstance(frame, pd.DataFrame)]))
+    results = []
+    for _, frame in parsed:
+        if isinstance(frame, MetricFileError):
+            results.append((None, heart_rate.file_error_report(frame)))
+        else:
+            report = next(reports)
+            results.append((family.to_warehouse_frame(frame) if report.passed else None, report))
+    return results
 
 
 def _replace_family_day(family: MetricFamily, conn: connection, raw: Path, participant: Participant, day: LocalDay,
-                        frame: pd.DataFrame):
-    return replace_rows(conn, family.table, family.columns, frame, participant.participant_id, day, by="local_date")
+                        frame: pd.DataFrame, in_transaction: Callable):
+    return replace_rows(conn, family.table, family.columns, frame, participant.participant_id, day, by="local_date",
+                        in_transaction=in_transaction)
 
 
 def family_dataset(family: MetricFamily) -> Dataset:
@@ -137,7 +152,8 @@ def family_dataset(family: MetricFamily) -> Dataset:
         table=family.table,
         landing=family.landing,
         synthetic_day=partial(_synthetic_document, family),
-        validate_file=partial(_validate_metric_file, family),
+        validate_files=partial(_validate_metric_files, family),
+        validation_batch=250,  # a day of a family is at most a few hundred rows
         replace_day=partial(_replace_family_day, family),
         count_day=lambda conn, participant_id, day: count_rows(conn, family.table, participant_id, day,
                                                                by="local_date"),

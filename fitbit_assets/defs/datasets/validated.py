@@ -1,4 +1,4 @@
-"""Stage 2: raw file -> UTC frame -> Pandera validation -> Parquet, one participant-day at a time.
+"""Stage 2: raw file -> UTC frame -> Pandera validation -> Parquet, each participant-day its own file and report.
 
 A day whose raw file is unchanged since it was last validated is skipped (the daily tick re-covers trailing days
 for late syncs; most of them did not change). A day that fails is quarantined with its report and not loaded; the
@@ -31,27 +31,37 @@ def validate_days(
 ) -> dg.MaterializeResult:
     roster = study_files.roster()
     tally = DayTally(run_local_dates(context))
+
+    def count(key, path, report) -> None:
+        if report.passed:
+            tally.count(key.local_date, "participants_passed")
+            tally.count(key.local_date, "rows", report.rows)
+        else:
+            failure = f"{key} ({path}): {failure_reason(report)}"
+            tally.name(key.local_date, "participants_failed", failure)
+            context.log.error(f"{key}: {path} failed validation, quarantined: {failure}")
+
+    changed = []
     for key in participant_days(context, roster):
-        day = key.local_date
         path = dataset.raw_path(study_files, key)
         if not path.exists():
-            tally.count(day, "participants_without_raw_file")
+            tally.count(key.local_date, "participants_without_raw_file")
             continue
         fingerprint = input_fingerprint(path)
         report = study_files.read_report(dataset.name, key)
         if report is None or report.input_fingerprint != fingerprint or (
             report.passed and not study_files.validated_path(dataset.name, key).exists()
         ):
-            frame, report = dataset.validate_file(path, key.participant_id, roster.local_day(key))
+            changed.append((key, path, fingerprint))
+        else:
+            tally.count(key.local_date, "participants_unchanged")  # input unchanged since validated: not read again
+            count(key, path, report)
+    # Validated a batch at a time: one Pandera call screens a batch (Dataset.validation_batch bounds the memory).
+    for start in range(0, len(changed), dataset.validation_batch):
+        batch = changed[start:start + dataset.validation_batch]
+        results = dataset.validate_files([(path, key.participant_id, roster.local_day(key)) for key, path, _ in batch])
+        for (key, path, fingerprint), (frame, report) in zip(batch, results, strict=True):
             report.input_fingerprint = fingerprint
             study_files.write_validated(dataset.name, key, frame, report, path)
-        else:
-            tally.count(day, "participants_unchanged")  # input unchanged since validated: not read again
-        if report.passed:
-            tally.count(day, "participants_passed")
-            tally.count(day, "rows", report.rows)
-        else:
-            failure = f"{key} ({path}): {failure_reason(report)}"
-            tally.name(day, "participants_failed", failure)
-            context.log.error(f"{key}: {path} failed validation, quarantined: {failure}")
+            count(key, path, report)
     return tally.report(context, VALIDATED_COUNTS)

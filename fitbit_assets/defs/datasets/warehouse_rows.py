@@ -7,7 +7,7 @@ from fitbit_assets.lib.day_metadata import DayTally
 from fitbit_assets.lib.partitions import participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
-from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
+from fitbit_assets.warehouse.fingerprints import note_processed, processed_fingerprints
 from fitbit_assets.warehouse.resource import WarehouseResource
 
 
@@ -46,8 +46,12 @@ def load_validated_days(
                 continue
             participant = roster.get(key.participant_id)
             frame = study_files.read_validated(dataset.name, key)
-            deleted, inserted = dataset.replace_day(conn, raw, participant, roster.local_day(key), frame)
-            record_processed(conn, stage, key, report.input_fingerprint, inserted)
+            # The fingerprint commits with the day's rows: one commit a participant-day, and the two never disagree.
+            deleted, inserted = dataset.replace_day(
+                conn, raw, participant, roster.local_day(key), frame,
+                lambda cur, inserted, key=key, fingerprint=report.input_fingerprint: note_processed(
+                    cur, stage, key, fingerprint, inserted),
+            )
             tally.count(day, "rows_replaced", deleted)
             tally.count(day, "rows_inserted", inserted)
             tally.count(day, "participants_loaded")

@@ -10,7 +10,13 @@ from fitbit_assets.domain.metrics import (
     sleep,
     spo2,
 )
-from fitbit_assets.domain.metrics.common import MetricFamily, MetricFileError, read_metric_file, validate_frame
+from fitbit_assets.domain.metrics.common import (
+    MetricFamily,
+    MetricFileError,
+    read_metric_file,
+    validate_frame,
+    validate_frames,
+)
 
 FAMILIES: tuple[MetricFamily, ...] = (
     heart_rate_summary.FAMILY,
@@ -24,4 +30,5 @@ FAMILIES: tuple[MetricFamily, ...] = (
 )
 FAMILIES_BY_NAME = {family.name: family for family in FAMILIES}
 
-__all__ = ["FAMILIES", "FAMILIES_BY_NAME", "MetricFamily", "MetricFileError", "read_metric_file", "validate_frame"]
+__all__ = ["FAMILIES", "FAMILIES_BY_NAME", "MetricFamily", "MetricFileError", "read_metric_file", "validate_frame",
+           "validate_frames"]
