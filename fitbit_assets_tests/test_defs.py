@@ -17,6 +17,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from fitbit_assets.lib.partitions import DAYS_PER_BACKFILL_RUN
+
 SNAPSHOT = Path(__file__).parent / "snapshots" / "defs.json"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +35,7 @@ def describe(defs: dg.Definitions) -> dict:
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "kinds": sorted(node.kinds),
             "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
-            "backfill_policy": str(node.backfill_policy.policy_type.value) if node.backfill_policy else None,
+            "backfill_policy": str(node.backfill_policy) if node.backfill_policy else None,
             "pools": sorted(node.pools or []),
             "checks": sorted(
                 f"{check.name}{' (blocking)' if graph.get(check).blocking else ''}" for check in node.check_keys
@@ -63,12 +65,12 @@ def test_definitions_match_the_snapshot():
     )
 
 
-def test_every_asset_is_partitioned_by_local_day_in_the_job_with_single_run_backfills():
+def test_every_asset_is_partitioned_by_local_day_in_the_job_with_backfill_runs_of_days():
     described = current()["assets"]
     for name, spec in described.items():
         assert spec["partitions"] == "DailyPartitionsDefinition", name
         assert spec["jobs"] == ["heart_rate_job"], name
-        assert spec["backfill_policy"] == "SINGLE_RUN", name
+        assert spec["backfill_policy"] == str(dg.BackfillPolicy.multi_run(DAYS_PER_BACKFILL_RUN)), name
 
 
 def test_dg_check_defs_and_list_defs_load_the_project():

@@ -11,7 +11,7 @@ import pytest
 
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
-from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey
+from fitbit_assets.lib.partitions import DAYS_PER_BACKFILL_RUN, PARTICIPANTS_TAG, ParticipantDayKey
 from fitbit_assets_tests.conftest import SYNTHETIC, create_database, fetch_all
 from fitbit_assets_tests.ui_path import open_ui_path
 
@@ -174,3 +174,22 @@ def test_checkpointed_check_statuses_equal_a_rebuild_from_every_execution(ui, la
         assert {status: subset.value for status, subset in checkpointed[key].subsets.items()} == {
             status: subset.value for status, subset in rebuilt[key].subsets.items()
         }, key
+
+
+# Longer than one backfill run: 2025-05-01 .. 05-16 of the first participant (no other test loads May).
+LONG_BACKFILL_DAYS = [ParticipantDayKey(dt.date(2025, 5, 1) + dt.timedelta(days=i), SYNTHETIC.participant_id)
+                      for i in range(DAYS_PER_BACKFILL_RUN + 1)]
+
+
+def test_a_backfill_longer_than_a_run_is_runs_of_consecutive_days_that_load_every_day(ui, warehouse_dsn_ui):
+    backfill_id = ui.launch_asset_backfill(
+        [key.local_date for key in LONG_BACKFILL_DAYS], ui.job_assets(), [SYNTHETIC.participant_id]
+    )
+    status, runs = ui.wait_for_backfill(backfill_id, timeout_s=RUN_TIMEOUT_S)
+    assert status == "COMPLETED_SUCCESS" and [run.status for run in runs] == ["SUCCESS", "SUCCESS"]
+    ranges = sorted((run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"])
+                    for run in runs)
+    days = [key.local_date.isoformat() for key in LONG_BACKFILL_DAYS]
+    assert ranges == [(days[0], days[DAYS_PER_BACKFILL_RUN - 1]), (days[-1], days[-1])]
+    assert rows_per_day(warehouse_dsn_ui, LONG_BACKFILL_DAYS) == expected_rows(LONG_BACKFILL_DAYS)
+    assert unreported_checks(ui, LONG_BACKFILL_DAYS) == {}

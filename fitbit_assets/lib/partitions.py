@@ -74,6 +74,15 @@ def range_tags(participants: str | Iterable[str], first: dt.date, last: dt.date)
     }
 
 
+# A backfill runs as runs of at most this many days (each for every participant it covers): a week or two from the UI
+# is one run, a study's first month two runs side by side (the instance runs two at a time, one per core), a year 25.
+DAYS_PER_BACKFILL_RUN = 15
+
+
 def participant_day_asset(**spec):
-    """The decorator of every pipeline asset: one partition per local day, any day range in one run."""
-    return dg.asset(partitions_def=local_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)
+    """The decorator of every pipeline asset: one partition per local day, a range of days in one run."""
+    return dg.asset(
+        partitions_def=local_day_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_BACKFILL_RUN),
+        **spec,
+    )
