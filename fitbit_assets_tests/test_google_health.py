@@ -958,3 +958,110 @@ def test_the_webhook_app_is_built_from_the_settings(fake, configured, warehouse_
     with TestClient(app_from_settings()) as client:
         assert [post(client, request).status_code
                 for request in FakeGoogleHealth.verification_requests("Bearer from-settings")] == [201, 401]
+
+
+# --- Per-participant push subscriptions (projects.subscribers.subscriptions, MANUAL policy)
+SUBSCRIBER = "projects/study-project/subscribers/study-push"
+
+
+@pytest.fixture
+def subscriber(fake, configured, tmp_path, monkeypatch):
+    """The study's subscriber (MANUAL for every notified type) and a service-account key the fake knows."""
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES
+
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
+    key_file = tmp_path / "push-service-account.json"
+    key_file.write_text(json.dumps(fake.fake.service_account_key(fake.url + "/token")))
+    monkeypatch.setenv("FITBIT_GOOGLE_SUBSCRIBER", SUBSCRIBER)
+    monkeypatch.setenv("FITBIT_GOOGLE_SUBSCRIBER_CREDENTIALS_PATH", str(key_file))
+    return settings.load()
+
+
+def subscribing_enrol(participant, fake, subscriber, warehouse, study_files, user) -> list[str]:
+    """``connect`` as the CLI runs it with FITBIT_GOOGLE_SUBSCRIBER set: what it printed."""
+    from fitbit_assets.defs.google_health.assets import subscriptions_client
+    from fitbit_assets.google_health.subscriptions import sync_subscriptions
+
+    fake.fake.approve_as = user
+    roster = read_roster(Path(study_files.roster_path))
+    client = subscriptions_client(subscriber)
+    enrolled = {p.participant_id for p in roster.participants if p.source == "google_health"}
+    printed: list[str] = []
+    connect(participant.participant_id, roster, oauth_client(subscriber), token_store(subscriber, warehouse),
+            api_url=subscriber.google_api_url, say=lambda text: printed.append(text.split("\n")[-1]),
+            paste=lambda _prompt: requests.get(printed[0], allow_redirects=False, timeout=5).headers["Location"],
+            subscribe=lambda pid: sync_subscriptions(warehouse.connection, client, enrolled, only={pid})[pid])
+    return printed
+
+
+def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
+    fake, subscriber, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_subscription_sensor
+    from fitbit_assets.google_health import SLEEP
+
+    alice = fake.fake.health_user_id("alice")
+
+    def types_of(subscription) -> set[str]:
+        return {name.removeprefix(f"users/{alice}/dataTypes/") for name in subscription["dataTypes"]}
+
+    def tick():
+        context = dg.build_sensor_context(instance=gh_instance,
+                                          resources={"warehouse": warehouse, "study_files": study_files})
+        return google_health_subscription_sensor(context)
+
+    def subscription_calls() -> int:
+        return sum("/subscriptions" in path for _, path, _ in fake.fake.api_requests())
+
+    # Enrolment without the sleep scope: one subscription for her healthUserId, the granted notified types only,
+    # created with the project's service account (a participant's token is refused there).
+    fake.fake.withhold_scopes = {SLEEP}
+    assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    [first] = fake.fake.user_subscriptions(alice)
+    assert "sleep" not in types_of(first) and {"heart-rate", "steps", "activity-level"} <= types_of(first)
+    assert query("SELECT subscription_name FROM google_health_account") == [(first["name"],)]
+
+    # Re-consent with every scope: the same subscription renewed with sleep; again unchanged: kept as it is.
+    fake.fake.withhold_scopes = set()
+    assert "push subscription: renewed" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    [renewed] = fake.fake.user_subscriptions(alice)
+    assert renewed["name"] == first["name"] and "sleep" in types_of(renewed)
+    assert "push subscription: kept" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+
+    # In step: the sensor sends Google nothing.
+    calls = subscription_calls()
+    assert "all in step" in tick().skip_message and subscription_calls() == calls
+
+    # Consent lost (revoked at Google): the sensor deletes the subscription; a re-consent creates a new one.
+    token_store(subscriber, warehouse).mark_consent_lost(ALICE.participant_id, "invalid_grant: Token has been revoked")
+    assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.user_subscriptions(alice) == []
+    assert query("SELECT subscription_name, subscribed_data_types FROM google_health_account") == [(None, [])]
+    assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+
+    # Withdrawn from the study (roster row removed): deleted on the next tick; her history stays.
+    write_roster(Path(study_files.roster_path), [BOB, SYN])
+    assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.subscriptions == {}
+
+
+def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber(fake, subscriber, warehouse,
+                                                                                  study_files):
+    from fitbit_assets.defs.google_health.assets import subscriptions_client
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES, SubscriptionsClient, sync_subscriptions
+
+    # A participant's own token cannot manage subscriptions (cloud-platform scope, health.subscriptions.*).
+    user_token = fake.fake._issue("alice", refresh=False)["access_token"]
+    with pytest.raises(ApiError, match="403 PERMISSION_DENIED.*ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
+        SubscriptionsClient(fake.url, SUBSCRIBER, lambda: user_token).of_user("1")
+
+    # An AUTOMATIC subscriber has no subscriptions to create: the failure is reported and nothing is stored, so
+    # the next tick retries (e.g. once the subscriber is switched to MANUAL).
+    enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES, policy="AUTOMATIC")
+    client = subscriptions_client(subscriber)
+    [outcome] = sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}).values()
+    assert outcome.startswith("failed: POST projects/study-project/subscribers/study-push/subscriptions: HTTP 400 "
+                              "FAILED_PRECONDITION") and "no MANUAL config" in outcome
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
+    assert sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}) == {ALICE.participant_id: "created"}

@@ -25,6 +25,7 @@ from fitbit_assets.google_health.pull import (
     save_device_status,
     save_wear_day,
 )
+from fitbit_assets.google_health.subscriptions import SubscriptionsClient, project_credentials_token
 from fitbit_assets.google_health.tokens import (
     ACCOUNT_NOT_LINKED,
     LEGACY_ACCOUNT,
@@ -43,6 +44,16 @@ def oauth_client(configured: settings.Settings) -> OAuthClient:
     secret = configured.google_client_secret.get_secret_value() if configured.google_client_secret else None
     return OAuthClient(configured.google_client_id or "", secret, configured.google_oauth_url,
                        configured.google_token_url)
+
+
+def subscriptions_client(configured: settings.Settings) -> SubscriptionsClient | None:
+    """The study subscriber's subscription calls with the project's credentials; None without
+    FITBIT_GOOGLE_SUBSCRIBER (no per-participant subscriptions)."""
+    if configured.google_subscriber is None:
+        return None
+    path = configured.google_subscriber_credentials_path
+    return SubscriptionsClient(configured.google_api_url, configured.google_subscriber,
+                               project_credentials_token(str(path) if path else None))
 
 
 def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> TokenStore:
