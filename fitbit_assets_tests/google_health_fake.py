@@ -25,8 +25,13 @@ tables say) with ``activity_level.interval.start_time`` filters; ``dataSourceFam
 ``google-wearables`` leaves out the points of phones and manual entries); error bodies carry an ErrorInfo ``reason``
 in ``details`` (ACCOUNT_NOT_LINKED, INVALID_AUTHENTICATOR, ACCESS_TOKEN_SCOPE_INSUFFICIENT, ...); each access token
 carries the scopes the user granted, and a type whose scope is missing answers 403 PERMISSION_DENIED;
-``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Every answer is kept in
-``responses`` (the discovery test validates them against health.v4.json).
+``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Push subscriptions
+(``projects.subscribers.subscriptions`` create / list with a ``user`` filter and pages / patch ``dataTypes`` /
+delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``), types as
+``users/{healthUserId}/dataTypes/{type}`` of the subscription's own user, one subscription per user (409
+ALREADY_EXISTS), and only with a project token (``cloud-platform``) from the token endpoint's service-account JWT
+grant (RFC 7523, RS256 verified against ``service_account_key``); a participant's token gets 403. Every answer is
+kept in ``responses`` (the discovery test validates them against health.v4.json).
 
 Knobs: ``withhold_scopes`` (scopes the consenting user leaves unticked), ``account_errors`` (user -> "not_linked" or
 "legacy"), ``refuse_types`` (data type -> HTTP status answered for it), ``legacy_user_ids``, ``paired_devices``,
