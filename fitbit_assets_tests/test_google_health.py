@@ -1063,5 +1063,9 @@ def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber
     [outcome] = sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}).values()
     assert outcome.startswith("failed: POST projects/study-project/subscribers/study-push/subscriptions: HTTP 400 "
                               "FAILED_PRECONDITION") and "no MANUAL config" in outcome
+    # Credentials that do not load fail the same way, naming the file.
+    missing = subscriber.model_copy(update={"google_subscriber_credentials_path": Path("/nonexistent/key.json")})
+    [outcome] = sync_subscriptions(warehouse.connection, subscriptions_client(missing), {ALICE.participant_id}).values()
+    assert outcome.startswith("failed: project credentials (/nonexistent/key.json): FileNotFoundError")
     fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
     assert sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}) == {ALICE.participant_id: "created"}

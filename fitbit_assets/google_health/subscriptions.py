@@ -54,20 +54,27 @@ def wanted_data_types(health_user_id: str | None, enrolled: bool, consent_state:
 
 def project_credentials_token(credentials_path: str | None) -> Callable[[], str]:
     """An access token of the project's credentials with the cloud-platform scope, refreshed when expired
-    (``google-auth``): the service-account key file given, else Application Default Credentials."""
+    (``google-auth``): the service-account key file given, else Application Default Credentials. Credentials that
+    cannot be loaded or refreshed raise ``ApiError`` naming the file or ADC, like a refused call."""
     import google.auth
+    import google.auth.exceptions
     import google.auth.transport.requests
     from google.oauth2 import service_account
 
-    if credentials_path:
-        credentials = service_account.Credentials.from_service_account_file(credentials_path, scopes=[CLOUD_PLATFORM])
-    else:
-        credentials, _project = google.auth.default(scopes=[CLOUD_PLATFORM])
+    source = credentials_path or "Application Default Credentials"
+    loaded = []
 
     def token() -> str:
-        if not credentials.valid:
-            credentials.refresh(google.auth.transport.requests.Request())
-        return credentials.token
+        try:
+            if not loaded:
+                loaded.append(service_account.Credentials.from_service_account_file(
+                    credentials_path, scopes=[CLOUD_PLATFORM]) if credentials_path else google.auth.default(
+                    scopes=[CLOUD_PLATFORM])[0])
+            if not loaded[0].valid:
+                loaded[0].refresh(google.auth.transport.requests.Request())
+        except (google.auth.exceptions.GoogleAuthError, OSError, ValueError) as exc:
+            raise ApiError(f"project credentials ({source})", f"{type(exc).__name__}: {exc}") from None
+        return loaded[0].token
 
     return token
 
@@ -167,9 +174,11 @@ def sync_subscriptions(connection: Callable[[], AbstractContextManager], client:
     outcome = {}
     for participant_id, health_user_id, state, withheld, stored_name, stored_types in accounts:
         wanted = wanted_data_types(health_user_id, participant_id in enrolled, state, withheld)
-        forced = only is not None and participant_id in only
-        if not forced and (only is not None or (wanted == sorted(stored_types) and bool(stored_name) == bool(wanted))):
-            continue
+        if only is not None:
+            if participant_id not in only:
+                continue
+        elif wanted == sorted(stored_types) and bool(stored_name) == bool(wanted):
+            continue  # in step: nothing to send
         if not health_user_id:
             continue  # enrolled before healthUserId was stored: nothing names the user until `connect` again
         try:
