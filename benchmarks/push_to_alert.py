@@ -18,8 +18,17 @@ import time
 import warnings
 
 from benchmarks.database import BenchServer
-from benchmarks.report import Section, Table, add_output_arguments, fmt_s, log, machine, median, output_and_state, \
-    update_section
+from benchmarks.report import (
+    Section,
+    Table,
+    add_output_arguments,
+    fmt_s,
+    log,
+    machine,
+    median,
+    output_and_state,
+    update_section,
+)
 from fitbit_assets_tests.push_path import ChainTimes, open_push_path
 
 SECTION_TITLE = "Google Health push to coordinator alert (through the daemon)"

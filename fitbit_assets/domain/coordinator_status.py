@@ -32,8 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
