@@ -222,27 +222,19 @@ def summary() -> int:
 
 
 def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user_id: str | None) -> int:
-    from fitbit_assets.defs.google_health.assets import oauth_client, subscriptions_client, token_store
-    from fitbit_assets.google_health import SOURCE
+    from fitbit_assets.defs.google_health.assets import enrolment_subscriber, oauth_client, token_store
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
-    from fitbit_assets.google_health.subscriptions import sync_subscriptions
     from fitbit_assets.google_health.tokens import TokenKeyError
     from fitbit_assets.warehouse.resource import WarehouseResource
 
     configured = settings.load()
     warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
-    roster = read_roster(configured.roster_path)
-    client = subscriptions_client(configured)
-
-    def subscribe(pid: str) -> str:
-        enrolled = {p.participant_id for p in roster.participants if p.source == SOURCE}
-        return sync_subscriptions(warehouse.connection, client, enrolled, only={pid}).get(pid, "none")
-
     try:
+        roster = read_roster(configured.roster_path)
         connect(participant_id, roster, oauth_client(configured),
                 token_store(configured, warehouse), api_url=configured.google_api_url, port=port,
                 paste=input if paste else None, fitbit_user_id=fitbit_user_id,
-                subscribe=subscribe if client is not None else None)
+                subscribe=enrolment_subscriber(configured, warehouse, roster))
     except (EnrolmentError, TokenKeyError, UnknownParticipantError) as exc:
         print(f"fitbit-assets connect: {exc}", file=sys.stderr)
         return 2

@@ -979,18 +979,15 @@ def subscriber(fake, configured, tmp_path, monkeypatch):
 
 def subscribing_enrol(participant, fake, subscriber, warehouse, study_files, user) -> list[str]:
     """``connect`` as the CLI runs it with FITBIT_GOOGLE_SUBSCRIBER set: what it printed."""
-    from fitbit_assets.defs.google_health.assets import subscriptions_client
-    from fitbit_assets.google_health.subscriptions import sync_subscriptions
+    from fitbit_assets.defs.google_health.assets import enrolment_subscriber
 
     fake.fake.approve_as = user
     roster = read_roster(Path(study_files.roster_path))
-    client = subscriptions_client(subscriber)
-    enrolled = {p.participant_id for p in roster.participants if p.source == "google_health"}
     printed: list[str] = []
     connect(participant.participant_id, roster, oauth_client(subscriber), token_store(subscriber, warehouse),
             api_url=subscriber.google_api_url, say=lambda text: printed.append(text.split("\n")[-1]),
             paste=lambda _prompt: requests.get(printed[0], allow_redirects=False, timeout=5).headers["Location"],
-            subscribe=lambda pid: sync_subscriptions(warehouse.connection, client, enrolled, only={pid})[pid])
+            subscribe=enrolment_subscriber(subscriber, warehouse, roster))
     return printed
 
 
