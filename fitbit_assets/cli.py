@@ -222,7 +222,7 @@ def summary() -> int:
 
 
 def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user_id: str | None) -> int:
-    from fitbit_assets.defs.google_health.assets import oauth_client, token_store
+    from fitbit_assets.defs.google_health.assets import enrolment_subscriber, oauth_client, token_store
     from fitbit_assets.google_health.enrol import EnrolmentError, connect
     from fitbit_assets.google_health.tokens import TokenKeyError
     from fitbit_assets.warehouse.resource import WarehouseResource
@@ -230,9 +230,11 @@ def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user
     configured = settings.load()
     warehouse = WarehouseResource(dsn=configured.warehouse_dsn.get_secret_value() if configured.warehouse_dsn else None)
     try:
-        connect(participant_id, read_roster(configured.roster_path), oauth_client(configured),
+        roster = read_roster(configured.roster_path)
+        connect(participant_id, roster, oauth_client(configured),
                 token_store(configured, warehouse), api_url=configured.google_api_url, port=port,
-                paste=input if paste else None, fitbit_user_id=fitbit_user_id)
+                paste=input if paste else None, fitbit_user_id=fitbit_user_id,
+                subscribe=enrolment_subscriber(configured, warehouse, roster))
     except (EnrolmentError, TokenKeyError, UnknownParticipantError) as exc:
         print(f"fitbit-assets connect: {exc}", file=sys.stderr)
         return 2

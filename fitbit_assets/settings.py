@@ -221,6 +221,17 @@ class Settings(BaseSettings):
         None, "PEM file of Google Health API's ECDSA P-256 public key that signs notifications", "a file path",
         "unset (receiver off)", "google_health",
     )
+    google_subscriber: Optional[str] = _setting(
+        None, "the study's push subscriber, created once with the MANUAL subscription policy: each enrolled "
+        "participant's subscription is created, renewed and deleted with their enrolment and consent",
+        "projects/<project>/subscribers/<subscriber id>", "unset (no per-participant subscriptions)",
+        "google_health", pattern="^projects/[^/]+/subscribers/[a-z][a-z0-9-]{2,34}[a-z0-9]$",
+    )
+    google_subscriber_credentials_path: Optional[Path] = _setting(
+        None, "service-account key file (JSON) with the cloud-platform scope and the health.subscriptions "
+        "permissions, for the subscription calls", "a file path",
+        "unset (Application Default Credentials)", "google_health",
+    )
 
     @field_validator("warehouse_dsn", "api_dsn")
     @classmethod

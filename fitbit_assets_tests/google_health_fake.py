@@ -25,8 +25,13 @@ tables say) with ``activity_level.interval.start_time`` filters; ``dataSourceFam
 ``google-wearables`` leaves out the points of phones and manual entries); error bodies carry an ErrorInfo ``reason``
 in ``details`` (ACCOUNT_NOT_LINKED, INVALID_AUTHENTICATOR, ACCESS_TOKEN_SCOPE_INSUFFICIENT, ...); each access token
 carries the scopes the user granted, and a type whose scope is missing answers 403 PERMISSION_DENIED;
-``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Every answer is kept in
-``responses`` (the discovery test validates them against health.v4.json).
+``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Push subscriptions
+(``projects.subscribers.subscriptions`` create / list with a ``user`` filter and pages / patch ``dataTypes`` /
+delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``), types as
+``users/{healthUserId}/dataTypes/{type}`` of the subscription's own user, one subscription per user (409
+ALREADY_EXISTS), and only with a project token (``cloud-platform``) from the token endpoint's service-account JWT
+grant (RFC 7523, RS256 verified against ``service_account_key``); a participant's token gets 403. Every answer is
+kept in ``responses`` (the discovery test validates them against health.v4.json).
 
 Knobs: ``withhold_scopes`` (scopes the consenting user leaves unticked), ``account_errors`` (user -> "not_linked" or
 "legacy"), ``refuse_types`` (data type -> HTTP status answered for it), ``legacy_user_ids``, ``paired_devices``,
@@ -83,6 +88,7 @@ TYPE_SCOPES = {"heart-rate": SCOPE + "health_metrics_and_measurements.readonly",
                "pairedDevices": SCOPE + "settings.readonly"}
 FAMILIES = {"all-sources", "google-wearables", "google-sources", "self-sources"}
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                409: "ALREADY_EXISTS",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 
 
@@ -93,6 +99,10 @@ def error(status: int, message: str, reason: str | None = None, rpc_status: str 
         body["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
                             "domain": "health.googleapis.com"}]
     return status, {}, {"error": body}
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"  # scope of every projects.subscribers method
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # a service account's token grant (RFC 7523)
+RESOURCE_ID = re.compile(r"^[a-z]([a-z0-9-]{2,34}[a-z0-9])$")  # subscriber / subscription ids (4-36 characters)
+USER_FILTER = re.compile(r'^user = "users/([^"]+)"$')  # the list's AIP-160 filter on one user
 DAILY_FILTER = re.compile(r'^daily_respiratory_rate\.date >= "([0-9-]+)" AND daily_respiratory_rate\.date < "([0-9-]+)"$')
 
 
@@ -132,6 +142,12 @@ class FakeGoogleHealth:
     legacy_user_ids: dict = field(default_factory=dict)  # user -> Fitbit Web API user id
     paired_devices: dict = field(default_factory=dict)  # user -> [PairedDevice]
     responses: list = field(default_factory=list)  # (method, path, status, body) answered by the API endpoints
+    # Push subscriptions (projects.subscribers / .subscriptions): subscriber name -> {data type: policy}, the
+    # subscriptions by name, the service accounts (client_email -> RSA public key) and their access tokens.
+    subscribers: dict = field(default_factory=dict)
+    subscriptions: dict = field(default_factory=dict)
+    service_accounts: dict = field(default_factory=dict)
+    project_tokens: dict = field(default_factory=dict)  # token -> expires (monotonic)
     webhook_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     codes: dict = field(default_factory=dict)  # code -> (user, challenge, scopes, redirect_uri)
     refresh_tokens: dict = field(default_factory=dict)  # token -> user
@@ -232,6 +248,24 @@ class FakeGoogleHealth:
         return [(body, {"Content-Type": "application/json", "Authorization": secret}),
                 (body, {"Content-Type": "application/json"})]
 
+    def add_subscriber(self, name: str, data_types, policy: str = "MANUAL") -> None:
+        """A subscriber created once for the study (``projects.subscribers.create``), one policy for its types."""
+        self.subscribers[name] = {data_type: policy for data_type in data_types}
+
+    def service_account_key(self, token_url: str, email: str = "push@study-project.iam.gserviceaccount.com") -> dict:
+        """A service-account key file's JSON (as the Cloud console downloads it), its public key known here."""
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.service_accounts[email] = key.public_key()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        return {"type": "service_account", "project_id": "study-project", "private_key_id": "k1",
+                "private_key": pem, "client_email": email, "client_id": "1", "token_uri": token_url}
+
+    def user_subscriptions(self, health_user_id: str) -> list[dict]:
+        return [sub for sub in self.subscriptions.values() if sub["user"] == f"users/{health_user_id}"]
+
     def revoke(self, user: str) -> None:
         with self.lock:
             self.revoked_users.add(user)
@@ -280,7 +314,118 @@ class FakeGoogleHealth:
             if user is None or user in self.revoked_users:
                 return 400, {}, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
             return 200, {}, self._issue(user, refresh=self.rotate_refresh_tokens)
+        if grant == JWT_BEARER:
+            return self._service_account_token(form.get("assertion", [""])[0])
         return 400, {}, {"error": "unsupported_grant_type"}
+
+    def _service_account_token(self, assertion: str) -> tuple[int, dict, dict]:
+        """RFC 7523: an RS256 JWT signed with a known service account's key, asking for cloud-platform."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(part: str) -> bytes:
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+        refused = (400, {}, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+        try:
+            header, claims, signature = assertion.split(".")
+            claims_json = json.loads(b64(claims))
+            key = self.service_accounts[claims_json["iss"]]
+            key.verify(b64(signature), f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except (ValueError, KeyError, InvalidSignature):
+            return refused
+        if CLOUD_PLATFORM not in claims_json.get("scope", "").split() or claims_json.get("exp", 0) < time.time():
+            return 400, {}, {"error": "invalid_scope", "error_description": "cloud-platform scope required"}
+        access = "ya29.sa." + secrets.token_urlsafe(24)
+        self.project_tokens[access] = time.monotonic() + self.access_token_lifetime
+        return 200, {}, {"access_token": access, "expires_in": self.access_token_lifetime, "token_type": "Bearer"}
+
+    # --- projects.subscribers.subscriptions (health.v4.json; MANUAL policy only, as subscriptions.create says)
+    def _project_gate(self, headers, parent: str) -> tuple[int, dict, dict] | None:
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.project_tokens.get(token, 0) < time.monotonic():
+            if token in self.access_tokens:  # a participant's token: not the project's cloud-platform scope
+                return error(403, "Request had insufficient authentication scopes.", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+            return error(401, "Request had invalid authentication credentials.", "INVALID_AUTHENTICATOR")
+        if parent not in self.subscribers:
+            return error(404, f"Subscriber {parent} not found.")
+        return None
+
+    def _subscription_types(self, parent: str, user: str, data_types) -> tuple[int, dict, dict] | None:
+        """``users/{health_user_id}/dataTypes/{data_type}`` of the subscription's own user, each one the
+        subscriber has a MANUAL config for."""
+        if not isinstance(data_types, list):
+            return error(400, "dataTypes must be a list.")
+        for name in data_types:
+            match = re.fullmatch(r"(users/[^/]+)/dataTypes/([a-z-]+)", name) if isinstance(name, str) else None
+            if match is None or match.group(1) != user:
+                return error(400, f"Invalid data type {name!r}: expected {user}/dataTypes/<data type>.")
+            policy = self.subscribers[parent].get(match.group(2))
+            if policy != "MANUAL":
+                return error(400, f"The subscriber has no MANUAL config for {match.group(2)} (policy {policy}).",
+                             rpc_status="FAILED_PRECONDITION")
+        return None
+
+    def create_subscription(self, parent: str, query: dict, body: dict, headers) -> tuple[int, dict, dict]:
+        refused = self._project_gate(headers, parent)
+        if refused:
+            return refused
+        user = body.get("user")
+        if not isinstance(user, str) or not re.fullmatch(r"users/[^/]+", user):
+            return error(400, "user is required: users/{healthUserId}.")
+        refused = self._subscription_types(parent, user, body.get("dataTypes", []))
+        if refused:
+            return refused
+        if any(sub["user"] == user for name, sub in self.subscriptions.items() if name.startswith(parent + "/")):
+            return error(409, f"A subscription for {user} already exists.")
+        subscription_id = query.get("subscriptionId", [""])[0] or "s" + secrets.token_hex(8)
+        if not RESOURCE_ID.match(subscription_id):
+            return error(400, f"Invalid subscription id {subscription_id!r}.")
+        name = f"{parent}/subscriptions/{subscription_id}"
+        self.subscriptions[name] = {"name": name, "user": user, "dataTypes": list(body.get("dataTypes", []))}
+        return 200, {}, dict(self.subscriptions[name])
+
+    def list_subscriptions(self, parent: str, query: dict, headers) -> tuple[int, dict, dict]:
+        refused = self._project_gate(headers, parent)
+        if refused:
+            return refused
+        found = sorted((sub for name, sub in self.subscriptions.items() if name.startswith(parent + "/")),
+                       key=lambda sub: sub["name"])
+        text = query.get("filter", [""])[0]
+        if text:
+            match = USER_FILTER.match(text)
+            if match is None:
+                return error(400, f"Invalid filter {text!r}.")
+            found = [sub for sub in found if sub["user"] == f"users/{match.group(1)}"]
+        size = min(int(query.get("pageSize", ["50"])[0]), 1000, self.page_size)
+        offset = int(base64.urlsafe_b64decode(query["pageToken"][0]).decode()) if "pageToken" in query else 0
+        body = {"subscriptions": [dict(sub) for sub in found[offset:offset + size]]}
+        if offset + size < len(found):
+            body["nextPageToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+        return 200, {}, body
+
+    def patch_subscription(self, name: str, query: dict, body: dict, headers) -> tuple[int, dict, dict]:
+        parent = name.rsplit("/subscriptions/", 1)[0]
+        refused = self._project_gate(headers, parent)
+        if refused:
+            return refused
+        if name not in self.subscriptions:
+            return error(404, f"Subscription {name} not found.")
+        if query.get("updateMask", [""])[0] != "dataTypes":
+            return error(400, "updateMask: only dataTypes can be updated.")
+        refused = self._subscription_types(parent, self.subscriptions[name]["user"], body.get("dataTypes", []))
+        if refused:
+            return refused
+        self.subscriptions[name]["dataTypes"] = list(body.get("dataTypes", []))
+        return 200, {}, dict(self.subscriptions[name])
+
+    def delete_subscription(self, name: str, headers) -> tuple[int, dict, dict]:
+        refused = self._project_gate(headers, name.rsplit("/subscriptions/", 1)[0])
+        if refused:
+            return refused
+        if self.subscriptions.pop(name, None) is None:
+            return error(404, f"Subscription {name} not found.")
+        return 200, {}, {}
 
     def _gate(self, headers, data_type: str | None = None) -> tuple[str | None, tuple[int, dict, dict] | None]:
         """The knobs' stalls and failures, the bearer token, the account, then the data type's scope: (user, None)
@@ -509,6 +654,10 @@ class FakeGoogleHealth:
         }
 
 
+SUBSCRIPTIONS_PATH = re.compile(r"/v4/(projects/[^/]+/subscribers/[^/]+)/subscriptions")
+SUBSCRIPTION_PATH = re.compile(r"/v4/(projects/[^/]+/subscribers/[^/]+/subscriptions/[^/]+)")
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeGoogleHealth
 
@@ -545,12 +694,49 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/v4/users/me/pairedDevices":
             self._send(*self.fake.list_paired_devices(self.headers))
             return
+        match = SUBSCRIPTIONS_PATH.fullmatch(url.path)
+        if match:
+            with self.fake.lock:
+                self._send(*self.fake.list_subscriptions(match.group(1), query, self.headers))
+            return
         self._send(*error(404, url.path))
+
+    def _json_body(self) -> dict:
+        length = int(self.headers.get("Content-Length", 0))
+        return json.loads(self.rfile.read(length).decode() or "{}")
+
+    def do_PATCH(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        query, body = urllib.parse.parse_qs(url.query), self._json_body()
+        self.fake.requests.append(("PATCH", url.path, {**query, "body": body}))
+        match = SUBSCRIPTION_PATH.fullmatch(url.path)
+        if not match:
+            self._send(*error(404, url.path))
+            return
+        with self.fake.lock:
+            self._send(*self.fake.patch_subscription(match.group(1), query, body, self.headers))
+
+    def do_DELETE(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        self.fake.requests.append(("DELETE", url.path, {}))
+        match = SUBSCRIPTION_PATH.fullmatch(url.path)
+        if not match:
+            self._send(*error(404, url.path))
+            return
+        with self.fake.lock:
+            self._send(*self.fake.delete_subscription(match.group(1), self.headers))
 
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length).decode()
+        match = SUBSCRIPTIONS_PATH.fullmatch(url.path)
+        if match:
+            query, body = urllib.parse.parse_qs(url.query), json.loads(raw or "{}")
+            self.fake.requests.append(("POST", url.path, {**query, "body": body}))
+            with self.fake.lock:
+                self._send(*self.fake.create_subscription(match.group(1), query, body, self.headers))
+            return
         match = re.fullmatch(r"/v4/users/me/dataTypes/([a-z-]+)/dataPoints:dailyRollUp", url.path)
         if match:
             body = json.loads(raw or "{}")

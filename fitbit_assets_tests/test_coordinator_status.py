@@ -115,6 +115,22 @@ def test_a_low_battery_is_a_charging_pattern_with_the_battery_in_the_evidence():
     assert participant_status(state(WORN, battery_pct=80), AS_OF).evidence.endswith("; battery 80 %")
 
 
+def test_the_devices_own_last_sync_and_battery_decide_and_are_shown():
+    # No sync records for the days (a Google Health participant): the view calls short days not_syncing, yet the
+    # tracker itself reports a sync after 11-29 ended (11-30 00:30 PST): the day arrived whole, not wearing.
+    days = WORN[:6] + [day(DAYS[6], 100, "not_syncing")]
+    worn_less = participant_status(state(days), AS_OF)
+    assert (worn_less.status, worn_less.since) == (CoordinatorStatus.NOT_WEARING, DAYS[6])
+    # Synced before the day ended, battery empty: not syncing, the battery named as the likely reason.
+    before = dt.datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # 11-29 10:00 PST
+    flat = participant_status(state(days, before, battery_pct=0, battery_status="Empty"), AS_OF)
+    assert flat.status == CoordinatorStatus.NOT_SYNCING and "likely reason: battery Empty (0%)" in flat.evidence
+    assert flat.evidence.endswith("; battery 0 % (Empty)")
+    quiet = participant_status(state(days, before, battery_pct=70, battery_status="High"), AS_OF)
+    assert quiet.status == CoordinatorStatus.NOT_SYNCING and "likely reason" not in quiet.evidence
+    assert participant_status(state(WORN, battery_status="Medium"), AS_OF).evidence.endswith("; battery Medium")
+
+
 def test_google_health_consent_lost_or_never_linked_is_re_consent():
     lost = dt.datetime(2026, 11, 29, 3, 0, tzinfo=UTC)  # 11-28 19:00 PST
     status = participant_status(

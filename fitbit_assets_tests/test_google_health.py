@@ -812,6 +812,53 @@ def test_paired_devices_land_in_device_status(fake, configured, gh_instance, war
         ("gh-alice", "2718", "Charge 6", dt.datetime(2026, 11, 2, 21, 14, 5, tzinfo=dt.timezone.utc), 8, "Low")]
 
 
+def test_device_state_reaches_the_cohort_status_the_summary_and_the_alert_mail(fake, configured, gh_instance,
+                                                                              warehouse, study_files):
+    from fitbit_assets.defs.alerts.messages import NOT_WEARING, Alert
+    from fitbit_assets.domain.coordinator_status import device_text
+    from fitbit_assets.serving.api.models import CohortRow
+    from fitbit_assets.serving.query.devices import latest_device_states
+    from fitbit_assets.serving.reports import coordinator_status_lines
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    with warehouse.connection() as conn:
+        upsert_participant(conn, ALICE)
+        conn.commit()
+    as_of = dt.datetime(2026, 11, 3, 12, 0, tzinfo=dt.timezone.utc)  # Alice's local days 11-01 and 11-02 have ended
+    tracker = {"name": "users/me/pairedDevices/2718", "deviceType": "TRACKER", "deviceVersion": "Charge 6"}
+
+    def cohort_after_pull(last_sync: str, level: int, battery: str) -> tuple[dict, list[str], dict]:
+        fake.fake.paired_devices["alice"] = [{**tracker, "lastSyncTime": last_sync, "batteryLevel": level,
+                                              "batteryStatus": battery}]
+        pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+        with warehouse.connection() as conn:
+            [row] = [r for r in cohort_overview(conn, as_of) if r["participant_id"] == ALICE.participant_id]
+            lines = [line for line in coordinator_status_lines(conn, as_of) if line.startswith("gh-alice ")]
+            devices = latest_device_states(conn)
+        return row, lines, devices
+
+    # Synced after 11-02 ended with no heart rate: not "not syncing" (no sync records exist for her); the battery
+    # at 8 % is the charging pattern, in the same words on the dashboard/API row, the CLI summary and the e-mail.
+    row, lines, devices = cohort_after_pull("2026-11-03T01:00:00Z", 8, "Low")
+    assert row["status"] == "charging_pattern" and (row["battery_pct"], row["battery_status"]) == (8, "Low")
+    assert row["last_sync"] == dt.datetime(2026, 11, 3, 1, 0, tzinfo=dt.timezone.utc)
+    words = "last device sync 2026-11-03 02:00 CET; battery 8 % (Low)"
+    assert row["evidence"].endswith(words) and CohortRow(**row).battery_pct == 8
+    assert [line for line in lines if words in line and "charging pattern since" in line] == lines != []
+    device = devices[ALICE.participant_id]
+    mail = device_text(device.last_sync_at, device.timezone, device.battery_pct, device.battery_status)
+    assert mail == words
+    [message] = plan_messages([Alert(ALICE.participant_id, DAY, NOT_WEARING, "10 min worn")], set(),
+                              {ALICE.participant_id: mail})
+    assert f"Device: {words}" in message.text
+
+    # The newest observation wins: no sync since before 11-02 ended, battery empty -> not syncing, the battery named
+    # as the likely reason.
+    row, lines, _ = cohort_after_pull("2026-11-02T09:00:00Z", 0, "Empty")
+    assert row["status"] == "not_syncing" and "likely reason: battery Empty (0%)" in row["evidence"]
+    assert row["evidence"].endswith("battery 0 % (Empty)") and "not syncing since 2026-11-02" in lines[0]
+
+
 def test_device_day_status_tells_not_wearing_from_not_syncing():
     from fitbit_assets.domain.device_sync import DayStatus
     from fitbit_assets.domain.paired_device import device_day_status
@@ -911,3 +958,111 @@ def test_the_webhook_app_is_built_from_the_settings(fake, configured, warehouse_
     with TestClient(app_from_settings()) as client:
         assert [post(client, request).status_code
                 for request in FakeGoogleHealth.verification_requests("Bearer from-settings")] == [201, 401]
+
+
+# --- Per-participant push subscriptions (projects.subscribers.subscriptions, MANUAL policy)
+SUBSCRIBER = "projects/study-project/subscribers/study-push"
+
+
+@pytest.fixture
+def subscriber(fake, configured, tmp_path, monkeypatch):
+    """The study's subscriber (MANUAL for every notified type) and a service-account key the fake knows."""
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES
+
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
+    key_file = tmp_path / "push-service-account.json"
+    key_file.write_text(json.dumps(fake.fake.service_account_key(fake.url + "/token")))
+    monkeypatch.setenv("FITBIT_GOOGLE_SUBSCRIBER", SUBSCRIBER)
+    monkeypatch.setenv("FITBIT_GOOGLE_SUBSCRIBER_CREDENTIALS_PATH", str(key_file))
+    return settings.load()
+
+
+def subscribing_enrol(participant, fake, subscriber, warehouse, study_files, user) -> list[str]:
+    """``connect`` as the CLI runs it with FITBIT_GOOGLE_SUBSCRIBER set: what it printed."""
+    from fitbit_assets.defs.google_health.assets import enrolment_subscriber
+
+    fake.fake.approve_as = user
+    roster = read_roster(Path(study_files.roster_path))
+    printed: list[str] = []
+    connect(participant.participant_id, roster, oauth_client(subscriber), token_store(subscriber, warehouse),
+            api_url=subscriber.google_api_url, say=lambda text: printed.append(text.split("\n")[-1]),
+            paste=lambda _prompt: requests.get(printed[0], allow_redirects=False, timeout=5).headers["Location"],
+            subscribe=enrolment_subscriber(subscriber, warehouse, roster))
+    return printed
+
+
+def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
+    fake, subscriber, gh_instance, warehouse, study_files, query
+):
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_subscription_sensor
+    from fitbit_assets.google_health import SLEEP
+
+    alice = fake.fake.health_user_id("alice")
+
+    def types_of(subscription) -> set[str]:
+        return {name.removeprefix(f"users/{alice}/dataTypes/") for name in subscription["dataTypes"]}
+
+    def tick():
+        context = dg.build_sensor_context(instance=gh_instance,
+                                          resources={"warehouse": warehouse, "study_files": study_files})
+        return google_health_subscription_sensor(context)
+
+    def subscription_calls() -> int:
+        return sum("/subscriptions" in path for _, path, _ in fake.fake.api_requests())
+
+    # Enrolment without the sleep scope: one subscription for her healthUserId, the granted notified types only,
+    # created with the project's service account (a participant's token is refused there).
+    fake.fake.withhold_scopes = {SLEEP}
+    assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    [first] = fake.fake.user_subscriptions(alice)
+    assert "sleep" not in types_of(first) and {"heart-rate", "steps", "activity-level"} <= types_of(first)
+    assert query("SELECT subscription_name FROM google_health_account") == [(first["name"],)]
+
+    # Re-consent with every scope: the same subscription renewed with sleep; again unchanged: kept as it is.
+    fake.fake.withhold_scopes = set()
+    assert "push subscription: renewed" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    [renewed] = fake.fake.user_subscriptions(alice)
+    assert renewed["name"] == first["name"] and "sleep" in types_of(renewed)
+    assert "push subscription: kept" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+
+    # In step: the sensor sends Google nothing.
+    calls = subscription_calls()
+    assert "all in step" in tick().skip_message and subscription_calls() == calls
+
+    # Consent lost (revoked at Google): the sensor deletes the subscription; a re-consent creates a new one.
+    token_store(subscriber, warehouse).mark_consent_lost(ALICE.participant_id, "invalid_grant: Token has been revoked")
+    assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.user_subscriptions(alice) == []
+    assert query("SELECT subscription_name, subscribed_data_types FROM google_health_account") == [(None, [])]
+    assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+
+    # Withdrawn from the study (roster row removed): deleted on the next tick; her history stays.
+    write_roster(Path(study_files.roster_path), [BOB, SYN])
+    assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.subscriptions == {}
+
+
+def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber(fake, subscriber, warehouse,
+                                                                                  study_files):
+    from fitbit_assets.defs.google_health.assets import subscriptions_client
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES, SubscriptionsClient, sync_subscriptions
+
+    # A participant's own token cannot manage subscriptions (cloud-platform scope, health.subscriptions.*).
+    user_token = fake.fake._issue("alice", refresh=False)["access_token"]
+    with pytest.raises(ApiError, match="403 PERMISSION_DENIED.*ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
+        SubscriptionsClient(fake.url, SUBSCRIBER, lambda: user_token).of_user("1")
+
+    # An AUTOMATIC subscriber has no subscriptions to create: the failure is reported and nothing is stored, so
+    # the next tick retries (e.g. once the subscriber is switched to MANUAL).
+    enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES, policy="AUTOMATIC")
+    client = subscriptions_client(subscriber)
+    [outcome] = sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}).values()
+    assert outcome.startswith("failed: POST projects/study-project/subscribers/study-push/subscriptions: HTTP 400 "
+                              "FAILED_PRECONDITION") and "no MANUAL config" in outcome
+    # Credentials that do not load fail the same way, naming the file.
+    missing = subscriber.model_copy(update={"google_subscriber_credentials_path": Path("/nonexistent/key.json")})
+    [outcome] = sync_subscriptions(warehouse.connection, subscriptions_client(missing), {ALICE.participant_id}).values()
+    assert outcome.startswith("failed: project credentials (/nonexistent/key.json): FileNotFoundError")
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
+    assert sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}) == {ALICE.participant_id: "created"}

@@ -27,6 +27,7 @@ from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
     ALICE,
     DAY,
     FILTER,
+    SUBSCRIBER,
     configured,
     day_start_utc,
     enrol,
@@ -36,6 +37,7 @@ from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
     key,
     local_time,
     pull_days,
+    subscriber,
 )
 
 DISCOVERY = json.loads((files("googleapiclient") / "discovery_cache/documents/health.v4.json").read_text())
@@ -207,6 +209,60 @@ def test_every_request_and_response_of_the_fake_matches_health_v4_json(
     paged = [b for m, p, s, b in fake.fake.responses if s == 200 and b.get("nextPageToken")]
     assert {p.split("/")[5] for m, p, s, b in fake.fake.responses if s == 200 and b.get("nextPageToken")} >= {
         "heart-rate", "oxygen-saturation", "active-zone-minutes"} and paged
+
+
+def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
+    """A ``projects.subscribers.subscriptions`` request: its query parameters the method's, its body (create,
+    patch) the method's request schema, the list's filter one of the documented ``user`` filters."""
+    name, method, _ = method_of(http_method, path)
+    body = sent.get("body")
+    query = {k: v for k, v in sent.items() if k != "body"}
+    query_params = {p for p, spec in method.get("parameters", {}).items() if spec["location"] == "query"}
+    assert set(query) <= query_params, f"{name}: parameters {sorted(set(query) - query_params)} are not documented"
+    for expression in query.get("filter", []):
+        assert re.fullmatch(r'user = "users/[^"]+"', expression), f"{name}: filter {expression!r}"
+    if "request" in method:
+        _validate(method["request"]["$ref"], body, f"request body of {name}")
+        for data_type in body.get("dataTypes", []):  # the Subscription.dataTypes form
+            assert re.fullmatch(r"users/[^/]+/dataTypes/[a-z-]+", data_type), f"{name}: {data_type}"
+    else:
+        assert body is None, f"{name} has no request body"
+    return name
+
+
+def test_every_subscription_request_and_response_matches_health_v4_json(fake, subscriber, warehouse, study_files):
+    from fitbit_assets.defs.google_health.assets import subscriptions_client
+    from fitbit_assets.google_health.subscriptions import SubscriptionsClient, wanted_data_types
+
+    client = subscriptions_client(subscriber)
+    fake.fake.page_size = 2  # the list pages
+    users = [str(1000 + i) for i in range(5)]
+    for user in users:
+        assert client.reconcile(user, wanted_data_types(user, True, "active", {"sleep"}))[0] == "created"
+    assert client.reconcile(users[0], wanted_data_types(users[0], True, "active", ()))[0] == "renewed"
+    assert client.reconcile(users[1], [])[0] == "deleted"
+    assert len(fake.fake.subscriptions) == 4
+    with pytest.raises(ApiError, match="409 ALREADY_EXISTS"):
+        client.create(users[2], wanted_data_types(users[2], True, "active", ()))
+    with pytest.raises(ApiError, match="404 NOT_FOUND"):
+        client.delete(f"{SUBSCRIBER}/subscriptions/gone")
+    with pytest.raises(ApiError, match="403 PERMISSION_DENIED"):
+        SubscriptionsClient(fake.url, SUBSCRIBER, lambda: fake.fake._issue("carol", False)["access_token"]).of_user("1")
+    all_pages = SubscriptionsClient(fake.url, SUBSCRIBER, client.access_token)
+    pages = all_pages._send("GET", f"{SUBSCRIBER}/subscriptions", params={"pageSize": "2"})
+    assert pages["nextPageToken"] and len(pages["subscriptions"]) == 2
+
+    methods_seen, statuses = set(), set()
+    for http_method, path, status, body in fake.fake.responses:
+        name, method, _ = method_of(http_method, path)
+        methods_seen.add(name)
+        statuses.add(status)
+        _validate(method["response"]["$ref"] if status == 200 else "ErrorBody", body, f"{http_method} {path} {status}")
+    requests_checked = {check_subscription_request(m, p, sent) for m, p, sent in fake.fake.api_requests()}
+    assert methods_seen == requests_checked == {
+        "projects.subscribers.subscriptions.create", "projects.subscribers.subscriptions.list",
+        "projects.subscribers.subscriptions.patch", "projects.subscribers.subscriptions.delete"}
+    assert statuses == {200, 403, 404, 409}
 
 
 def test_the_schema_check_catches_a_field_google_does_not_describe():

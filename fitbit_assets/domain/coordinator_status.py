@@ -20,6 +20,11 @@ Rules, most urgent first (README "Coordinator status"):
   valid-day rule, yet nights (sleep, resting heart rate) are missing day after day. With fewer local days since
   enrolment than the window, the same share of them counts (4 of 7 -> 2 of 3).
 * ``ok``: none of the above.
+
+The device's own state, where the tracker reports it (Google Health ``users.pairedDevices``, table
+``device_status``): its last sync counts as a sync (a short day the device synced after is not wearing, not
+"not syncing"), a low battery is named as the likely reason of not syncing, and the battery level and status are in
+every evidence, in the words of ``battery_text`` and ``sync_text``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -104,6 +109,7 @@ class ParticipantState:
     consent_reason: str | None = None
     consent_changed_at: dt.datetime | None = None
     battery_pct: int | None = None  # None: not known (no device status for this participant)
+    battery_status: str | None = None  # PairedDevice.batteryStatus (High / Medium / Low / Empty), where reported
 
 
 @dataclass(frozen=True)
@@ -171,16 +177,61 @@ def _worn_text(days: Sequence[StatusDay]) -> str:
     return f"{amount} a day on the {len(days)} days {days[0].local_date:%m-%d} .. {days[-1].local_date:%m-%d}"
 
 
+LOW_BATTERY_PERCENT = 10
+LOW_BATTERY_STATES = {"Low", "Empty"}  # PairedDevice.batteryStatus: High | Medium | Low | Empty
+
+
+def low_battery_reason(battery_level: int | None, battery_status: str | None) -> str | None:
+    """``battery Empty (0%)`` when the battery is the likely reason a tracker stopped syncing, else None."""
+    low = battery_status in LOW_BATTERY_STATES or (battery_level is not None and battery_level <= LOW_BATTERY_PERCENT)
+    if not low:
+        return None
+    level = f" ({battery_level}%)" if battery_level is not None else ""
+    return f"battery {battery_status or 'low'}{level}"
+
+
+def battery_text(battery_pct: int | None, battery_status: str | None) -> str:
+    """``battery 15 % (Low)``, ``battery Low`` or ``battery 80 %``; empty when the device reports neither."""
+    if battery_pct is None and battery_status is None:
+        return ""
+    if battery_pct is None:
+        return f"battery {battery_status}"
+    return f"battery {battery_pct} %" + (f" ({battery_status})" if battery_status else "")
+
+
+def sync_text(last_sync: dt.datetime | None, timezone: str) -> str:
+    return f"last device sync {local_time_text(last_sync, timezone)}"
+
+
+def device_text(last_sync: dt.datetime | None, timezone: str, battery_pct: int | None,
+                battery_status: str | None) -> str:
+    """The device's own state in the cohort's words (alert e-mails): last sync, then the battery where known."""
+    battery = battery_text(battery_pct, battery_status)
+    return sync_text(last_sync, timezone) + (f"; {battery}" if battery else "")
+
+
 def _battery_text(state: ParticipantState) -> str:
-    return "" if state.battery_pct is None else f"; battery {state.battery_pct} %"
+    battery = battery_text(state.battery_pct, state.battery_status)
+    return f"; {battery}" if battery else ""
+
+
+def _synced_after(day: StatusDay, last_sync: dt.datetime | None, timezone: str) -> bool:
+    """Whether the device synced after the local day ended (its own last sync, e.g. from users.pairedDevices)."""
+    if last_sync is None:
+        return False
+    following = day.local_date + dt.timedelta(days=1)
+    return last_sync >= dt.datetime.combine(following, dt.time(), tzinfo=_zone(timezone))
 
 
 def participant_status(state: ParticipantState, as_of: dt.datetime, rules: StatusRules = StatusRules()) -> ParticipantStatus:
     """The coordinator status of one participant at ``as_of`` (aware), from the local days that have ended by then."""
     tz = state.timezone
     today = as_of.astimezone(_zone(tz)).date()
-    days = sorted((d for d in state.days if state.enrolled_on <= d.local_date < today), key=lambda d: d.local_date)
-    sync_text = f"last device sync {local_time_text(state.last_sync, tz)}"
+    # A day the device synced after has arrived whole, whatever sync records the day's own row had.
+    days = sorted((replace(d, sync_status="not_wearing") if d.sync_status == "not_syncing" and _synced_after(
+        d, state.last_sync, tz) else d for d in state.days if state.enrolled_on <= d.local_date < today),
+        key=lambda d: d.local_date)
+    last_sync_text = sync_text(state.last_sync, tz)
     pid = state.participant_id
 
     def result(status: CoordinatorStatus, since: dt.date | None, evidence: str, action: str) -> ParticipantStatus:
@@ -207,7 +258,9 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
         since = unsynced[0].local_date if unsynced and len(unsynced) < len(days) else (
             state.last_sync.astimezone(_zone(tz)).date())
         worn = f"; worn {_worn_text(unsynced)}" if unsynced else ""
-        return result(CoordinatorStatus.NOT_SYNCING, since, f"{sync_text}, none since the day ended{worn}",
+        battery = low_battery_reason(state.battery_pct, state.battery_status)
+        likely = f"; likely reason: {battery}" if battery else ""
+        return result(CoordinatorStatus.NOT_SYNCING, since, f"{last_sync_text}, none since the day ended{worn}{likely}",
                       "ask the participant to open the Fitbit app and sync; the data may still be on the device "
                       "(it keeps about 7 days)")
 
@@ -216,14 +269,14 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
         since = (invalid[0].local_date if len(invalid) < len(days) else _invalid_since(state, invalid[0].local_date)) if (
             invalid) else (days[-1].local_date if days else None)
         worn = f"worn {_worn_text(invalid or days[-1:])}; " if days else ""
-        return result(CoordinatorStatus.CHARGING_PATTERN, since, f"{worn}{sync_text}",
+        return result(CoordinatorStatus.CHARGING_PATTERN, since, f"{worn}{last_sync_text}",
                       "ask the participant to charge the device daily at a fixed time (e.g. while showering) "
                       "and put it back on right after")
 
     invalid = _trailing(days, lambda d: not d.valid_day)
     if invalid:
         since = invalid[0].local_date if len(invalid) < len(days) else _invalid_since(state, invalid[0].local_date)
-        sync = sync_text if synced_ever else "no device sync records, so not syncing cannot be ruled out"
+        sync = last_sync_text if synced_ever else "no device sync records, so not syncing cannot be ruled out"
         return result(CoordinatorStatus.NOT_WEARING, since,
                       f"worn {_worn_text(invalid)}, valid day >= {rules.valid_day_minutes} min; {sync}",
                       "ask the participant to wear the device day and night" + (
@@ -242,7 +295,7 @@ def participant_status(state: ParticipantState, as_of: dt.datetime, rules: Statu
     latest = f"latest day {_worn_text(days[-1:])}; " if days else ""
     earlier = [d for d in window if not d.valid_day]  # past, since followed by valid days: said, not acted on
     earlier_text = f"; earlier invalid: {_worn_text(earlier)}" if earlier else ""
-    return result(CoordinatorStatus.OK, None, f"{latest}{sync_text}{earlier_text}", "nothing to do")
+    return result(CoordinatorStatus.OK, None, f"{latest}{last_sync_text}{earlier_text}", "nothing to do")
 
 
 def urgency_key(status: ParticipantStatus) -> tuple:

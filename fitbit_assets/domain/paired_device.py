@@ -7,8 +7,8 @@ its last sync and battery itself (table ``device_status``). The rule for one par
 * else the tracker synced after the day ended (``last_sync_at >= day_end_utc``): whatever the day has is all there
   is, so ``not_wearing``;
 * else (no sync since the day ended, or no device state known): ``not_syncing``, the data may still be on the
-  device; a ``Low`` or ``Empty`` battery (or a level at or under ``LOW_BATTERY_PERCENT``) is named as the likely
-  reason.
+  device; a ``Low`` or ``Empty`` battery (or a level at or under ``LOW_BATTERY_PERCENT``,
+  ``coordinator_status.low_battery_reason``) is named as the likely reason.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from fitbit_assets.domain.coordinator_status import low_battery_reason
 from fitbit_assets.domain.device_sync import DayStatus
-
-LOW_BATTERY_PERCENT = 10
-LOW_BATTERY_STATES = {"Low", "Empty"}  # PairedDevice.batteryStatus: High | Medium | Low | Empty
 
 
 @dataclass(frozen=True)
@@ -36,8 +34,5 @@ def device_day_status(day_end_utc: dt.datetime, worn_minutes: int, valid_day_min
         return DeviceDayStatus(DayStatus.OK, None)
     if last_sync_at is not None and last_sync_at >= day_end_utc:
         return DeviceDayStatus(DayStatus.NOT_WEARING, None)
-    low = battery_status in LOW_BATTERY_STATES or (battery_level is not None and battery_level <= LOW_BATTERY_PERCENT)
-    if not low:
-        return DeviceDayStatus(DayStatus.NOT_SYNCING, None)
-    level = f" ({battery_level}%)" if battery_level is not None else ""
-    return DeviceDayStatus(DayStatus.NOT_SYNCING, f"battery {battery_status or 'low'}{level}")
+    return DeviceDayStatus(DayStatus.NOT_SYNCING, low_battery_reason(battery_level, battery_status))
+

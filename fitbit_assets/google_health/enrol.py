@@ -69,8 +69,11 @@ class _Catcher(BaseHTTPRequestHandler):
 
 def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: TokenStore, *, api_url: str,
             port: int = 0, paste: Callable[[str], str] | None = None, say: Callable[[str], None] = print,
-            timeout: float = 600.0, fitbit_user_id: str | None = None) -> tuple[str, ...]:
-    """Run the consent flow for one roster participant; returns the granted scopes."""
+            timeout: float = 600.0, fitbit_user_id: str | None = None,
+            subscribe: Callable[[str], str] | None = None) -> tuple[str, ...]:
+    """Run the consent flow for one roster participant; returns the granted scopes. ``subscribe(participant_id)``
+    creates or renews their push subscription once the consent is stored (its outcome is printed: a failure leaves
+    the consent stored, and the subscription sensor retries)."""
     participant = roster.get(participant_id)
     if participant.source != SOURCE:
         raise EnrolmentError(f"participant {participant_id} has source {participant.source!r}, not {SOURCE!r}")
@@ -118,4 +121,6 @@ def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: Toke
         f"{' '.join(tokens.scopes)}")
     if withheld:
         say(f"not granted, so not pulled: {', '.join(withheld)} (connect again to grant them)")
+    if subscribe is not None:
+        say(f"push subscription: {subscribe(participant_id)}")
     return tokens.scopes

@@ -73,6 +73,7 @@ class Message:
     participant_id: str
     local_date: dt.date
     alerts: tuple[Alert, ...] = field(default_factory=tuple)
+    device: Optional[str] = None  # the device's own state now, in the cohort's words (coordinator_status.device_text)
 
     @property
     def kinds(self) -> list[str]:
@@ -96,6 +97,8 @@ class Message:
         lines = [f"Participant: {self.participant_id}", f"Local day: {self.local_date.isoformat()}", ""]
         for alert in self.alerts:
             lines.append(f"- {kind_words(alert.kind)}: {alert.text}" + (f" ({alert.source})" if alert.source else ""))
+        if self.device:
+            lines += ["", f"Device: {self.device}"]
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict:
@@ -196,9 +199,11 @@ def alerts_from_consent(rows: Iterable[tuple]) -> list[Alert]:
     return alerts
 
 
-def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[Message]:
+def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey],
+                  devices: Optional[Mapping[str, str]] = None) -> list[Message]:
     """Drop alerts whose key was delivered before or repeats within the batch (the latest text wins), then
-    group the rest into one message per audience, participant and local day."""
+    group the rest into one message per audience, participant and local day. ``devices``: participant -> the
+    device's own state (last sync, battery), added to the coordinator's messages."""
     latest: dict[AlertKey, Alert] = {}
     for alert in alerts:
         if alert.key not in already_sent:
@@ -207,8 +212,9 @@ def plan_messages(alerts: Iterable[Alert], already_sent: set[AlertKey]) -> list[
     for alert in latest.values():
         grouped.setdefault((alert.audience, alert.participant_id, alert.local_date), []).append(alert)
     return [
-        Message(participant_id, local_date, tuple(sorted(group, key=lambda a: a.kind)))
-        for (_, participant_id, local_date), group in sorted(grouped.items())
+        Message(participant_id, local_date, tuple(sorted(group, key=lambda a: a.kind)),
+                (devices or {}).get(participant_id) if audience == COORDINATOR else None)
+        for (audience, participant_id, local_date), group in sorted(grouped.items())
     ]
 
 

@@ -11,6 +11,8 @@ from fitbit_assets.defs.alerts.alert_sent import already_sent, record_sent
 from fitbit_assets.defs.alerts.channel import AlertChannelResource, AlertDeliveryError
 from fitbit_assets.defs.alerts.collect import AlertCursor, collect_alerts, consent_alerts
 from fitbit_assets.defs.alerts.messages import COORDINATOR, ENGINEER, count_by_audience, plan_messages
+from fitbit_assets.domain.coordinator_status import device_text
+from fitbit_assets.serving.query.devices import latest_device_states
 from fitbit_assets.warehouse.resource import WarehouseResource
 
 
@@ -40,7 +42,9 @@ def coordinator_alert_sensor(
     sent, unrouted, errors = [], [], []
     with warehouse.connection() as conn:
         alerts = [*alerts, *consent_alerts(conn)]
-        messages = plan_messages(alerts, already_sent(conn, alerts))
+        devices = {pid: device_text(d.last_sync_at, d.timezone, d.battery_pct, d.battery_status)
+                   for pid, d in latest_device_states(conn).items()}
+        messages = plan_messages(alerts, already_sent(conn, alerts), devices)
         for message in messages:
             if not routed[message.audience]:
                 unrouted.append(message)  # e.g. no FITBIT_ALERT_ENGINEER_TO: never sent to the other audience

@@ -1,6 +1,7 @@
 """Dagster glue of the Google Health API connector: pull the run's google_health participant-days first."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -25,6 +26,11 @@ from fitbit_assets.google_health.pull import (
     save_device_status,
     save_wear_day,
 )
+from fitbit_assets.google_health.subscriptions import (
+    SubscriptionsClient,
+    project_credentials_token,
+    sync_subscriptions,
+)
 from fitbit_assets.google_health.tokens import (
     ACCOUNT_NOT_LINKED,
     LEGACY_ACCOUNT,
@@ -32,6 +38,7 @@ from fitbit_assets.google_health.tokens import (
     TokenKeyError,
     TokenStore,
 )
+from fitbit_assets.domain.roster import Roster
 from fitbit_assets.lib.partitions import participant_day_asset, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -43,6 +50,32 @@ def oauth_client(configured: settings.Settings) -> OAuthClient:
     secret = configured.google_client_secret.get_secret_value() if configured.google_client_secret else None
     return OAuthClient(configured.google_client_id or "", secret, configured.google_oauth_url,
                        configured.google_token_url)
+
+
+def subscriptions_client(configured: settings.Settings) -> SubscriptionsClient | None:
+    """The study subscriber's subscription calls with the project's credentials; None without
+    FITBIT_GOOGLE_SUBSCRIBER (no per-participant subscriptions)."""
+    if configured.google_subscriber is None:
+        return None
+    path = configured.google_subscriber_credentials_path
+    return SubscriptionsClient(configured.google_api_url, configured.google_subscriber,
+                               project_credentials_token(str(path) if path else None))
+
+
+def enrolment_subscriber(configured: settings.Settings, warehouse: WarehouseResource,
+                         roster: Roster) -> Callable[[str], str] | None:
+    """``connect``'s ``subscribe``: reconcile one participant's push subscription right after their consent is
+    stored; None without FITBIT_GOOGLE_SUBSCRIBER."""
+    client = subscriptions_client(configured)
+    if client is None:
+        return None
+    enrolled = {p.participant_id for p in roster.participants if p.source == SOURCE}
+
+    def subscribe(participant_id: str) -> str:
+        return sync_subscriptions(warehouse.connection, client, enrolled, only={participant_id}).get(
+            participant_id, "none")
+
+    return subscribe
 
 
 def token_store(configured: settings.Settings, warehouse: WarehouseResource) -> TokenStore:

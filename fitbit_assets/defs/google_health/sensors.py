@@ -1,13 +1,17 @@
 """Push, not only the daily tick: accepted Google Health notifications -> runs of the pipeline job for the affected
-participant-days (the webhook receiver stores them: fitbit_assets/serving/api/google_health_webhook.py)."""
+participant-days (the webhook receiver stores them: fitbit_assets/serving/api/google_health_webhook.py), and each
+enrolled participant's push subscription kept in step with the roster and their consent."""
 
 import datetime as dt
 
 import dagster as dg
 
+from fitbit_assets import settings
+from fitbit_assets.defs.google_health.assets import subscriptions_client
 from fitbit_assets.defs.jobs import heart_rate_job
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.notifications import local_day_range
+from fitbit_assets.google_health.subscriptions import sync_subscriptions
 from fitbit_assets.lib.partitions import range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.connection import transaction
@@ -67,3 +71,27 @@ def google_health_notification_sensor(
             cur.execute(sql_query("google_health_notification_processed"), {"ids": handled})
     context.log.info(f"{len(handled)} notification(s) -> {len(requests)} run(s)")
     return dg.SensorResult(run_requests=requests)
+
+
+@dg.sensor(
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Per-participant Google Health push subscriptions (MANUAL policy of FITBIT_GOOGLE_SUBSCRIBER) kept "
+    "in step with the study: created for an enrolled participant whose consent stands (`fitbit-assets connect` "
+    "does it at once), their data types patched when the granted scopes change, deleted when the participant "
+    "leaves the roster or their consent is lost. Only accounts whose stored subscription differs are sent to "
+    "Google. Does nothing without FITBIT_GOOGLE_SUBSCRIBER.",
+)
+def google_health_subscription_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, study_files: StudyFilesResource
+):
+    client = subscriptions_client(settings.load())
+    if client is None:
+        return dg.SkipReason("FITBIT_GOOGLE_SUBSCRIBER is not set: no per-participant subscriptions")
+    enrolled = {p.participant_id for p in study_files.roster().participants if p.source == SOURCE}
+    outcome = sync_subscriptions(warehouse.connection, client, enrolled)
+    failed = {pid: what for pid, what in outcome.items() if what.startswith("failed")}
+    if failed:
+        context.log.warning(f"{len(failed)} subscription(s) not reconciled, retried next tick: {failed}")
+    done = {pid: what for pid, what in sorted(outcome.items()) if pid not in failed}
+    return dg.SkipReason(f"subscriptions: {done or 'all in step'}" + (f"; failed: {sorted(failed)}" if failed else ""))

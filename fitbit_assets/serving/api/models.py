@@ -101,7 +101,10 @@ class CohortRow(BaseModel):
     evidence: str
     action: str
     last_data: Optional[dt.datetime] = None
-    last_sync: Optional[dt.datetime] = None
+    last_sync: Optional[dt.datetime] = Field(
+        default=None, description="The latest device sync: sync records or the device's own (users.pairedDevices)")
+    battery_pct: Optional[int] = Field(default=None, description="The device's battery level (users.pairedDevices)")
+    battery_status: Optional[str] = Field(default=None, description="High / Medium / Low / Empty, where reported")
     trailing_7d_adherence_pct: Optional[float] = None
     valid_days_7d: Optional[int] = None
     days_7d: Optional[int] = None

@@ -15,12 +15,14 @@ from fitbit_assets.domain.coordinator_status import (
     participant_status,
     urgency_key,
 )
+from fitbit_assets.serving.query.devices import DeviceState, latest_device_states, latest_sync
 from fitbit_assets.serving.query.resolution import UTC, as_utc
 from fitbit_assets.serving.query.rows import fetch_rows
 from fitbit_assets.warehouse.sql_files import sql_query
 
 
 _known_time_zones: frozenset[str] = frozenset()
+NO_DEVICE_STATE = DeviceState("UTC", None, None, None)
 
 
 def known_time_zones(conn) -> frozenset[str]:
@@ -63,24 +65,29 @@ def recent_days(conn, as_of: dt.datetime, window_days: int, rows: list[dict]) ->
 
 def cohort_overview(
     conn, as_of: Optional[dt.datetime] = None, rules: Optional[StatusRules] = None,
-    battery_pct: Optional[dict[str, int]] = None,
 ) -> list[dict]:
     """Per participant: the coordinator status and its evidence, last data, last sync, 7-day adherence; most
-    urgent first. ``battery_pct``: the devices' battery level by participant, where known."""
+    urgent first. Where the device reports its own state (device_status), its last sync counts as a sync and its
+    battery is shown (``battery_pct``, ``battery_status``) and weighed."""
     as_of = as_utc(as_of or dt.datetime.now(UTC))
     rules = rules or status_rules(settings.load())
     rows = fetch_rows(conn, "api_cohort")
     days = recent_days(conn, as_of, rules.window_days, rows)
+    devices = latest_device_states(conn)  # its own query, joined here: the cohort statement stays as it is
     ranked = []
     for row in rows:
         pid = row["participant_id"]
+        device = devices.get(pid, NO_DEVICE_STATE)
+        row.update(last_sync=latest_sync(row["last_sync"], device.last_sync_at), battery_pct=device.battery_pct,
+                   battery_status=device.battery_status)
         status = participant_status(
             ParticipantState(
                 participant_id=pid, timezone=row["timezone"], enrolled_on=row["enrolled_on"], source=row["source"],
                 days=days.get(pid, []),
                 last_sync=row["last_sync"], last_data=row["last_data"], last_valid_date=row["last_valid_date"],
                 consent_state=row["consent_state"], consent_reason=row["consent_reason"],
-                consent_changed_at=row["consent_changed_at"], battery_pct=(battery_pct or {}).get(pid),
+                consent_changed_at=row["consent_changed_at"], battery_pct=device.battery_pct,
+                battery_status=device.battery_status,
             ),
             as_of,
             rules,

@@ -45,6 +45,11 @@ ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS legacy_user_id text; 
 ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS withheld_data_types text[] NOT NULL DEFAULT '{}';
 ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS withheld_reason text;
 CREATE UNIQUE INDEX IF NOT EXISTS google_health_account_health_user ON google_health_account (health_user_id);
+-- The participant's push subscription (projects.subscribers.subscriptions, MANUAL policy) as last reconciled with
+-- Google: its name and data types (fitbit_assets/google_health/subscriptions.py).
+ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS subscription_name text;
+ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS subscribed_data_types text[] NOT NULL DEFAULT '{}';
+ALTER TABLE google_health_account ADD COLUMN IF NOT EXISTS subscription_synced_at timestamptz;
 
 COMMENT ON TABLE google_health_account IS 'Encrypted Google Health API OAuth tokens and consent state per participant';
 
