@@ -74,6 +74,19 @@ def range_tags(participants: str | Iterable[str], first: dt.date, last: dt.date)
     }
 
 
-def participant_day_asset(**spec):
+# Dagster's UI labels the partitions "Daily, starting <date> UTC." (its text for a DailyPartitionsDefinition, made
+# in the webserver from the definition's snapshot: no subclass or setting reaches it), so each asset's description
+# says what a partition is.
+PARTITION_MEANING = (
+    "Partitions: one per local day, each participant's own calendar day in their roster time zone (the UTC in "
+    "Dagster's \"Daily ... UTC\" label is not the participants'); a run's fitbit/participants tag names whom it "
+    "covers (none: the whole roster); a backfill of any day range is one run."
+)
+
+
+def participant_day_asset(*, description: str, **spec):
     """The decorator of every pipeline asset: one partition per local day, any day range in one run."""
-    return dg.asset(partitions_def=local_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(), **spec)
+    return dg.asset(
+        partitions_def=local_day_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
+        description=f"{description.rstrip()}\n\n{PARTITION_MEANING}", **spec,
+    )

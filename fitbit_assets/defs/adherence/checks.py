@@ -20,7 +20,6 @@ from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
 
-
 # The reason of an invalid day the sync rule has not classified yet (alert kind non_adherent, "not a valid wear day").
 UNCLASSIFIED_DAY = (f"not a valid wear day so far: the local day has not ended, so {status_words(DayStatus.NOT_WEARING)} "
                     f"or {status_words(DayStatus.NOT_SYNCING)} is not told yet")
