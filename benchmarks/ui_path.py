@@ -355,7 +355,7 @@ def bench_launch_wait(server: BenchServer, state: Path, repeats: int, backfill_d
         backfill_id = ui.launch_job_backfill([first + dt.timedelta(days=i) for i in range(backfill_days)])
         _, runs = ui.wait_for_backfill(backfill_id, WAIT_TIMEOUT_S)
         add(f"{backfill_days} days x 1 participant", "job page backfill (`launchPartitionBackfill`, job selector: "
-            "one run per day)", 0, load, Outcome(runs, launched, None), ui.backfill_end(backfill_id),
+            "one ranged run)", 0, load, Outcome(runs, launched, None), ui.backfill_end(backfill_id),
             WAIT_TARGETS["backfill"])
     return table
 

@@ -141,9 +141,10 @@ def test_every_check_lists_each_backfilled_day_as_passed_or_failed(ui, backfill)
 def test_the_job_page_backfill_loads_every_day_it_reports(ui, job_backfill, warehouse_dsn_ui):
     status, runs = job_backfill
     assert status == "COMPLETED_SUCCESS" and runs and all(run.status == "SUCCESS" for run in runs)
-    # A job backfill is one run per selected day (Dagster ignores backfill policies there), each for the roster.
-    assert sorted(run.tags["dagster/partition"] for run in runs) == sorted(
-        {key.local_date.isoformat() for key in JOB_BACKFILL_DAYS})
+    # Dagster 1.13 follows the job's single-run backfill policy: one run over the days' range, for the roster.
+    days = sorted({key.local_date.isoformat() for key in JOB_BACKFILL_DAYS})
+    assert [(run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) for run in runs] == [(days[0], days[-1])]
+    assert PARTICIPANTS_TAG not in runs[0].tags
     assert rows_per_day(warehouse_dsn_ui, JOB_BACKFILL_DAYS) == expected_rows(JOB_BACKFILL_DAYS)
     assert unreported_checks(ui, JOB_BACKFILL_DAYS) == {}
 
@@ -156,7 +157,7 @@ def test_what_the_launch_dialogs_read_for_our_assets(ui):
     partitions in a single run." (true: the asset backfill above is one run). A dialog over several assets says
     "varying backfill policies" whatever they are (the UI compares the policy objects by identity); README says so.
     The asset graph's Materialize picks the first job the assets share, Dagster's hidden asset job: an asset
-    backfill (one run), not the job backfill of the job page (one run per day).
+    backfill; the job page's is a job backfill. Both are one run (tests above).
     """
     from fitbit_assets.lib.partitions import PARTITION_MEANING
 
