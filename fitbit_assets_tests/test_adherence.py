@@ -106,6 +106,24 @@ def test_minute_arrays_and_validation():
         AdherenceParams(worn_minute_min_samples=0)
 
 
+def test_the_valid_day_check_says_the_coordinator_status_words():
+    """The Dagster check's text and each failing day's reason use coordinator_status.status_words, as the
+    dashboard, the CLI summary and the alert e-mails do."""
+    from fitbit_assets.defs.adherence.checks import daily_adherence_valid_day
+    from fitbit_assets.domain.coordinator_status import CoordinatorStatus, status_words
+    from fitbit_assets.domain.device_sync import DayStatus, status_explanation
+
+    [spec] = daily_adherence_valid_day.check_specs
+    synced = dt.datetime(2025, 6, 2, 7, tzinfo=dt.timezone.utc)
+    for status in (DayStatus.NOT_WEARING, DayStatus.NOT_SYNCING):
+        words = status_words(CoordinatorStatus(status.value))
+        assert f"'{words}'" in spec.description
+        assert status_explanation(status.value, synced, synced, sync_data_available=True).startswith(f"{words}: ")
+    # Without sync records the cohort page says "not wearing" with the doubt; so does the check.
+    assert status_explanation(DayStatus.NOT_SYNCING.value, None, None, sync_data_available=False).startswith(
+        f"{status_words(CoordinatorStatus.NOT_WEARING)}: no device sync records")
+
+
 def test_resource_reads_environment(monkeypatch):
     monkeypatch.setenv("FITBIT_VALID_DAY_MINUTES", "480")
     monkeypatch.setenv("FITBIT_IMPUTE_MAX_GAP_MINUTES", "10")
@@ -190,6 +208,8 @@ def test_hand_built_days_end_to_end(instance, study_files, roster, warehouse, qu
     assert invalid["participant_id"] == LANDING.participant_id
     assert "worn 480 of 1440 min" in invalid["reason"] and "600 min" in invalid["reason"]
     assert "no heart-rate data" in failing_participant_days(per_day[JUNE + dt.timedelta(days=1)])[0]["reason"]
+    # land-01 has no sync records: the reason leads with what the cohort page calls it, the doubt named.
+    assert invalid["reason"].startswith("not wearing: no device sync records for this participant, so not syncing")
     # Dagster stores a status per partition (what the UI shows per partition).
     import dagster as dg
 

@@ -152,6 +152,9 @@ def test_sensor_sends_one_message_per_participant_day_and_never_twice(
     body = {m["Subject"]: m.get_content() for _, _, m in inbox.messages}
     assert "worn 480 of 1440 min" in body["[fitbit-assets] land-01 2025-06-11: not a valid wear day"]
     assert "no heart-rate data" in body["[fitbit-assets] land-01 2025-06-12: not a valid wear day"]
+    # The check and its severity in Dagster's words, as the check's page shows them.
+    assert "daily_adherence:daily_adherence_valid_day, severity WARN, run " in body[
+        "[fitbit-assets] land-01 2025-06-11: not a valid wear day"]
     assert sorted((auth, p["participant_id"], p["local_date"], [a["kind"] for a in p["alerts"]]) for auth, p in received) == [
         ("Bearer tok-123", "land-01", "2025-06-11", [NON_ADHERENT]),
         ("Bearer tok-123", "land-01", "2025-06-12", [NON_ADHERENT]),

@@ -11,8 +11,16 @@ import pytest
 
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
-from fitbit_assets.lib.partitions import DAYS_PER_BACKFILL_RUN, PARTICIPANTS_TAG, ParticipantDayKey
-from fitbit_assets_tests.conftest import SYNTHETIC, create_database, fetch_all
+from fitbit_assets.lib.partitions import (
+    DAYS_PER_BACKFILL_RUN,
+    PARTICIPANTS_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    ParticipantDayKey,
+)
+from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day
+from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, create_database, fetch_all
 from fitbit_assets_tests.ui_path import open_ui_path
 
 SECOND = Participant("syn-02", 12, "Europe/Berlin", dt.date(2025, 1, 1), "synthetic")
@@ -26,6 +34,8 @@ RANGE_RUN_DAYS = [ParticipantDayKey(dt.date(2025, 6, 13) + dt.timedelta(days=i),
                   for p in COHORT for i in range(2)]
 TICK = dt.datetime(2025, 6, 21, 12, 30, tzinfo=dt.timezone.utc)  # yesterday 06-20 and the 3 days before it
 TICK_DAYS = [ParticipantDayKey(dt.date(2025, 6, 17) + dt.timedelta(days=i), p.participant_id) for p in COHORT for i in range(4)]
+# A landing participant joins the roster last (re-execution tests, at the end): its days fail until their files land.
+REEXECUTION_DAYS = [ParticipantDayKey(dt.date(2025, 6, 24) + dt.timedelta(days=i), LANDING.participant_id) for i in range(3)]
 RUN_TIMEOUT_S = 600  # a multiprocess-executor run of 4 days took ~3 min on a loaded 2-core machine
 
 
@@ -43,7 +53,7 @@ def ui(tmp_path_factory, warehouse_dsn_ui):
 def rows_per_day(dsn: str, keys: list[ParticipantDayKey]) -> dict[str, int]:
     """heart_rate rows of each participant-day (local day in the participant's timezone)."""
     loaded = {}
-    for participant in COHORT:
+    for participant in (*COHORT, LANDING):
         rows = fetch_all(
             dsn,
             "SELECT (ts AT TIME ZONE %s)::date, count(*) FROM heart_rate WHERE participant_id = %s GROUP BY 1",
@@ -137,8 +147,39 @@ def test_every_check_lists_each_backfilled_day_as_passed_or_failed(ui, backfill)
 def test_the_job_page_backfill_loads_every_day_it_reports(ui, job_backfill, warehouse_dsn_ui):
     status, runs = job_backfill
     assert status == "COMPLETED_SUCCESS" and runs and all(run.status == "SUCCESS" for run in runs)
+    # Dagster 1.13 follows the job's single-run backfill policy: one run over the days' range, for the roster.
+    days = sorted({key.local_date.isoformat() for key in JOB_BACKFILL_DAYS})
+    assert [(run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) for run in runs] == [(days[0], days[-1])]
+    assert PARTICIPANTS_TAG not in runs[0].tags
     assert rows_per_day(warehouse_dsn_ui, JOB_BACKFILL_DAYS) == expected_rows(JOB_BACKFILL_DAYS)
     assert unreported_checks(ui, JOB_BACKFILL_DAYS) == {}
+
+
+def test_what_the_launch_dialogs_read_for_our_assets(ui):
+    """Issue 23 point 4: the texts the UI builds its dialogs from, as GraphQL gives them to it.
+
+    The partitions label is Dagster's ("Daily, starting <date> UTC."), so each asset's and the job's description
+    says the days are the participants' own. Every asset backfills in runs of at most 15 days: a one-asset dialog
+    reads "Backfills in multiple runs, with a maximum of 15 partitions per run" (true: the 3-day asset backfill above
+    is one run, the 16-day one below two). A dialog over several assets says
+    "varying backfill policies" whatever they are (the UI compares the policy objects by identity); README says so.
+    The asset graph's Materialize picks the first job the assets share, Dagster's hidden asset job: an asset
+    backfill; the job page's is a job backfill. Both are one run (tests above).
+    """
+    from fitbit_assets.lib.partitions import PARTITION_MEANING
+
+    study_start = min(p.enrolled_on for p in COHORT)  # the code location's: its roster's first enrolment
+    job_description, assets = ui.asset_labels()
+    assert "each participant's own calendar day" in job_description
+    assert assets and set(assets) == set(ui.job_assets())
+    for asset, labels in assets.items():
+        assert labels["partitionDefinition"]["description"] == f"Daily, starting {study_start.isoformat()} UTC.", asset
+        assert labels["description"].endswith(PARTITION_MEANING), asset
+        assert labels["backfillPolicy"] == {
+            "policyType": "MULTI_RUN",
+            "description": f"Backfills in multiple runs, with a maximum of {DAYS_PER_BACKFILL_RUN} partitions per run",
+        }, asset
+        assert labels["jobNames"][0] == "__ASSET_JOB" and "heart_rate_job" in labels["jobNames"], asset
 
 
 def test_a_ranged_launchpad_run_loads_every_day_of_its_range(ui, range_run, warehouse_dsn_ui):
@@ -193,3 +234,92 @@ def test_a_backfill_longer_than_a_run_is_runs_of_consecutive_days_that_load_ever
     assert ranges == [(days[0], days[DAYS_PER_BACKFILL_RUN - 1]), (days[-1], days[-1])]
     assert rows_per_day(warehouse_dsn_ui, LONG_BACKFILL_DAYS) == expected_rows(LONG_BACKFILL_DAYS)
     assert unreported_checks(ui, LONG_BACKFILL_DAYS) == {}
+
+
+# ------------------------------------------------------------------------------------------- re-execution
+# The run page's Re-execute menu on a run that failed: land-01's three days before their heart-rate files landed.
+
+
+@pytest.fixture(scope="module")
+def reexecutions(ui, warehouse_dsn_ui):
+    """As a data engineer does: the failed run re-executed from failure while the files are still missing, again from
+    failure once they landed, then all steps of the first run. A failed run is first re-executed once by the daemon
+    (``run_retries`` of deploy/local/dagster.yaml): each step waits for those retries too. Each run by name:
+    (RunTiming, RunOutcome, its automatic retries as (RunTiming, RunOutcome), the warehouse's rows of the days right
+    after it); and the rows of each day's file."""
+    ui.set_roster([*COHORT, LANDING])
+    first, last = REEXECUTION_DAYS[0].local_date, REEXECUTION_DAYS[-1].local_date
+    study_files = StudyFilesResource(landing_dir=str(ui.state_dir / "landing"))
+    files = {}
+
+    def finished(run_id: str) -> tuple:
+        [run] = ui.wait_for_runs([run_id], timeout_s=RUN_TIMEOUT_S)
+        retries = [(retry, ui.run_outcome(retry.run_id)) for retry in ui.wait_for_retries(run, RUN_TIMEOUT_S)]
+        return run, ui.run_outcome(run_id), retries, rows_per_day(warehouse_dsn_ui, REEXECUTION_DAYS)
+
+    runs = {"failed": finished(ui.launch_range_run(first, last, [LANDING.participant_id]))}
+    runs["from_failure_still_missing"] = finished(ui.reexecute(runs["failed"][0].run_id, "FROM_FAILURE"))
+    files.update({str(key): drop_day(study_files, LANDING, key.local_date, all_worn) for key in REEXECUTION_DAYS})
+    runs["from_failure_landed"] = finished(ui.reexecute(runs["from_failure_still_missing"][0].run_id, "FROM_FAILURE"))
+    runs["all_steps"] = finished(ui.reexecute(runs["failed"][0].run_id, "ALL_STEPS"))
+    return runs, {key: len(path.read_text().splitlines()) - 1 for key, path in files.items()}
+
+
+NOTHING_LOADED = {str(key): 0 for key in REEXECUTION_DAYS}
+
+
+def fails_naming_each_day(run, outcome) -> bool:
+    named = outcome.step_failures.get("raw_heart_rate_csv", "")
+    return run.status == "FAILURE" and all(str(key) in named for key in REEXECUTION_DAYS) and (
+        "heart_rate_rows" not in outcome.materializations)
+
+
+def test_a_run_of_days_whose_files_have_not_landed_fails_naming_each_day_and_so_does_its_automatic_retry(reexecutions):
+    run, outcome, retries, rows = reexecutions[0]["failed"]
+    assert fails_naming_each_day(run, outcome), outcome.step_failures
+    [(retry, retry_outcome)] = retries  # run_retries: max_retries 1
+    assert fails_naming_each_day(retry, retry_outcome), retry_outcome.step_failures
+    assert rows == NOTHING_LOADED
+
+
+def test_re_execution_from_failure_keeps_the_days_and_participants_and_fails_again_naming_the_missing_days(reexecutions):
+    failed, *_ = reexecutions[0]["failed"]
+    run, outcome, retries, rows = reexecutions[0]["from_failure_still_missing"]
+    for tag in (RANGE_START_TAG, RANGE_END_TAG, PARTICIPANTS_TAG):
+        assert run.tags[tag] == failed.tags[tag]
+    assert fails_naming_each_day(run, outcome), outcome.step_failures
+    assert all(fails_naming_each_day(retry, retry_outcome) for retry, retry_outcome in retries)
+    assert rows == NOTHING_LOADED
+
+
+def test_re_execution_from_failure_once_the_files_landed_loads_every_day(ui, reexecutions):
+    runs, file_rows = reexecutions
+    run, outcome, retries, rows = runs["from_failure_landed"]
+    assert run.status == "SUCCESS" and outcome.step_failures == {} and retries == []
+    assert rows == file_rows
+    days = sorted(key.local_date.isoformat() for key in REEXECUTION_DAYS)
+    # Only the failed step and those after it ran; each of them materialized every day, with that day's values.
+    assert "raw_heart_rate_csv" in outcome.materializations
+    assert {asset: sorted(by_day) for asset, by_day in outcome.materializations.items()} == {
+        asset: days for asset in outcome.materializations
+    }
+    loaded = outcome.materializations["heart_rate_rows"]
+    assert {day: (values["participants_loaded"], values["rows_inserted"]) for day, values in loaded.items()} == {
+        key.local_date.isoformat(): (1, file_rows[str(key)]) for key in REEXECUTION_DAYS
+    }
+    assert unreported_checks(ui, REEXECUTION_DAYS) == {}
+
+
+def test_re_execution_of_all_steps_materializes_every_asset_on_every_day_and_reloads_nothing(ui, reexecutions):
+    runs, file_rows = reexecutions
+    run, outcome, retries, rows = runs["all_steps"]
+    assert run.status == "SUCCESS" and outcome.step_failures == {} and retries == []
+    days = sorted(key.local_date.isoformat() for key in REEXECUTION_DAYS)
+    assert {asset: sorted(by_day) for asset, by_day in outcome.materializations.items()} == {
+        asset: days for asset in ui.job_assets()
+    }
+    unchanged = outcome.materializations["heart_rate_rows"]
+    assert {day: (values["participants_unchanged"], values["rows_inserted"]) for day, values in unchanged.items()} == {
+        day: (1, 0) for day in days
+    }
+    assert rows == file_rows

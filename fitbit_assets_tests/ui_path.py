@@ -36,6 +36,7 @@ import dagster as dg
 import yaml
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, ScheduleInstigatorData, TickStatus
+from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, WILL_RETRY_TAG
 from dagster._daemon import SchedulerDaemon  # noqa: F401 (loads the daemon package before the scheduler: they import each other)
 from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iterator
 from dagster._utils.error import SerializableErrorInfo
@@ -80,6 +81,21 @@ query JobAssets($pipeline: PipelineSelector!) {
 }
 """
 
+# What the launch dialogs read for each asset of the job (LaunchAssetChoosePartitionsDialog): the partitions label,
+# the backfill policy's notice, the asset's description, and its jobs (the first in common picks the launch path).
+ASSET_LABELS_QUERY = """
+query AssetLabels($pipeline: PipelineSelector!) {
+  assetNodes(pipeline: $pipeline) {
+    assetKey { path }
+    description
+    jobNames
+    partitionDefinition { description }
+    backfillPolicy { policyType description }
+  }
+  pipelineOrError(params: $pipeline) { __typename ... on Pipeline { description } }
+}
+"""
+
 CONFIG_VALID_QUERY = """
 query ConfigValid($pipeline: PipelineSelector!, $runConfigData: RunConfigData) {
   isPipelineConfigValid(pipeline: $pipeline, mode: "default", runConfigData: $runConfigData) {
@@ -114,7 +130,7 @@ BACKFILL_QUERY = """
 query Backfill($backfillId: String!) {
   partitionBackfillOrError(backfillId: $backfillId) {
     __typename
-    ... on PartitionBackfill { status error { message } }
+    ... on PartitionBackfill { status endTimestamp error { message } }
     ... on Error { message }
   }
 }
@@ -143,6 +159,43 @@ query RunLog($runId: ID!, $cursor: String) {
 }
 """
 EXECUTORS = {"Executing steps in process": "in process", "Executing steps using multiprocess executor": "multiprocess"}
+
+# The run's log filtered as its "Errors" and "Materializations" views: why steps failed, which days each asset
+# materialized and the day's own metadata.
+RUN_OUTCOME_QUERY = """
+query RunOutcome($runId: ID!, $cursor: String) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      eventConnection(afterCursor: $cursor, limit: 2000) {
+        events {
+          __typename
+          ... on ExecutionStepFailureEvent { stepKey error { message } }
+          ... on MaterializationEvent {
+            assetKey { path }
+            partition
+            metadataEntries { label ... on IntMetadataEntry { intValue } }
+          }
+        }
+        cursor hasMore
+      }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+# The run page's "Re-execute" menu: all steps, from failure (failed and not-run steps), from asset failure.
+REEXECUTE_MUTATION = """
+mutation Reexecute($reexecutionParams: ReexecutionParams!) {
+  launchPipelineReexecution(reexecutionParams: $reexecutionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}
+"""
 
 TERMINATE_MUTATION = """
 mutation Terminate($runIds: [String!]!) {
@@ -177,6 +230,14 @@ query CheckPartitions($assetKey: AssetKeyInput!, $checkName: String!) {
 
 class UiPathError(AssertionError):
     """The UI path answered with an error or did not finish in time (a test failure, with Dagster's message)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run's log shows: each failed step's error, each asset's materialized days and their metadata."""
+
+    step_failures: dict[str, str]  # step key -> error message
+    materializations: dict[str, dict[str, dict[str, int]]]  # asset -> local day -> the day's integer metadata
 
 
 @dataclass(frozen=True)
@@ -219,10 +280,11 @@ def project_environment(values: dict[str, str]) -> Iterator[None]:
 class UiPath:
     """One Dagster instance + code location + daemon; methods are the UI's actions and views."""
 
-    def __init__(self, process_context, dagster_home: Path):
+    def __init__(self, process_context, dagster_home: Path, state_dir: Path):
         self.process_context = process_context
         self.instance: dg.DagsterInstance = process_context.instance
         self.dagster_home = dagster_home
+        self.state_dir = state_dir
         self.daemon: subprocess.Popen | None = None
         self.repository_selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
         self.job_selector = {**self.repository_selector, "pipelineName": JOB}
@@ -255,6 +317,10 @@ class UiPath:
         schedule = self._remote_schedule()
         self.instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
 
+    def set_roster(self, roster: Sequence[Participant]) -> None:
+        """The study team editing the roster: runs started after this read it (no reload, no deploy)."""
+        write_roster(self.state_dir / "roster.csv", list(roster))
+
     # --- what the job contains -----------------------------------------------------------------------------
 
     def job_assets(self) -> list[str]:
@@ -270,6 +336,12 @@ class UiPath:
             for node in nodes
             for check in node["assetChecksOrError"].get("checks", [])
         ]
+
+    def asset_labels(self) -> tuple[str, dict[str, dict]]:
+        """The job page's description, and per asset of the job what the UI's launch dialogs show for it."""
+        data = self.graphql(ASSET_LABELS_QUERY, {"pipeline": self.job_selector})
+        assets = {"/".join(node["assetKey"]["path"]): node for node in data["assetNodes"]}
+        return data["pipelineOrError"]["description"], assets
 
     def config_is_valid(self, run_config: dict) -> bool:
         """What the launchpad's config editor reports for ``run_config`` on heart_rate_job."""
@@ -306,6 +378,15 @@ class UiPath:
         result = self.graphql(LAUNCH_RUN_MUTATION, {"executionParams": params})["launchPipelineExecution"]
         if result["__typename"] != "LaunchRunSuccess":
             raise UiPathError(f"launching {what}: {result}")
+        return result["run"]["runId"]
+
+    def reexecute(self, run_id: str, strategy: str) -> str:
+        """The run page's "Re-execute" menu on ``run_id``: ``ALL_STEPS``, ``FROM_FAILURE`` or ``FROM_ASSET_FAILURE``
+        (the new run keeps the parent's tags: its days and participants)."""
+        params = {"parentRunId": run_id, "strategy": strategy}
+        result = self.graphql(REEXECUTE_MUTATION, {"reexecutionParams": params})["launchPipelineReexecution"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise UiPathError(f"re-executing run {run_id} ({strategy}): {result}")
         return result["run"]["runId"]
 
     def launch_asset_backfill(
@@ -408,6 +489,26 @@ class UiPath:
                 raise UiPathError(f"{len(unfinished)} of {len(run_ids)} run(s) unfinished after {timeout_s}s: {unfinished}")
             time.sleep(0.5)
 
+    def wait_for_retries(self, run: RunTiming, timeout_s: float) -> list[RunTiming]:
+        """The automatic re-executions of a failed run (``run_retries`` in dagster.yaml), each finished, in order:
+        the failed run is tagged ``dagster/will_retry`` when it fails, and with its retry's id once the daemon has
+        launched it (within seconds). Empty for a run that succeeded or will not be retried."""
+        deadline = time.monotonic() + timeout_s
+        retries: list[RunTiming] = []
+        while run.status == "FAILURE" and self.instance.run_retries_enabled:
+            while WILL_RETRY_TAG not in run.tags or (
+                run.tags[WILL_RETRY_TAG] == "true" and AUTO_RETRY_RUN_ID_TAG not in run.tags
+            ):
+                if time.monotonic() > deadline:
+                    raise UiPathError(f"run {run.run_id}: no automatic retry after {timeout_s}s, tags {run.tags}")
+                time.sleep(0.5)
+                [run] = self.runs(run_ids=[run.run_id])
+            if run.tags[WILL_RETRY_TAG] != "true":
+                break
+            [run] = self.wait_for_runs([run.tags[AUTO_RETRY_RUN_ID_TAG]], max(1.0, deadline - time.monotonic()))
+            retries.append(run)
+        return retries
+
     def wait_for_backfill(self, backfill_id: str, timeout_s: float) -> tuple[str, list[RunTiming]]:
         """Poll the backfill page until the daemon has completed it and its runs have finished."""
         deadline = time.monotonic() + timeout_s
@@ -425,21 +526,44 @@ class UiPath:
                 )
             time.sleep(0.5)
 
-    def run_executor(self, run_id: str) -> str:
-        """Which executor ran the steps ("in process" or "multiprocess"), from the run's log."""
+    def _run_events(self, query: str, run_id: str) -> Iterator[dict]:
+        """Every event of the run's log, page by page (a ranged run logs its planned materializations first:
+        thousands of events for a cohort)."""
         cursor = None
-        while True:  # a ranged run logs its planned materializations first: thousands of events for a cohort
-            result = self.graphql(RUN_LOG_QUERY, {"runId": run_id, "cursor": cursor})["runOrError"]
+        while True:
+            result = self.graphql(query, {"runId": run_id, "cursor": cursor})["runOrError"]
             if result["__typename"] != "Run":
                 raise UiPathError(f"reading the log of run {run_id}: {result}")
-            for event in result["eventConnection"]["events"]:
-                for announcement, executor in EXECUTORS.items():
-                    if event.get("message", "").startswith(announcement):
-                        return executor
+            yield from result["eventConnection"]["events"]
             if not result["eventConnection"]["hasMore"]:
-                break
+                return
             cursor = result["eventConnection"]["cursor"]
+
+    def backfill_end(self, backfill_id: str) -> float | None:
+        """When the backfill page started showing the backfill as done (epoch seconds; None: not done)."""
+        result = self.graphql(BACKFILL_QUERY, {"backfillId": backfill_id})["partitionBackfillOrError"]
+        return result.get("endTimestamp")
+
+    def run_executor(self, run_id: str) -> str:
+        """Which executor ran the steps ("in process" or "multiprocess"), from the run's log."""
+        for event in self._run_events(RUN_LOG_QUERY, run_id):
+            for announcement, executor in EXECUTORS.items():
+                if event.get("message", "").startswith(announcement):
+                    return executor
         raise UiPathError(f"run {run_id} did not log which executor ran its steps")
+
+    def run_outcome(self, run_id: str) -> RunOutcome:
+        failures: dict[str, str] = {}
+        materializations: dict[str, dict[str, dict[str, int]]] = {}
+        for event in self._run_events(RUN_OUTCOME_QUERY, run_id):
+            if event["__typename"] == "ExecutionStepFailureEvent":
+                failures[event["stepKey"]] = event["error"]["message"] if event["error"] else ""
+            elif event["__typename"] == "MaterializationEvent":
+                days = materializations.setdefault("/".join(event["assetKey"]["path"]), {})
+                days[event["partition"]] = {
+                    entry["label"]: entry["intValue"] for entry in event["metadataEntries"] if "intValue" in entry
+                }
+        return RunOutcome(failures, materializations)
 
     def terminate(self, run_ids: Sequence[str]) -> None:
         """The runs list's "Terminate" action, for runs a benchmark gave up waiting for."""
@@ -506,7 +630,7 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
     }
     with project_environment(environment), dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         with define_out_of_process_workspace(str(workspace_yaml), None, instance) as process_context:
-            ui = UiPath(process_context, dagster_home)
+            ui = UiPath(process_context, dagster_home, state_dir)
             # Before the daemon starts, so its wall-clock scheduler never sees the schedule running.
             ui.stop_schedule()
             with (dagster_home / "daemon.log").open("w") as daemon_log:

@@ -7,5 +7,7 @@ heart_rate_job = dg.define_asset_job(
     "heart_rate_job",
     selection=dg.AssetSelection.groups(*PIPELINE_GROUPS),
     description="Raw CSV -> validated Parquet -> heart_rate table -> 1m/1h/1d rollups -> daily adherence (with checks) "
-    "for a participant's day range, and the same stages for every metric family.",
+    "for a participant's day range, and the same stages for every metric family. Partitions are local days: "
+    "each participant's own calendar day in their roster time zone (Dagster labels them \"Daily ... UTC\"); the "
+    "run tag fitbit/participants names whom a run covers (none: the whole roster).",
 )

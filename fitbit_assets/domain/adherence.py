@@ -143,7 +143,7 @@ def non_adherence_reason(
 ) -> str:
     """A coordinator-readable sentence on why a day is not valid."""
     if day.samples == 0:
-        text = "no heart-rate data for the whole local day (device not worn or not synced)"
+        text = "no heart-rate data for the whole local day"  # why (not wearing / not syncing): the sync status
     else:
         text = (
             f"worn {day.wear_minutes} of {day.day_minutes} min ({day.adherence_pct:.1f}%), below the valid-day "

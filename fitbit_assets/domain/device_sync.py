@@ -62,7 +62,11 @@ def status_explanation(
 ) -> str:
     """What a coordinator should chase for an invalid day (pure): the alert text after the wear numbers."""
     if not sync_data_available:
-        return "no device sync records for this participant, so not wearing and not syncing cannot be told apart"
+        # What the coordinator's page calls such a participant (coordinator_status): not wearing, doubt named.
+        return (
+            f"{status_words(DayStatus.NOT_WEARING.value)}: no device sync records for this participant, so not "
+            "syncing cannot be ruled out; ask the participant to wear the device and to open the Fitbit app so it syncs"
+        )
     if status == DayStatus.NOT_WEARING.value:
         return (
             f"{status_words(status)}: the device synced after the day ended ({_utc_text(first_sync_after_day_end)}), so the "

@@ -77,12 +77,20 @@ def range_tags(participants: str | Iterable[str], first: dt.date, last: dt.date)
 # A backfill runs as runs of at most this many days (each for every participant it covers): a week or two from the UI
 # is one run, a study's first month two runs side by side (the instance runs two at a time, one per core), a year 25.
 DAYS_PER_BACKFILL_RUN = 15
+# Dagster's UI labels the partitions "Daily, starting <date> UTC." (its text for a DailyPartitionsDefinition, made
+# in the webserver from the definition's snapshot: no subclass or setting reaches it), so each asset's description
+# says what a partition is.
+PARTITION_MEANING = (
+    "Partitions: one per local day, each participant's own calendar day in their roster time zone (the UTC in "
+    "Dagster's \"Daily ... UTC\" label is not the participants'); a run's fitbit/participants tag names whom it "
+    f"covers (none: the whole roster); a backfill runs as runs of at most {DAYS_PER_BACKFILL_RUN} days each."
+)
 
 
-def participant_day_asset(**spec):
+def participant_day_asset(*, description: str, **spec):
     """The decorator of every pipeline asset: one partition per local day, a range of days in one run."""
     return dg.asset(
         partitions_def=local_day_partitions,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_BACKFILL_RUN),
-        **spec,
+        description=f"{description.rstrip()}\n\n{PARTITION_MEANING}", **spec,
     )

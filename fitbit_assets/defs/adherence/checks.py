@@ -11,6 +11,7 @@ import dagster as dg
 
 from fitbit_assets.defs.adherence.assets import daily_adherence
 from fitbit_assets.domain.adherence import DayAdherence, non_adherence_reason
+from fitbit_assets.domain.coordinator_status import status_words
 from fitbit_assets.domain.device_sync import DayStatus, status_explanation
 from fitbit_assets.lib.check_metadata import DAY_STATUS, DAY_STATUS_UNKNOWN, REASON, VALID_DAY_CHECK
 from fitbit_assets.lib.check_reporting import DayResult, report_day_results
@@ -18,6 +19,10 @@ from fitbit_assets.lib.partitions import ParticipantDayKey, local_day_partitions
 from fitbit_assets.lib.study_files import HEART_RATE, StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
+
+# The reason of an invalid day the sync rule has not classified yet (alert kind non_adherent, "not a valid wear day").
+UNCLASSIFIED_DAY = (f"not a valid wear day so far: the local day has not ended, so {status_words(DayStatus.NOT_WEARING)} "
+                    f"or {status_words(DayStatus.NOT_SYNCING)} is not told yet")
 
 
 def _day_from_row(row: dict) -> DayAdherence:
@@ -46,7 +51,10 @@ def _add_day_status(cur, non_adherent: list[tuple[ParticipantDayKey, dict]]) -> 
         statuses = {row["local_date"]: row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
         for key, entry in days:
             status = statuses.get(key.local_date)
-            if status is None or status["status"] == DayStatus.OK:  # the view classifies days up to local yesterday only
+            if status is None:  # the view classifies days up to the participant's local yesterday only
+                entry[REASON] = f"{UNCLASSIFIED_DAY}; {entry[REASON]}"
+                continue
+            if status["status"] == DayStatus.OK:
                 continue
             entry[DAY_STATUS] = status["status"] if status["sync_data_available"] else DAY_STATUS_UNKNOWN
             entry["last_sync_at"] = status["last_sync_at"].isoformat() if status["last_sync_at"] else None
@@ -60,9 +68,12 @@ def _add_day_status(cur, non_adherent: list[tuple[ParticipantDayKey, dict]]) -> 
     name=VALID_DAY_CHECK,
     asset=daily_adherence,
     partitions_def=local_day_partitions,
-    description="WARN when a participant-day is not a valid wear day (worn minutes below the valid-day threshold); "
-    "the reason (not wearing vs not syncing, from device sync events), the day's numbers and the participant's "
-    "trailing 7-day rollup are in the metadata. "
+    description="WARN when a participant-day (the participant's local day) is not a valid wear day (worn minutes "
+    "below the valid-day threshold). Each failing participant-day's reason starts with the words the coordinator "
+    "sees on the dashboard, in the CLI summary and in the alert e-mails, from device sync events: "
+    f"'{status_words(DayStatus.NOT_WEARING)}' (the device synced after the day ended) or "
+    f"'{status_words(DayStatus.NOT_SYNCING)}' (no sync since the day ended); then the day's numbers and the "
+    "participant's trailing 7-day rollup, also in the metadata. "
     "The coordinator alert sensor turns failures into one message per participant and day.",
 )
 def daily_adherence_valid_day(

@@ -63,7 +63,9 @@ def _check_alerts_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Aler
             _metadata_values(evaluation.metadata),
             evaluation.description,
             dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc),
-            source=f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}, run {run_id}",
+            # The severity in Dagster's own word (WARN / ERROR), as the check's page shows it.
+            source=f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}, severity "
+            f"{evaluation.severity.value}, run {run_id}",
         )
     return alerts
 

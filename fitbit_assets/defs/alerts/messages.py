@@ -113,7 +113,10 @@ class Message:
 
 
 def kind_words(kind: str) -> str:
-    """A coordinator case in the dashboard's words ("not wearing"), other kinds as they are."""
+    """A coordinator case in the dashboard's words ("not wearing"), an invalid day the sync rule could not classify
+    as the check says it ("not a valid wear day"), other kinds as they are."""
+    if kind == NON_ADHERENT:
+        return SUBJECTS[NON_ADHERENT]
     return status_words(kind) if kind in CoordinatorStatus._value2member_map_ else kind
 
 
