@@ -280,13 +280,20 @@ class ComposeTopology:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def depends_on(self, name: str) -> dict[str, str]:
+        """Dependency -> condition (compose's short list form means ``service_started``)."""
+        dependencies = self.services[name].get("depends_on", {})
+        if isinstance(dependencies, list):
+            return dict.fromkeys(dependencies, "service_started")
+        return {dependency: how.get("condition", "service_started") for dependency, how in dependencies.items()}
+
     def start_order(self) -> list[str]:
         order: list[str] = []
 
         def visit(name: str, path: tuple[str, ...]) -> None:
             if name in path:
                 raise TopologyDrift(f"depends_on cycle: {' -> '.join(path + (name,))}")
-            for dependency in self.services[name].get("depends_on", {}):
+            for dependency in self.depends_on(name):
                 visit(dependency, path + (name,))
             if name not in order:
                 order.append(name)
@@ -296,16 +303,34 @@ class ComposeTopology:
         return order
 
     def start(self) -> None:
+        """As compose does: every service whose dependencies are up (and healthy, where ``depends_on`` says
+        ``service_healthy``) starts at once; healthchecks nobody waits for are checked last (the API's passes only
+        once the first run has created the warehouse schema)."""
         (self.folder / "logs").mkdir(parents=True, exist_ok=True)
         self._write_dagster_home()
+        awaited = {dependency for name in self.services for dependency, condition in self.depends_on(name).items()
+                   if condition == "service_healthy"}
+        pending, started, healthy = self.start_order(), set(), set()
+        while pending:
+            wave = [name for name in pending
+                    if all(dependency in (healthy if dependency in awaited else started)
+                           for dependency in self.depends_on(name))]
+            for name in wave:
+                for path in self._paths(name).values():
+                    path.mkdir(parents=True, exist_ok=True)
+                if self._database_preload(name) is not None:
+                    self._start_database(name)
+                else:
+                    self._start_process(name)
+                started.add(name)
+                pending.remove(name)
+            for name in wave:
+                if name in awaited:
+                    self._wait_healthy(name)
+                    healthy.add(name)
         for name in self.start_order():
-            for path in self._paths(name).values():
-                path.mkdir(parents=True, exist_ok=True)
-            if self._database_preload(name) is not None:
-                self._start_database(name)
-            else:
-                self._start_process(name)
-            self._wait_healthy(name)
+            if name not in healthy:
+                self._wait_healthy(name)
 
     def _write_dagster_home(self) -> None:
         """What the Dockerfile copies into DAGSTER_HOME, with the local run launcher and loopback code servers."""
