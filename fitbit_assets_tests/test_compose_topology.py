@@ -160,7 +160,7 @@ def test_the_roster_sensor_reports_the_ten_participants(ui):
                for reason in reasons), reasons
 
 
-def test_the_ui_backfill_is_one_run_and_the_tick_loads_every_participant_day(loaded, warehouse_dsn):
+def test_the_ui_backfill_is_one_run_and_the_tick_loads_every_participant_day(loaded, warehouse_dsn, record_property):
     (status, backfill_runs), tick_runs = loaded
     assert status == "COMPLETED_SUCCESS"
     [run] = backfill_runs
@@ -168,7 +168,10 @@ def test_the_ui_backfill_is_one_run_and_the_tick_loads_every_participant_day(loa
     assert tick_runs and all(run.status == "SUCCESS" for run in tick_runs)
     assert all(run.tags["dagster/schedule_name"] == "daily_heart_rate_schedule" for run in tick_runs)
     expected = {(p.participant_id, day): len(generate_heart_rate_day(p, day)) for p in COHORT for day in DAYS}
-    assert rows_per_participant_day(warehouse_dsn) == {key: rows for key, rows in expected.items() if rows}
+    loaded_rows = rows_per_participant_day(warehouse_dsn)
+    record_property("runs", {"backfill": len(backfill_runs), "tick": len(tick_runs)})
+    record_property("heart_rate_rows", {"participant_days": len(loaded_rows), "rows": sum(loaded_rows.values())})
+    assert loaded_rows == {key: rows for key, rows in expected.items() if rows}
 
 
 def rows_per_participant_day(dsn: str) -> dict[tuple[str, dt.date], int]:
@@ -190,10 +193,11 @@ def invalid_days(dsn: str) -> set[tuple[str, str]]:
     )}
 
 
-def test_each_day_shows_its_check_status_in_the_ui(ui, loaded, warehouse_dsn):
+def test_each_day_shows_its_check_status_in_the_ui(ui, loaded, warehouse_dsn, record_property):
     failing_days = {day for _, day in invalid_days(warehouse_dsn)}
     assert failing_days, "the low-wear participants have no invalid day in the window: pick other seeds"
     statuses = ui.check_statuses(*ADHERENCE_CHECK)
+    record_property("valid_day_statuses", {day.isoformat(): statuses.get(day.isoformat()) for day in DAYS})
     assert {day.isoformat(): statuses.get(day.isoformat()) for day in DAYS} == {
         day.isoformat(): "FAILED" if day.isoformat() in failing_days else "SUCCEEDED" for day in DAYS
     }
@@ -202,7 +206,7 @@ def test_each_day_shows_its_check_status_in_the_ui(ui, loaded, warehouse_dsn):
         assert {statuses.get(day.isoformat()) for day in DAYS} <= {"SUCCEEDED", "FAILED"}, (asset, check_name, statuses)
 
 
-def test_a_non_adherent_day_alerts_the_coordinator_by_email(stack, loaded, warehouse_dsn, smtp_sink, ui):
+def test_a_non_adherent_day_alerts_the_coordinator_by_email(stack, loaded, warehouse_dsn, smtp_sink, ui, record_property):
     """One message per invalid participant-day, whose subject names it (not a valid wear day, or the dashboard's
     reason: not wearing, not syncing)."""
     _, inbox = smtp_sink
@@ -213,6 +217,7 @@ def test_a_non_adherent_day_alerts_the_coordinator_by_email(stack, loaded, wareh
             break
         stack.check_running("daemon")
         time.sleep(2)
+    record_property("alerts", {"invalid_participant_days": len(expected), "messages": len(inbox.messages)})
     assert expected <= alerted, (sorted(expected - alerted), sensor_skip_reasons(ui, "coordinator_alert_sensor"))
     assert all(to == ["coordinator@study.test"] for _, to, message in inbox.messages)
 

@@ -414,7 +414,7 @@ class ComposeTopology:
         if test is None and "ports" not in service:
             self.check_running(name)
             return
-        seconds = lambda key, default: float(str(check.get(key, default)).rstrip("s"))  # noqa: E731
+        seconds = lambda key, default: float(str(check.get(key, default)).rstrip("s"))
         deadline = time.monotonic() + seconds("start_period", "0s") + check.get("retries", 3) * seconds("interval", "30s")
         deadline = max(deadline, time.monotonic() + 120)
         last = ""
@@ -455,7 +455,7 @@ class ComposeTopology:
         if name in self.databases:  # pg_isready in the container reaches its own server
             environment |= {"PGHOST": "127.0.0.1", "PGPORT": str(self.addresses[name][2])}
         try:
-            result = subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=timeout_s)
+            result = subprocess.run(argv, env=environment, check=False, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             return False, f"{shlex.join(argv)}: no answer in {timeout_s:g} s"
         return result.returncode == 0, f"{shlex.join(argv)}: exit {result.returncode} {result.stdout}{result.stderr}"
