@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.installed
 # TimescaleDB's unmodified source (shared by this project's machines), built into the venv's embedded PostgreSQL.
 TIMESCALEDB_SOURCE ?= ../shared/vendor/timescaledb-2.23.1.tar.gz
 
-.PHONY: install demo dev test register clean bench bench-quick bench-staging bench-ui-scale serve browser timescaledb
+.PHONY: install demo dev test register clean bench bench-quick bench-staging bench-ui-scale serve browser timescaledb topology
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ timescaledb: install
 ## /openapi.json) on the embedded database; without users it serves loopback only
 serve: install
 	$(VENV)/bin/fitbit-assets serve --host $(HOST) --port $(API_PORT)
+
+## make topology: the services of docker-compose.yml as local processes (no Docker engine; the default run launcher
+## instead of DockerRunLauncher): both databases, gRPC code server, webserver (http://127.0.0.1:$(PORT)), daemon,
+## API (http://127.0.0.1:$(API_PORT)), with $(TOPOLOGY_PARTICIPANTS) synthetic participants; prints the URLs,
+## Ctrl-C stops every service and deletes the databases. Set .env values with TOPOLOGY_SET="VAR=value ...".
+TOPOLOGY_PARTICIPANTS ?= 3
+TOPOLOGY_SET ?=
+topology: install timescaledb
+	$(PY) -m fitbit_assets.devtools.compose_topology --synthetic-participants $(TOPOLOGY_PARTICIPANTS) \
+		--set DAGSTER_WEBSERVER_PORT=$(PORT) --set FITBIT_API_PORT=$(API_PORT) $(addprefix --set ,$(TOPOLOGY_SET))
 
 # Headless Chromium for the dashboard browser test: Debian's package, installed when missing and running as root
 # (CI machines). Otherwise the test skips with a reason locally and fails when CI is set.

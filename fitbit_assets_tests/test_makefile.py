@@ -52,3 +52,10 @@ def test_dev_host_and_port_can_be_chosen():
     assert "dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000" in make_dry_run("dev")
     assert "dagster dev -w workspace.yaml -h 0.0.0.0 -p 3300" in make_dry_run("dev", "PORT=3300", "HOST=0.0.0.0")
     assert "fitbit-assets serve --host 127.0.0.1 --port 8080" in make_dry_run("serve", "API_PORT=8080")
+
+
+def test_topology_runs_the_compose_services_on_the_chosen_ports():
+    out = " ".join(make_dry_run("topology", "PORT=3300", "API_PORT=8080", "TOPOLOGY_SET=FITBIT_LATE_SYNC_DAYS=1")
+                   .replace("\\\n", " ").split())
+    assert ("-m fitbit_assets.devtools.compose_topology --synthetic-participants 3 --set DAGSTER_WEBSERVER_PORT=3300 "
+            "--set FITBIT_API_PORT=8080 --set FITBIT_LATE_SYNC_DAYS=1") in out

