@@ -18,8 +18,7 @@ def get_participant_adherence(
 ) -> AdherenceResponse:
     """Daily adherence of one participant (default: the 90 days ending at the last computed day)."""
     with db.connection() as conn:
-        visible_participant(conn, principal, participant_id)
-        last = next((r["last_local_date"] for r in q.participants(conn) if r["participant_id"] == participant_id), None)
+        last = visible_participant(conn, principal, participant_id)["last_local_date"]
         start, end = day_range(start, end, last, config.max_range_days)
         days = q.participant_adherence(conn, participant_id, start, end)
         record_read(conn, principal, request, [participant_id], f"{start}..{end}")
