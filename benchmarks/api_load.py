@@ -3,8 +3,8 @@
     python -m benchmarks.api_load            # 50 clients for 60 s, 100 participants x 1 year; writes RESULTS.md
     python -m benchmarks.api_load --quick    # 5 clients for 5 s, 10 participants x 30 days: checks the code runs
 
-``fitbit-assets serve`` runs in its own process (uvicorn, sign-in on, the default pool of 8 connections and 5 s
-wait) on a dedicated embedded PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
+``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default 2 = one per core of
+the test machine; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
 rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task of one httpx
 client sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
 participant visible; every read is audited, as in production).
@@ -77,10 +77,11 @@ def engineer_token(dsn: str) -> str:
         return users.add_token(cur, "benchmark", "bench-engineer", "api load benchmark")
 
 
-def start_server(dsn: str, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(dsn: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "FITBIT_WAREHOUSE_DSN": dsn, "FITBIT_API_AUTH": "on"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "fitbit_assets.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "fitbit_assets.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
@@ -146,6 +147,7 @@ def summary_row(table: Table, name: str, rows: list[tuple[str, float, int]], sec
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api_load", description=__doc__.split("\n\n")[0])
     add_output_arguments(parser)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server (default 2)")
     args = parser.parse_args(argv)
     size, mode = (QUICK, "quick") if args.quick else (FULL, "full")
     out, state, temp = output_and_state(args, "bench-api")
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     token = engineer_token(dsn)
     participants = [f"load-{n:03d}" for n in range(1, size["participants"] + 1)]
     port = free_port()
-    api = start_server(dsn, port, state / "api.log")
+    api = start_server(dsn, port, args.workers, state / "api.log")
     try:
         load_before = os.getloadavg()[0]
         log(f"api load: {size['clients']} clients for {size['seconds']} s")
@@ -175,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         summary_row(table, name, [r for r in results if r[0] == name], elapsed)
     intro = (
         f"Mode **{mode}**. {size['clients']} concurrent clients for {size['seconds']} s against `fitbit-assets serve` "
-        f"(one uvicorn process, sign-in on, pool of 8 connections, 5 s wait, every read audited) with "
+        f"(`--workers {args.workers}`: uvicorn worker processes, sign-in on, pool of 8 connections per worker, 5 s "
+        f"wait, every read audited) with "
         f"{size['participants']} participants x {size['days']} days loaded (rollups, adherence, syncs built in bulk). "
         f"Each client sends its next request when the last one answered: cohort, a series of 1 day (1 min), 7 days "
         f"(1 h) or a year (1 d), one participant's 90 days of adherence, or 7 days of the cohort's. "
