@@ -4,7 +4,8 @@
     python -m benchmarks.api_load --quick    # 5 clients for 5 s, 10 participants x 30 days: checks the code runs
 
 ``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default 2 = one per core of
-the test machine; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
+the test machine; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded
+PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
 rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task of one httpx
 client sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
 participant visible; every read is audited, as in production).
