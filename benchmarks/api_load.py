@@ -3,8 +3,9 @@
     python -m benchmarks.api_load            # 50 clients for 60 s, 100 participants x 1 year; writes RESULTS.md
     python -m benchmarks.api_load --quick    # 5 clients for 5 s, 10 participants x 30 days: checks the code runs
 
-``fitbit-assets serve`` runs in its own process (uvicorn, sign-in on, the default pool of 8 connections and 5 s
-wait) on a dedicated embedded PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
+``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default 2 = one per core of
+the test machine; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded
+PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
 rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task of one httpx
 client sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
 participant visible; every read is audited, as in production).
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from benchmarks.database import BenchServer, bench_sql, connect, execute, scalar
 from benchmarks.report import Section, Table, add_output_arguments, fmt_int, log, output_and_state, update_section
@@ -77,10 +79,11 @@ def engineer_token(dsn: str) -> str:
         return users.add_token(cur, "benchmark", "bench-engineer", "api load benchmark")
 
 
-def start_server(dsn: str, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(dsn: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "FITBIT_WAREHOUSE_DSN": dsn, "FITBIT_API_AUTH": "on"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "fitbit_assets.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "fitbit_assets.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
@@ -130,6 +133,25 @@ async def run_clients(base: str, token: str, participants: list[str], size: dict
     return results
 
 
+def process_cpu(root_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of a process and every descendant, by pid."""
+    root = psutil.Process(root_pid)
+    seconds = {}
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between the two snapshots by the processes alive at the second (a process started in
+    between, e.g. a pooled connection's backend, counts in full)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -146,6 +168,7 @@ def summary_row(table: Table, name: str, rows: list[tuple[str, float, int]], sec
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api_load", description=__doc__.split("\n\n")[0])
     add_output_arguments(parser)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server (default 2)")
     args = parser.parse_args(argv)
     size, mode = (QUICK, "quick") if args.quick else (FULL, "full")
     out, state, temp = output_and_state(args, "bench-api")
@@ -155,13 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     token = engineer_token(dsn)
     participants = [f"load-{n:03d}" for n in range(1, size["participants"] + 1)]
     port = free_port()
-    api = start_server(dsn, port, state / "api.log")
+    api = start_server(dsn, port, args.workers, state / "api.log")
+    postmaster = server.info.pid
     try:
         load_before = os.getloadavg()[0]
         log(f"api load: {size['clients']} clients for {size['seconds']} s")
+        cpu_before = (process_cpu(api.pid), process_cpu(postmaster), time.process_time())
         started = time.monotonic()
         results = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, participants, size))
         elapsed = time.monotonic() - started
+        cpu_after = (process_cpu(api.pid), process_cpu(postmaster), time.process_time())
         load_after = os.getloadavg()[0]
     finally:
         api.terminate()
@@ -173,15 +199,28 @@ def main(argv: list[str] | None = None) -> int:
     summary_row(table, "**all**", results, elapsed)
     for name in sorted({name for name, *_ in results}):
         summary_row(table, name, [r for r in results if r[0] == name], elapsed)
+    # CPU per request is what the other agents' load does not inflate much: 2 cores / (CPU per request) bounds the
+    # throughput of a quiet machine, and with N closed-loop clients the mean latency is N / throughput (Little's law).
+    per_request = [used / max(1, len(results)) for used in (
+        cpu_used(cpu_before[0], cpu_after[0]), cpu_used(cpu_before[1], cpu_after[1]), cpu_after[2] - cpu_before[2])]
+    quiet_rate = (os.cpu_count() or 1) / sum(per_request)
+    cpu_note = (
+        f"CPU per request: API {1000 * per_request[0]:.1f} ms, PostgreSQL {1000 * per_request[1]:.1f} ms, load "
+        f"generator {1000 * per_request[2]:.1f} ms. **Quiet-machine estimate**: {os.cpu_count()} cores / "
+        f"{1000 * sum(per_request):.1f} ms = {quiet_rate:.0f} requests/s at most, so {size['clients']} clients wait "
+        f"~{1000 * size['clients'] / quiet_rate:.0f} ms per request on average (Little's law; the p99 is above it)."
+    )
     intro = (
         f"Mode **{mode}**. {size['clients']} concurrent clients for {size['seconds']} s against `fitbit-assets serve` "
-        f"(one uvicorn process, sign-in on, pool of 8 connections, 5 s wait, every read audited) with "
+        f"(`--workers {args.workers}`: uvicorn worker processes, sign-in on, pool of 8 connections per worker, 5 s "
+        f"wait, every read audited) with "
         f"{size['participants']} participants x {size['days']} days loaded (rollups, adherence, syncs built in bulk). "
         f"Each client sends its next request when the last one answered: cohort, a series of 1 day (1 min), 7 days "
         f"(1 h) or a year (1 d), one participant's 90 days of adherence, or 7 days of the cohort's. "
         f"Status counts: {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))}. "
         f"Load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} CPUs: the machine is shared with "
-        "other agents' test runs, so latencies include their load, and the load generator runs on the same cores."
+        "other agents' test runs, so latencies include their load, and the load generator runs on the same cores. "
+        + cpu_note
     )
     if mode == "quick":
         intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"

@@ -17,6 +17,7 @@ from benchmarks.days import DAY, DAY_TZ, full_path_load, one_hz_csv, participant
 from benchmarks.queries import YEAR_PARTICIPANT_SEED, year_dataset
 from benchmarks.report import Section, Table, fmt_int, fmt_ms, fmt_s, log, median, timed
 from benchmarks.sizes import Sizes
+from fitbit_assets import settings
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.serving import query
 from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_heart_rate_day, upsert_participant
@@ -151,6 +152,7 @@ def cohort_overview_rows(server: BenchServer, timescale: TimescaleServer, sizes:
     end = pd.Timestamp(last + dt.timedelta(days=1), tz="UTC")
     as_of = (end + pd.Timedelta(hours=COHORT_AS_OF_HOUR)).to_pydatetime()
     cohort = [participant(f"cohort-{i:03d}", i, DAY_TZ, first) for i in range(sizes.cohort_participants)]
+    rules = query.status_rules(settings.load())  # read once, as the API does
     build, read, shown = {}, {}, 0
     for backend, dsn in zip(BACKENDS, (server.fresh("bench_backends_cohort"), timescale.create_database("bench_cohort"))):
         with connect(dsn) as conn:
@@ -169,8 +171,8 @@ def cohort_overview_rows(server: BenchServer, timescale: TimescaleServer, sizes:
             build[backend] = timed(build_history)[0]
         vacuum_analyze(dsn)
         with connect(dsn) as conn:
-            shown = len(query.cohort_overview(conn, as_of))
-            read[backend] = median([timed(query.cohort_overview, conn, as_of)[0] for _ in range(reps)])
+            shown = len(query.cohort_overview(conn, as_of, rules))
+            read[backend] = median([timed(query.cohort_overview, conn, as_of, rules)[0] for _ in range(reps)])
             conn.commit()
     label = f"{sizes.cohort_participants} participants x {sizes.year_days} days"
     return [

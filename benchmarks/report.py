@@ -171,12 +171,16 @@ def output_and_state(args: argparse.Namespace, name: str) -> tuple[Path, Path, t
 
 
 def section_of(text: str, title: str) -> str | None:
-    """The ``## title`` section of a Markdown report, up to the next ``## `` heading, or None."""
-    heading = f"## {title}"
-    if heading not in text:
+    """The ``## title`` section of a Markdown report, up to the next ``## `` heading, or None. ``title`` is the
+    heading or its start ("1. Load"); a heading equal to it wins ("UI at study scale" is not "UI at study scale:
+    before and after")."""
+    lines = text.split("\n")
+    headings = [i for i, line in enumerate(lines) if line.startswith(f"## {title}")]
+    if not headings:
         return None
-    rest = text.split(heading, 1)[1]
-    return heading + (rest.split("\n## ", 1)[0] if "\n## " in rest else rest).rstrip("\n")
+    first = next((i for i in headings if lines[i] == f"## {title}"), headings[0])
+    after = next((i for i in range(first + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[first:after]).rstrip("\n")
 
 
 def keep_sections(out: Path, report: str, titles: tuple[str, ...]) -> str:

@@ -244,11 +244,13 @@ def connect_participant(participant_id: str, port: int, paste: bool, fitbit_user
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def serve(host: str, port: int) -> int:
+def serve(host: str, port: int, workers: int = 1) -> int:
+    import os
+
     import uvicorn
 
     from fitbit_assets.serving import users
-    from fitbit_assets.serving.api import ApiConfig, create_app
+    from fitbit_assets.serving.api import ApiConfig
     from fitbit_assets.serving.api.db import ApiDatabase
 
     config = ApiConfig.from_env()
@@ -268,7 +270,14 @@ def serve(host: str, port: int) -> int:
     if host not in config.allowed_hosts and host not in ("0.0.0.0", "::"):
         config.allowed_hosts = (*config.allowed_hosts, host)
     print(f"dashboard on http://{host}:{port}/ (OpenAPI description: /openapi.json)")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    # Each worker process builds its app from the environment (create_app() reads ApiConfig.from_env()): hand it
+    # what was resolved here. Several workers share nothing but the database (sessions and the audit chain live there).
+    os.environ.update(FITBIT_API_DSN=config.dsn, FITBIT_API_AUTH=config.auth,
+                      FITBIT_API_ALLOWED_HOSTS=",".join(config.allowed_hosts))
+    # A worker imports Dagster (the alert channel) before it answers the supervisor's health check: on a loaded
+    # machine that took longer than uvicorn's 5 s default, and the workers were restarted over and over.
+    uvicorn.run("fitbit_assets.serving.api:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", timeout_worker_healthcheck=60)
     return 0
 
 
@@ -386,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn)")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1,
+                              help="server processes (default 1; one per core for many concurrent clients)")
     db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
     db_parser.add_argument("action", choices=["start", "stop", "status"])
     connect_parser = commands.add_parser(
@@ -447,7 +458,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "connect":
         return connect_participant(args.participant_id, args.port, args.paste, args.fitbit_user_id)
     if args.command == "serve":
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, args.workers)
     if args.command == "users":
         return users_command(args)
     if args.command == "audit":

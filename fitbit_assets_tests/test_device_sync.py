@@ -16,7 +16,7 @@ from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.query import cohort_overview
-from fitbit_assets.warehouse.days import upsert_participant
+from fitbit_assets.warehouse.days import create_heart_rate_partitions, upsert_participant
 from fitbit_assets.warehouse.sql_files import sql_query
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
 
@@ -61,6 +61,31 @@ def test_participant_day_status_view_tells_not_wearing_from_not_syncing(warehous
     ]
     assert rows[1][5] == syncs[0] and rows[2][5] == syncs[1] and rows[3][5] is None  # first sync after the day
     assert all(r[7] for r in rows)  # sync data available
+
+
+def test_day_status_of_a_date_range_counts_the_same_worn_minutes_as_the_view(warehouse, query):
+    """participant_day_status_between (the cohort's window, with constant heart-rate bounds) equals the view on the
+    same days, for days daily_adherence has not computed, at UTC+14 and UTC-11 and at the local day's edges."""
+    who = [Participant("edge-east", 1, "Pacific/Kiritimati", DAY, "landing"),
+           Participant("edge-west", 2, "Pacific/Pago_Pago", DAY, "landing")]
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        for participant in who:
+            upsert_participant(conn, participant)
+            day = LocalDay(DAY + dt.timedelta(days=1), participant.timezone)
+            create_heart_rate_partitions(conn, day.start_utc, day.end_utc)
+            # first and last minute of the local day (2 samples in the first), and one minute of each neighbour
+            for ts in (day.start_utc, day.start_utc + pd.Timedelta(seconds=30), day.end_utc - pd.Timedelta(seconds=1),
+                       day.start_utc - pd.Timedelta(seconds=1), day.end_utc):
+                cur.execute("INSERT INTO heart_rate (participant_id, ts, bpm) VALUES (%s, %s, 70)",
+                            (participant.participant_id, ts.to_pydatetime()))
+        conn.commit()
+    first, last = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=1)
+    ranged = query("SELECT participant_id, local_date, wear_minutes, status FROM participant_day_status_between(%s, %s)"
+                   " ORDER BY 1, 2", (first, last))
+    viewed = query("SELECT participant_id, local_date, wear_minutes, status FROM participant_day_status"
+                   " WHERE local_date BETWEEN %s AND %s ORDER BY 1, 2", (first, last))
+    assert ranged == viewed == [("edge-east", first, 2, DayStatus.NOT_SYNCING.value),
+                                ("edge-west", first, 2, DayStatus.NOT_SYNCING.value)]
 
 
 def test_synthetic_sync_events_are_deterministic_with_no_sync_stretches():

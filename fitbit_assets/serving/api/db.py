@@ -57,8 +57,11 @@ class ApiDatabase:
         with self._lock:
             if self._pool is None:
                 try:
+                    # minconn = maxconn: psycopg2's pool closes every connection returned above minconn, so a
+                    # smaller minconn made nearly every request open (and vet) a new server connection.
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        0, self.pool_size, self.dsn, connect_timeout=10, application_name="fitbit_assets_api"
+                        self.pool_size, self.pool_size, self.dsn, connect_timeout=10,
+                        application_name="fitbit_assets_api",
                     )
                 except psycopg2.OperationalError as exc:
                     raise WarehouseUnavailableError(f"cannot connect to {redact(self.dsn)}: {exc}".strip()) from exc

@@ -27,7 +27,9 @@ bearer = HTTPBearer(auto_error=False, description="a per-user API token (`fitbit
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="dashboard session (POST /api/session)")
 
 
-def app_config(request: Request) -> ApiConfig:
+# The dependencies that never block are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool,
+# a hand-off per dependency per request. ``caller`` reads the database, so it stays a plain ``def``.
+async def app_config(request: Request) -> ApiConfig:
     return request.app.state.config
 
 
@@ -61,7 +63,7 @@ class AppDatabase:
         return state.sign_in_required
 
 
-def app_database(request: Request) -> AppDatabase:
+async def app_database(request: Request) -> AppDatabase:
     return AppDatabase(request.app)
 
 
@@ -103,19 +105,19 @@ def caller(
 Caller = Annotated[Principal, Depends(caller)]
 
 
-def participant_reader(principal: Caller) -> Principal:
+async def participant_reader(principal: Caller) -> Principal:
     if not principal.reads_participants:
         raise HTTPException(403, f"a {principal.role} does not read participant data")
     return principal
 
 
-def participant_contacter(principal: Caller) -> Principal:
+async def participant_contacter(principal: Caller) -> Principal:
     if not principal.contacts_participants:
         raise HTTPException(403, f"a {principal.role} does not contact participants")
     return principal
 
 
-def user_manager(principal: Caller) -> Principal:
+async def user_manager(principal: Caller) -> Principal:
     if not principal.manages_users:
         raise HTTPException(403, f"a {principal.role} does not manage users")
     return principal

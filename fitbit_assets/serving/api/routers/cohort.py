@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query, Request
 
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api.access import record_read
-from fitbit_assets.serving.api.dependencies import Database, Reader
-from fitbit_assets.serving.api.models import ERRORS, CohortResponse, CohortRow
+from fitbit_assets.serving.api.dependencies import Config, Database, Reader
+from fitbit_assets.serving.api.models import ERRORS, CohortResponse
 from fitbit_assets.serving.api.ranges import check_time
 
 router = APIRouter(prefix="/api", tags=["cohort"])
@@ -17,6 +17,7 @@ def get_cohort(
     request: Request,
     principal: Reader,
     db: Database,
+    config: Config,
     as_of: Annotated[Optional[dt.datetime], Query(description="reference time for sync staleness (default now)")] = None,
 ) -> CohortResponse:
     """Per participant the caller sees: the coordinator status (what, since which local day, evidence, action),
@@ -24,6 +25,7 @@ def get_cohort(
     as_of = check_time("as_of", as_of) or dt.datetime.now(dt.timezone.utc)
     with db.connection() as conn:
         sites = q.participant_sites(conn)
-        rows = [r for r in q.cohort_overview(conn, as_of) if principal.sees(sites.get(r["participant_id"]))]
+        overview = q.cohort_overview(conn, as_of, config.status_rules)
+        rows = [r for r in overview if principal.sees(sites.get(r["participant_id"]))]
         record_read(conn, principal, request, [r["participant_id"] for r in rows], f"as of {as_of.isoformat()}")
-    return CohortResponse(as_of=as_of, participants=[CohortRow(**r) for r in rows])
+    return CohortResponse(as_of=as_of, participants=rows)  # rows validated in pydantic-core, not one by one

@@ -54,8 +54,7 @@ def contact_templates(principal: Contacter) -> list[ContactTemplate]:
 @router.get("/{participant_id}", responses={**ERRORS, **NOT_FOUND})
 def get_participant(participant_id: ParticipantId, request: Request, principal: Reader, db: Database) -> ParticipantSummary:
     with db.connection() as conn:
-        visible_participant(conn, principal, participant_id)
-        row = next(r for r in visible_participants(conn, principal) if r["participant_id"] == participant_id)
+        row = visible_participant(conn, principal, participant_id)
         record_read(conn, principal, request, [participant_id])
     return ParticipantSummary(**row)
 

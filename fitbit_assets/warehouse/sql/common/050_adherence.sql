@@ -33,37 +33,42 @@ CREATE TABLE IF NOT EXISTS heart_rate_1m_imputed (
     PRIMARY KEY (participant_id, bucket)
 );
 
+-- Each participant's valid days, newest first: the latest one is an index probe (participant_adherence).
+CREATE INDEX IF NOT EXISTS daily_adherence_valid_days ON daily_adherence (participant_id, local_date) WHERE valid_day;
+
 -- Participant-level rollup over the 7 local days ending at the participant's latest computed day.
 -- trailing_7d_adherence_pct: worn minutes / day minutes over the computed days of that window;
 -- consecutive_invalid_days: invalid days in a row ending at last_local_date (days never computed count
--- as invalid once a later day exists).
+-- as invalid once a later day exists). One row per participant with computed days. Every value is a few index
+-- probes per participant (first, last and last valid day, the 7-day window), not an aggregate over every computed
+-- day: at 100 participants x 1 year that aggregate was most of the cohort overview's time.
 CREATE OR REPLACE VIEW participant_adherence AS
-WITH latest AS (
-    SELECT participant_id, max(local_date) AS last_local_date, min(local_date) AS first_local_date
-    FROM daily_adherence
-    GROUP BY participant_id
-), windowed AS (
-    SELECT d.participant_id,
-           l.last_local_date,
-           l.first_local_date,
-           sum(d.wear_minutes) FILTER (WHERE d.local_date > l.last_local_date - 7) AS wear_minutes_7d,
-           sum(d.day_minutes)  FILTER (WHERE d.local_date > l.last_local_date - 7) AS day_minutes_7d,
-           count(*) FILTER (WHERE d.valid_day AND d.local_date > l.last_local_date - 7) AS valid_days_7d,
-           count(*) FILTER (WHERE d.local_date > l.last_local_date - 7) AS days_7d,
-           max(d.local_date) FILTER (WHERE d.valid_day) AS last_valid_date
-    FROM daily_adherence d
-    JOIN latest l USING (participant_id)
-    GROUP BY d.participant_id, l.last_local_date, l.first_local_date
-)
-SELECT participant_id,
-       round((100.0 * wear_minutes_7d / NULLIF(day_minutes_7d, 0))::numeric, 2)::double precision
+SELECT p.participant_id,
+       round((100.0 * w.wear_minutes_7d / NULLIF(w.day_minutes_7d, 0))::numeric, 2)::double precision
            AS trailing_7d_adherence_pct,
-       valid_days_7d,
-       days_7d,
-       (last_local_date - COALESCE(last_valid_date, first_local_date - 1))::integer AS consecutive_invalid_days,
-       last_local_date,
-       last_valid_date
-FROM windowed;
+       w.valid_days_7d,
+       w.days_7d,
+       (l.last_local_date - COALESCE(v.last_valid_date, f.first_local_date - 1))::integer AS consecutive_invalid_days,
+       l.last_local_date,
+       v.last_valid_date
+FROM participant p
+CROSS JOIN LATERAL (
+    SELECT max(d.local_date) AS last_local_date FROM daily_adherence d WHERE d.participant_id = p.participant_id
+) l
+CROSS JOIN LATERAL (
+    SELECT min(d.local_date) AS first_local_date FROM daily_adherence d WHERE d.participant_id = p.participant_id
+) f
+CROSS JOIN LATERAL (
+    SELECT max(d.local_date) AS last_valid_date FROM daily_adherence d
+    WHERE d.participant_id = p.participant_id AND d.valid_day
+) v
+CROSS JOIN LATERAL (
+    SELECT sum(d.wear_minutes) AS wear_minutes_7d, sum(d.day_minutes) AS day_minutes_7d,
+           count(*) FILTER (WHERE d.valid_day) AS valid_days_7d, count(*) AS days_7d
+    FROM daily_adherence d
+    WHERE d.participant_id = p.participant_id AND d.local_date > l.last_local_date - 7
+) w
+WHERE l.last_local_date IS NOT NULL;
 
 -- De-duplication state of coordinator alerts: one row per participant, local day and kind of alert that
 -- was delivered. The alert sensor never sends a key that is already here, so re-runs stay quiet.

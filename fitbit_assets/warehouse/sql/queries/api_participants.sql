@@ -1,7 +1,6 @@
--- Every participant with the span of computed adherence days (API GET /api/participants).
+-- Every participant with the span of computed adherence days (API GET /api/participants): two index probes each.
 SELECT p.participant_id, p.timezone, p.enrolled_on, p.source, p.site,
-       min(d.local_date) AS first_local_date, max(d.local_date) AS last_local_date
+       (SELECT min(d.local_date) FROM daily_adherence d WHERE d.participant_id = p.participant_id) AS first_local_date,
+       (SELECT max(d.local_date) FROM daily_adherence d WHERE d.participant_id = p.participant_id) AS last_local_date
 FROM participant p
-LEFT JOIN daily_adherence d USING (participant_id)
-GROUP BY p.participant_id, p.timezone, p.enrolled_on, p.source, p.site
 ORDER BY p.participant_id
