@@ -29,7 +29,7 @@ RUN pip install --no-cache-dir \
         "dagster-postgres==0.29.27" \
         "dagster-docker==0.29.27"
 
-COPY deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/dagster_home/
+COPY dagster.yaml deploy/workspace.yaml /opt/dagster/dagster_home/
 
 # Mount points of the named volumes: a new volume takes the owner of the folder it is mounted on.
 RUN mkdir -p /opt/dagster/dagster_home/storage /opt/dagster/app \
@@ -54,9 +54,10 @@ FROM base AS user_code
 
 WORKDIR /opt/dagster/app
 
-# Only what the wheel needs (see .dockerignore); the schema is in the package (fitbit_assets/warehouse/sql/).
+# Only what the wheel needs (see .dockerignore); the wheel carries sql/ as fitbit_assets/sql/ (pyproject.toml).
 COPY pyproject.toml README.md ./
 COPY fitbit_assets ./fitbit_assets
+COPY sql ./sql
 
 RUN pip install --no-cache-dir \
         . \

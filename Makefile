@@ -7,8 +7,7 @@ PY := $(VENV)/bin/python
 STATE := $(if $(FITBIT_STATE_DIR),$(abspath $(FITBIT_STATE_DIR)),$(CURDIR)/.state)
 DAGSTER_HOME ?= $(STATE)/dagster_home
 export DAGSTER_HOME
-# The local instance template. Not at the repo root: Dagster warns when `dagster dev` runs in a folder holding a
-# dagster.yaml that is not the instance's.
+# The local instance template (the top-level dagster.yaml is the production instance the images carry).
 LOCAL_INSTANCE := deploy/local/dagster.yaml
 # make dev HOST=0.0.0.0 PORT=3300, make serve API_PORT=8080
 HOST ?= 127.0.0.1
@@ -41,9 +40,11 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 ## make dev: the Dagster UI (http://$(HOST):$(PORT), default 127.0.0.1:3000) on the same embedded database and state
 # register also creates the instance's storage in one process, before the webserver, daemon and code server load it.
+# Run from DAGSTER_HOME: `dagster dev` warns when the folder it runs in holds another dagster.yaml (the top-level one
+# is the production instance).
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register || true
-	$(VENV)/bin/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+	cd $(DAGSTER_HOME) && $(CURDIR)/$(VENV)/bin/dagster dev -w $(CURDIR)/workspace.yaml -h $(HOST) -p $(PORT)
 
 register: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register

@@ -45,12 +45,11 @@ def test_a_dagster_home_given_by_the_user_is_kept(tmp_path):
     out = make_dry_run("register", DAGSTER_HOME=str(home))
     # The local instance template is copied from deploy/local/ into that home, only when missing.
     assert f"cp deploy/local/dagster.yaml {home}/dagster.yaml" in out
-    assert not (REPO / "dagster.yaml").exists(), "a dagster.yaml in the repo root makes `dagster dev` warn"
 
 
 def test_dev_host_and_port_can_be_chosen():
-    assert "dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000" in make_dry_run("dev")
-    assert "dagster dev -w workspace.yaml -h 0.0.0.0 -p 3300" in make_dry_run("dev", "PORT=3300", "HOST=0.0.0.0")
+    assert f"dagster dev -w {REPO}/workspace.yaml -h 127.0.0.1 -p 3000" in make_dry_run("dev")
+    assert f"dagster dev -w {REPO}/workspace.yaml -h 0.0.0.0 -p 3300" in make_dry_run("dev", "PORT=3300", "HOST=0.0.0.0")
     assert "fitbit-assets serve --host 127.0.0.1 --port 8080" in make_dry_run("serve", "API_PORT=8080")
 
 

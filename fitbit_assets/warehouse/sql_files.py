@@ -1,12 +1,19 @@
-"""The statements kept in ``sql/`` beside this module (so the wheel ships them): named queries and the ordered
-schema files (SQL stays out of Python)."""
+"""The statements kept in the repository's top-level ``sql/`` (the wheel ships them as ``fitbit_assets/sql/``): named
+queries and the ordered schema files (SQL stays out of Python)."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+def _sql_dir() -> Path:
+    """The one place the SQL files are looked up: inside an installed wheel, else the source checkout's ``sql/``."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "sql"
+    return installed if installed.is_dir() else package.parent / "sql"
+
+
+SQL_DIR = _sql_dir()
 
 
 @cache
