@@ -29,7 +29,7 @@ RUN pip install --no-cache-dir \
         "dagster-postgres==0.29.27" \
         "dagster-docker==0.29.27"
 
-COPY dagster.yaml deploy/workspace.yaml /opt/dagster/dagster_home/
+COPY deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/dagster_home/
 
 # Mount points of the named volumes: a new volume takes the owner of the folder it is mounted on.
 RUN mkdir -p /opt/dagster/dagster_home/storage /opt/dagster/app \

@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 STATE := $(if $(FITBIT_STATE_DIR),$(abspath $(FITBIT_STATE_DIR)),$(CURDIR)/.state)
 DAGSTER_HOME ?= $(STATE)/dagster_home
 export DAGSTER_HOME
-# The local instance template (the top-level dagster.yaml is the production instance the images carry).
-LOCAL_INSTANCE := deploy/local/dagster.yaml
+# The local instance (the file to edit; deploy/dagster.yaml is the production one the images carry), copied into
+# DAGSTER_HOME. Without DAGSTER_HOME, `dagster dev` and `dg` in this folder read it directly.
+LOCAL_INSTANCE := dagster.yaml
 # make dev HOST=0.0.0.0 PORT=3300, make serve API_PORT=8080
 HOST ?= 127.0.0.1
 PORT ?= 3000
@@ -40,8 +41,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 ## make dev: the Dagster UI (http://$(HOST):$(PORT), default 127.0.0.1:3000) on the same embedded database and state
 # register also creates the instance's storage in one process, before the webserver, daemon and code server load it.
-# Run from DAGSTER_HOME: `dagster dev` warns when the folder it runs in holds another dagster.yaml (the top-level one
-# is the production instance).
+# Run from DAGSTER_HOME: `dagster dev` warns when the folder it runs in holds a dagster.yaml other than DAGSTER_HOME's.
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register || true
 	cd $(DAGSTER_HOME) && $(CURDIR)/$(VENV)/bin/dagster dev -w $(CURDIR)/workspace.yaml -h $(HOST) -p $(PORT)

@@ -393,7 +393,7 @@ def wait_section(table: Table, notes: list[str], mode: str, elapsed: float, load
         f"Machine: {info['cpus']} cores, {info['memory']} RAM, {info['versions']}; load average (1 min) "
         f"{load[0]:.1f} at the start, {load[1]:.1f} at the end, and at each launch in the table.\n\n"
         "Issue 23 point 4: how long a data engineer waits after clicking launch, through the same harness as "
-        "\"UI path\" (real daemon with the repo's `deploy/local/dagster.yaml`, run workers, GraphQL). One synthetic "
+        "\"UI path\" (real daemon with the repo's the top-level `dagster.yaml`, run workers, GraphQL). One synthetic "
         "participant, new days every launch. First run start: launch to the run worker starting; run done: launch "
         "to the end of the (last) run; shown done in the UI: launch to the backfill's end time on its page (the "
         "backfill daemon marks it done at its first loop after the run ended); for a run, the run's end. "

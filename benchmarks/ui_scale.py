@@ -9,7 +9,7 @@ day, so the partition space is exactly the size):
 1. The job runs once for real (``execute_in_process``) on a template instance over a tiny partition set: 1
    participant x 2 days when the job has a dynamic participant dimension, else 2 days. Its event log is the
    template of "what a run leaves".
-2. A fresh instance on the project's own instance file (deploy/local/dagster.yaml: runs and events in an embedded
+2. A fresh instance on the project's own instance file (dagster.yaml: runs and events in an embedded
    PostgreSQL) gets N registered participants and the template run cloned for every partition key of every asset
    and check the template touched: one run per participant (or per day chunk without a participant dimension),
    each with the run-level events once and the per-partition events once per key, partition/run/storage ids and
@@ -991,7 +991,7 @@ def section(results: list[dict], checked: list[tuple] | None, mode: str, timeout
         f"{' x 1 participant' if first['dynamic'] else ''}); its events were cloned for every partition of {scope}, "
         f"one run per {'participant' if first['dynamic'] else 'day chunk'}"
         f"{f' and {days_per_run} days' if days_per_run else ''}, {failed_checks:.0%} of the partitioned check "
-        "evaluations failed, loaded with COPY into a fresh instance of deploy/local/dagster.yaml (embedded "
+        "evaluations failed, loaded with COPY into a fresh instance of dagster.yaml (embedded "
         "PostgreSQL). Then `dagster-webserver` with the project's workspace.yaml, and the GraphQL documents of the "
         "installed Dagster UI (fragments included) timed over HTTP, in this order; each request in seconds, "
         f"a request over {timeout_s:.0f} s recorded as \"> {timeout_s:.0f} s\" (the webserver is then restarted). "

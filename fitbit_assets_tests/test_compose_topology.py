@@ -28,7 +28,7 @@ from fitbit_assets_tests.conftest import _Inbox, fetch_all, free_loopback_port, 
 from fitbit_assets_tests.ui_path import LOCATION, REPOSITORY, WebserverUiPath, project_environment
 
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York")
-# Recent days: the production instance purges schedule ticks older than 90 days (the top-level dagster.yaml's retention), so a
+# Recent days: the production instance purges schedule ticks older than 90 days (deploy/dagster.yaml's retention), so a
 # tick of a fixed past date would vanish as soon as it is written. The last 12:30 UTC (the schedule's cron) before now.
 _NOW = dt.datetime.now(dt.timezone.utc)
 TICK = _NOW.replace(hour=12, minute=30, second=0, microsecond=0) - dt.timedelta(days=int(_NOW.hour * 60 + _NOW.minute < 750))

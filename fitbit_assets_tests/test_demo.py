@@ -20,7 +20,7 @@ LAST_DAY = "2026-01-10"
 
 def local_instance(dagster_home: Path, pgdata: Path) -> None:
     """The local instance template, its storage pinned to ``pgdata`` (this test process has another state folder)."""
-    config = yaml.safe_load((REPO / "deploy" / "local" / "dagster.yaml").read_text())
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
     for storage in ("run_storage", "event_log_storage", "schedule_storage"):
         config[storage]["config"] = {"pgdata": str(pgdata)}
     (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))

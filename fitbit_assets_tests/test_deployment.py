@@ -4,9 +4,9 @@ CI machines have no Docker engine, so the stack itself (docker-compose.yml, Dock
 started here. Instead these tests check what can be checked without one:
 
 * docker-compose.yml: structure, pinned images, healthchecks and ``service_healthy`` ordering, no
-  literal secrets, and its consistency with the top-level dagster.yaml (network and volume names, the env
+  literal secrets, and its consistency with deploy/dagster.yaml (network and volume names, the env
   the run launcher copies into run containers) and with deploy/workspace.yaml (gRPC host/port);
-* the top-level dagster.yaml: loaded as a real DagsterInstance against a real PostgreSQL, storage exercised,
+* deploy/dagster.yaml: loaded as a real DagsterInstance against a real PostgreSQL, storage exercised,
   and the DockerRunLauncher driven up to the Docker API request it would send (the Docker client is
   replaced by a recorder that builds the request with docker-py's own code);
 * Dockerfile: hadolint, pins in step with pyproject.toml, non-root user, DAGSTER_HOME;
@@ -32,7 +32,7 @@ from fitbit_assets.settings import Settings, variable
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
-DEPLOY_DAGSTER_YAML = REPO / "dagster.yaml"
+DEPLOY_DAGSTER_YAML = REPO / "deploy" / "dagster.yaml"
 DEPLOY_WORKSPACE_YAML = REPO / "deploy" / "workspace.yaml"
 ENV_EXAMPLE = REPO / ".env.example"
 
@@ -155,7 +155,7 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def dagster_yaml() -> dict[str, Any]:
-    assert DEPLOY_DAGSTER_YAML.is_file(), "the top-level dagster.yaml is missing"
+    assert DEPLOY_DAGSTER_YAML.is_file(), "deploy/dagster.yaml is missing"
     return yaml.safe_load(DEPLOY_DAGSTER_YAML.read_text())
 
 
@@ -306,7 +306,7 @@ def test_env_file_is_ignored_by_git():
 
 
 # --------------------------------------------------------------------------------------------------
-# docker-compose.yml <-> the top-level dagster.yaml <-> deploy/workspace.yaml
+# docker-compose.yml <-> deploy/dagster.yaml <-> deploy/workspace.yaml
 # --------------------------------------------------------------------------------------------------
 
 
@@ -491,7 +491,7 @@ def test_dockerfile_pins_and_layout(dagster_pin):
         assert "--no-cache-dir" in line, line
     assert re.search(r"pip install --no-cache-dir \\\s*\n\s*\.\s", text), "user_code installs the project"
     assert f"DAGSTER_HOME={DAGSTER_HOME_IN_IMAGE}" in text
-    assert f"COPY dagster.yaml deploy/workspace.yaml {DAGSTER_HOME_IN_IMAGE}/" in text
+    assert f"COPY deploy/dagster.yaml deploy/workspace.yaml {DAGSTER_HOME_IN_IMAGE}/" in text
     targets = re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, re.MULTILINE)
     assert {"dagster", "user_code"} <= set(targets), targets
     # Every stage people run ends on a non-root user.
@@ -512,7 +512,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
 
 
 # --------------------------------------------------------------------------------------------------
-# the top-level dagster.yaml as a real instance on a real PostgreSQL
+# deploy/dagster.yaml as a real instance on a real PostgreSQL
 # --------------------------------------------------------------------------------------------------
 
 
@@ -540,7 +540,7 @@ def test_storage_url_in_the_compose_network(services, dagster_yaml):
 
 @pytest.fixture
 def deployed_instance(embedded_pg, fresh_database, tmp_path, monkeypatch):
-    """the top-level dagster.yaml, unchanged, as the instance of a DAGSTER_HOME on the embedded server."""
+    """deploy/dagster.yaml, unchanged, as the instance of a DAGSTER_HOME on the embedded server."""
     host = str(embedded_pg.host)
     if host.startswith("/"):
         # dagster-postgres builds user@HOST:PORT/db URLs, which cannot hold a socket directory:

@@ -43,8 +43,8 @@ def test_a_dagster_home_given_by_the_user_is_kept(tmp_path):
     home = tmp_path / "my_dagster_home"
     assert make_variable("DAGSTER_HOME", DAGSTER_HOME=str(home), FITBIT_STATE_DIR=str(tmp_path)) == str(home)
     out = make_dry_run("register", DAGSTER_HOME=str(home))
-    # The local instance template is copied from deploy/local/ into that home, only when missing.
-    assert f"cp deploy/local/dagster.yaml {home}/dagster.yaml" in out
+    # The local instance template is copied from the top level into that home, only when missing.
+    assert f"cp dagster.yaml {home}/dagster.yaml" in out
 
 
 def test_dev_host_and_port_can_be_chosen():

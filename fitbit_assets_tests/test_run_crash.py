@@ -30,7 +30,7 @@ from fitbit_assets.warehouse.embedded_server import stop_server
 from fitbit_assets_tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL_INSTANCE_YAML = ROOT / "deploy" / "local" / "dagster.yaml"
+LOCAL_INSTANCE_YAML = ROOT / "dagster.yaml"
 WORKSPACE_YAML = ROOT / "workspace.yaml"
 DAY = dt.date(2025, 6, 3)
 LOAD_ASSETS = ["raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows"]  # heart_rate_rows: pool "warehouse"

@@ -244,7 +244,7 @@ def test_a_backfill_longer_than_a_run_is_runs_of_consecutive_days_that_load_ever
 def reexecutions(ui, warehouse_dsn_ui):
     """As a data engineer does: the failed run re-executed from failure while the files are still missing, again from
     failure once they landed, then all steps of the first run. A failed run is first re-executed once by the daemon
-    (``run_retries`` of deploy/local/dagster.yaml): each step waits for those retries too. Each run by name:
+    (``run_retries`` of dagster.yaml): each step waits for those retries too. Each run by name:
     (RunTiming, RunOutcome, its automatic retries as (RunTiming, RunOutcome), the warehouse's rows of the days right
     after it); and the rows of each day's file."""
     ui.set_roster([*COHORT, LANDING])

@@ -259,7 +259,7 @@ class RunTiming:
 
 def instance_yaml() -> dict:
     """The repo's local instance settings plus what ``make dev`` (``dagster dev``) runs with."""
-    config = yaml.safe_load((ROOT / "deploy" / "local" / "dagster.yaml").read_text())
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     config["run_launcher"] = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
     return config
 

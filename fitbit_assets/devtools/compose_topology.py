@@ -4,7 +4,7 @@ topology``; ``fitbit_assets_tests/test_compose_topology.py``).
 Everything is read from ``docker-compose.yml`` (and, for what compose takes from the images, the ``Dockerfile``):
 each service's command (or its build target's ``CMD``), its environment after compose's ``${VAR}`` interpolation
 with values this runner supplies in place of ``.env`` (passwords, ports, binds), its volumes, its healthcheck, the
-order of ``depends_on``. The instance and workspace the images carry (the top-level ``dagster.yaml``,
+order of ``depends_on``. The instance and workspace the images carry (``deploy/dagster.yaml``,
 ``deploy/workspace.yaml``, copied into ``DAGSTER_HOME``) go into a local ``DAGSTER_HOME``. What has to differ here:
 
 - service names become 127.0.0.1 and container ports free local ports (in the environment, the commands, the
