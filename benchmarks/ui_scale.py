@@ -60,7 +60,7 @@ TIMEZONE = "America/New_York"
 TEMPLATE_DAYS = 2
 QUICK_SIZES = ((2, 3),)
 STATE_DEFAULT = ROOT / ".state" / "bench-ui-scale"
-INSTANCE_FILE = ROOT / "deploy" / "local" / "dagster.yaml"
+INSTANCE_FILE = ROOT / "dagster.yaml"
 
 
 # --- the UI's GraphQL, as the pinned dagster-webserver ships it ------------------------------------------------

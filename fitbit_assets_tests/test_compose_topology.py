@@ -126,8 +126,9 @@ def ui(stack):
     with the daemon's own environment."""
     with project_environment(stack.environment("daemon")), dg.DagsterInstance.from_config(str(stack.dagster_home)) as instance:
         with define_out_of_process_workspace(str(stack.dagster_home / "workspace.yaml"), None, instance) as context:
-            ui = WebserverUiPath(context, stack.dagster_home, stack.url("webserver"), stack.processes["daemon"],
-                                 lambda: stack.log("daemon"))
+            state_dir = Path(stack.environment("daemon")["FITBIT_STATE_DIR"])
+            ui = WebserverUiPath(context, stack.dagster_home, state_dir, stack.url("webserver"),
+                                 stack.processes["daemon"], lambda: stack.log("daemon"))
             ui.stop_schedule()  # only the tick below ticks it
             ui.wait_for_daemon()
             yield ui

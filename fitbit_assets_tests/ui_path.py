@@ -599,8 +599,9 @@ class WebserverUiPath(UiPath):
     browser does), beside a daemon started elsewhere (the compose topology); the schedule tick still runs the
     daemon's scheduler code here, against the same instance and code server."""
 
-    def __init__(self, process_context, dagster_home: Path, webserver_url: str, daemon: subprocess.Popen, daemon_log):
-        super().__init__(process_context, dagster_home)
+    def __init__(self, process_context, dagster_home: Path, state_dir: Path, webserver_url: str,
+                 daemon: subprocess.Popen, daemon_log):
+        super().__init__(process_context, dagster_home, state_dir)
         self.webserver_url = webserver_url
         self.daemon = daemon
         self._daemon_log = daemon_log

@@ -145,6 +145,9 @@ def _create_database_once(admin_dsn: str, database: str) -> None:
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
+            # The code server, daemon and run workers start together: two concurrent ALTER DATABASE fail with "tuple
+            # concurrently updated". One at a time (session lock in the admin database, released on close).
+            cur.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"create database {database}",))
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if cur.fetchone() is None:
                 try:
