@@ -3,10 +3,13 @@
 import datetime as dt
 
 import dagster as dg
+import psycopg2
 
 from fitbit_assets.defs.adherence.assets import AdherenceResource, daily_adherence
 from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
+from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
+from fitbit_assets.warehouse.rollups import aggregate_mismatches, aggregate_mismatches_of_windows, utc_day_window
 from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
 from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations, failing_participant_days
 
@@ -38,8 +41,6 @@ def test_aggregates_equal_raw_recomputation(instance, study_files, roster, wareh
 def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, warehouse, query):
     key = ParticipantDayKey(FIRST, SYNTHETIC.participant_id)
     assert materialize_days(instance, study_files, warehouse, participant_day=key).success
-    import psycopg2
-
     conn = psycopg2.connect(warehouse.dsn)
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE heart_rate_1h SET samples = samples + 1 WHERE bucket = (SELECT min(bucket) FROM heart_rate_1h)")
@@ -60,3 +61,25 @@ def test_check_fails_when_an_aggregate_drifts(instance, study_files, roster, war
     assert (failing["participant_id"], failing["local_date"]) == (SYNTHETIC.participant_id, FIRST.isoformat())
     [mismatch] = failing["mismatches"]
     assert mismatch["level"] == "heart_rate_1h"
+
+
+def test_a_run_s_windows_compared_in_one_statement_each_get_their_own_mismatches(instance, study_files, roster, warehouse):
+    days = [FIRST + dt.timedelta(days=i) for i in range(3)]
+    assert materialize_days(instance, study_files, warehouse, tags=range_tags(SYNTHETIC.participant_id, days[0], days[-1])).success
+    windows = [(SYNTHETIC.participant_id, utc_day_window([LocalDay(d, SYNTHETIC.timezone)]))
+               for d in days]
+    last_start = windows[-1][1].end_utc - dt.timedelta(days=1)  # a UTC day only the last window covers
+    conn = psycopg2.connect(warehouse.dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE heart_rate_1m SET min_bpm = min_bpm - 1 WHERE bucket = "
+                        "(SELECT min(bucket) FROM heart_rate_1m WHERE bucket >= %s)", (last_start,))
+            cur.execute("DELETE FROM heart_rate_1d WHERE bucket = %s", (last_start,))
+        together = aggregate_mismatches_of_windows(conn, windows)
+        alone = [aggregate_mismatches(conn, participant_id, window) for participant_id, window in windows]
+    finally:
+        conn.close()
+    assert together == alone
+    assert [mismatches for _, mismatches in together[:2]] == [[], []] and all(compared > 1440 for compared, _ in together)
+    assert sorted((m["level"], m["stored"] if m["level"] == "heart_rate_1d" else None) for m in together[2][1]) == [
+        ("heart_rate_1d", False), ("heart_rate_1m", None)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -94,16 +95,30 @@ def _intervals(
     return mask
 
 
-def generate_heart_rate_day(
+@dataclass(frozen=True)
+class HeartRateSamples:
+    """One participant-day's readings before they are written as a file (what the synthetic families derive from)."""
+
+    utc: pd.DatetimeIndex  # the reading's instant
+    seconds_of_day: np.ndarray  # its local wall-clock second since midnight (repeats in a fall-back hour)
+    bpm: np.ndarray  # int64
+
+
+@lru_cache(maxsize=1)
+def _clock_texts() -> np.ndarray:
+    """``HH:MM:SS`` of every second of a day, indexed by the second: one lookup instead of a format per reading."""
+    return np.array([f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)], dtype=object)
+
+
+def heart_rate_samples(
     participant: Participant, local_date: dt.date, params: HeartRateParameters = HeartRateParameters()
-) -> pd.DataFrame:
-    """Rows ``time`` (local HH:MM:SS) and ``value`` (int bpm) for one participant-day; empty if not worn, or
-    not synced (a no-sync stretch)."""
+) -> HeartRateSamples:
+    """The readings of one participant-day; none if not worn, or not synced (a no-sync stretch)."""
     day = LocalDay(local_date, participant.timezone)
     rng = np.random.default_rng([participant.seed, local_date.toordinal()])
     wear = WEAR_BEHAVIOURS[participant.wear_profile]
     if rng.random() < wear.missing_day_rate or in_no_sync_stretch(participant, local_date):
-        return pd.DataFrame({"time": pd.Series(dtype=str), "value": pd.Series(dtype="int64")})
+        return HeartRateSamples(pd.DatetimeIndex([], tz="UTC"), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
     traits = _participant_traits(participant, params)
     n_seconds = day.seconds
@@ -141,12 +156,21 @@ def generate_heart_rate_day(
     values = np.clip(np.rint(bpm), params.min_bpm, params.max_bpm).astype(np.int64)
 
     seconds_of_day = (local.hour * 3600 + local.minute * 60 + local.second).to_numpy()
-    times = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds_of_day]
-    return pd.DataFrame({"time": times, "value": values})
+    return HeartRateSamples(utc, seconds_of_day, values)
+
+
+def generate_heart_rate_day(
+    participant: Participant, local_date: dt.date, params: HeartRateParameters = HeartRateParameters()
+) -> pd.DataFrame:
+    """Rows ``time`` (local HH:MM:SS) and ``value`` (int bpm) for one participant-day; empty if not worn, or
+    not synced (a no-sync stretch)."""
+    samples = heart_rate_samples(participant, local_date, params)
+    if samples.bpm.size == 0:
+        return pd.DataFrame({"time": pd.Series(dtype=str), "value": pd.Series(dtype="int64")})
+    return pd.DataFrame({"time": _clock_texts()[samples.seconds_of_day], "value": samples.bpm})
 
 
 def heart_rate_csv_bytes(frame: pd.DataFrame) -> bytes:
     """Serialize with fixed formatting so identical frames give identical bytes on every platform."""
-    lines = ["time,value"]
-    lines.extend(f"{t},{v}" for t, v in zip(frame["time"], frame["value"]))
-    return ("\n".join(lines) + "\n").encode("ascii")
+    lines = map(",".join, zip(frame["time"], map(str, frame["value"].tolist())))
+    return ("\n".join(["time,value", *lines]) + "\n").encode("ascii")

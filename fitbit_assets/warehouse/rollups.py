@@ -8,8 +8,7 @@ functions, so the two backends are compared through the production code path.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,54 +109,42 @@ def rollup_from_raw(conn, width: str, participant_id: str, window: Window) -> li
         return cur.fetchall()
 
 
-def compare_rollups(level: str, stored: list[tuple], recomputed: list[tuple]) -> list[dict]:
-    """Mismatches between stored and recomputed rows: counts, sums, min, max exact; means within 1e-9."""
-    stored_by_bucket = {row[0]: row for row in stored}
-    raw_by_bucket = {row[0]: row for row in recomputed}
-    mismatches = []
-    for bucket in sorted(set(stored_by_bucket) | set(raw_by_bucket)):
-        have, want = stored_by_bucket.get(bucket), raw_by_bucket.get(bucket)
-        if have is None or want is None:
-            mismatches.append({"level": level, "bucket": str(bucket), "stored": have is not None, "raw": want is not None})
+def aggregate_mismatches_of_windows(conn, windows: Sequence[tuple[str, Window]]) -> list[tuple[int, list[dict]]]:
+    """(buckets compared, mismatches) of every level against a recomputation from raw rows, for each
+    ``(participant_id, window)``, in the order given: one statement for all of them (a query and a Python comparison
+    per participant-day was most of a run's check time)."""
+    if not windows:
+        return []
+    with conn.cursor() as cur:
+        cur.execute(
+            sql_query("heart_rate_aggregate_mismatches"),
+            {
+                "participant_ids": [participant_id for participant_id, _ in windows],
+                "starts": [window.start_utc for _, window in windows],
+                "ends": [window.end_utc for _, window in windows],
+                "mean_tolerance": MEAN_TOLERANCE,
+            },
+        )
+        rows = cur.fetchall()
+    results = [[0, []] for _ in windows]
+    for window_index, level, bucket, compared, *values in rows:
+        result = results[window_index - 1]
+        if level is None:
+            result[0] = compared
             continue
-        exact_equal = tuple(int(x) for x in have[1:5]) == tuple(int(x) for x in want[1:5])
-        if not exact_equal or not math.isclose(float(have[5]), float(want[5]), rel_tol=0, abs_tol=MEAN_TOLERANCE):
-            mismatches.append(
-                {"level": level, "bucket": str(bucket), "stored": [str(x) for x in have[1:]], "raw": [str(x) for x in want[1:]]}
-            )
-    return mismatches
-
-
-BUCKET_ORIGIN = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # date_bin's origin in heart_rate_rollup_from_raw
-WIDTHS = {"1 minute": dt.timedelta(minutes=1), "1 hour": dt.timedelta(hours=1), "1 day": dt.timedelta(days=1)}
-
-
-def roll_up(minutes: list[tuple], width: dt.timedelta) -> list[tuple]:
-    """1-minute rows ``(bucket, samples, bpm_sum, min_bpm, max_bpm, mean_bpm)`` rolled up to ``width``: exactly what
-    a recomputation from raw rows gives, since counts, sums, minima and maxima compose."""
-    buckets: dict[dt.datetime, list] = {}
-    for bucket, samples, bpm_sum, min_bpm, max_bpm, _ in minutes:
-        start = BUCKET_ORIGIN + (bucket.astimezone(dt.timezone.utc) - BUCKET_ORIGIN) // width * width
-        into = buckets.setdefault(start, [0, 0, min_bpm, max_bpm])
-        into[0] += samples
-        into[1] += bpm_sum
-        into[2], into[3] = min(into[2], min_bpm), max(into[3], max_bpm)
-    return [(start, samples, bpm_sum, low, high, bpm_sum / samples)
-            for start, (samples, bpm_sum, low, high) in sorted(buckets.items())]
+        stored, raw = values[:5], values[5:]
+        if stored[0] is None or raw[0] is None:
+            result[1].append({"level": level, "bucket": str(bucket), "stored": stored[0] is not None,
+                              "raw": raw[0] is not None})
+        else:
+            result[1].append({"level": level, "bucket": str(bucket), "stored": [str(x) for x in stored],
+                              "raw": [str(x) for x in raw]})
+    return [(compared, mismatches) for compared, mismatches in results]
 
 
 def aggregate_mismatches(conn, participant_id: str, window: Window) -> tuple[int, list[dict]]:
-    """(buckets compared, mismatches) of every level against a recomputation from raw rows. Raw rows are read once,
-    into 1-minute buckets; the hour and day recomputations roll those up (a scan of a 1 Hz day per level was most of
-    the check's time)."""
-    minutes = rollup_from_raw(conn, "1 minute", participant_id, window)
-    compared, mismatches = 0, []
-    for level, width in LEVELS:
-        stored = read_rollup(conn, level, participant_id, window)
-        recomputed = minutes if width == "1 minute" else roll_up(minutes, WIDTHS[width])
-        compared += len(recomputed)
-        mismatches.extend(compare_rollups(level, stored, recomputed))
-    return compared, mismatches
+    """(buckets compared, mismatches) of one participant's window; see ``aggregate_mismatches_of_windows``."""
+    return aggregate_mismatches_of_windows(conn, [(participant_id, window)])[0]
 
 
 def compute_daily_adherence(

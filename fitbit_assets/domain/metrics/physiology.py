@@ -15,10 +15,15 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from fitbit_assets.domain.heart_rate import to_utc_frame
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant
-from fitbit_assets.domain.synthetic import HeartRateParameters, _participant_traits, generate_heart_rate_day
+from fitbit_assets.domain.heart_rate import to_utc_frame
+from fitbit_assets.domain.synthetic import (
+    HeartRateParameters,
+    _participant_traits,
+    generate_heart_rate_day,
+    heart_rate_samples,
+)
 
 ZONES = ("out_of_range", "fat_burn", "cardio", "peak")
 ZONE_NAMES = {"out_of_range": "Out of Range", "fat_burn": "Fat Burn", "cardio": "Cardio", "peak": "Peak"}
@@ -69,14 +74,22 @@ def zone_of(bpm: pd.Series, bounds: dict[str, tuple[int, int]]) -> pd.Series:
 @lru_cache(maxsize=4096)
 def heart_rate_minutes(participant: Participant, local_date: dt.date) -> pd.DataFrame:
     """Worn minutes of one local day: ``minute_utc``, ``local_minute``, ``mean_bpm``, ``samples``, ``asleep``."""
-    raw = generate_heart_rate_day(participant, local_date)
     columns = {"minute_utc": "datetime64[ns, UTC]", "local_minute": "datetime64[ns]", "mean_bpm": "float64",
                "samples": "int64", "asleep": "bool"}
-    if raw.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     day = LocalDay(local_date, participant.timezone)
-    frame = to_utc_frame(raw.astype(str), participant.participant_id, day)
-    grouped = frame.groupby(frame["ts"].dt.floor("min"))["bpm"].agg(["mean", "size"])
+    if day.seconds == 86_400:
+        # The generator's readings, not their CSV: the instants the file's local times convert back to.
+        samples = heart_rate_samples(participant, local_date)
+        bpm = pd.Series(samples.bpm.astype("float64"), index=samples.utc.as_unit("ns"))
+    else:
+        # A DST change: the file's local times are read back as the pipeline reads them (a repeated hour by file
+        # order), so the minutes are those of the loaded rows.
+        raw = generate_heart_rate_day(participant, local_date)
+        frame = to_utc_frame(raw.astype(str), participant.participant_id, day)
+        bpm = pd.Series(frame["bpm"].to_numpy(), index=pd.DatetimeIndex(frame["ts"]))
+    if bpm.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    grouped = bpm.groupby(bpm.index.floor("min")).agg(["mean", "size"])
     minute_utc = grouped.index.to_series().reset_index(drop=True)
     local_minute = minute_utc.dt.tz_convert(participant.timezone).dt.tz_localize(None)
     traits = _participant_traits(participant, HeartRateParameters())
