@@ -5,6 +5,7 @@ import json
 from functools import partial
 
 import psycopg2
+import pytest
 
 from fitbit_assets.definitions import defs
 from fitbit_assets.defs.datasets.checks import DATASET_CHECKS
@@ -14,7 +15,7 @@ from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric
 from fitbit_assets.domain.metrics import files as metric_files
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
-from fitbit_assets.warehouse.days import count_rows, replace_rows
+from fitbit_assets.warehouse.days import count_rows, replace_local_date_rows, upsert_participant
 from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, failing_participant_days, materialize_graph
 from fitbit_assets_tests.sleep_documents import fitabase_document
@@ -146,8 +147,9 @@ def test_timescaledb_makes_the_intraday_tables_compressed_hypertables(clean_time
         family = FAMILIES_BY_NAME["spo2"]
         day = LocalDay(DAY, SYNTHETIC.timezone)
         frame = family.to_warehouse_frame(family.parse(family.generate(SYNTHETIC, DAY), SYNTHETIC.participant_id, day))
-        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day) == (0, len(frame))
-        assert replace_rows(conn, "spo2", family.columns, frame, SYNTHETIC.participant_id, day) == (len(frame), len(frame))
+        days = [(SYNTHETIC.participant_id, day, frame)]
+        assert replace_local_date_rows(conn, "spo2", family.columns, days) == [(0, len(frame))]
+        assert replace_local_date_rows(conn, "spo2", family.columns, days) == [(len(frame), len(frame))]
         assert count_rows(conn, "spo2", SYNTHETIC.participant_id, day) == len(frame) > 50
     finally:
         conn.close()
@@ -189,3 +191,30 @@ def test_sleep_documents_load_both_tables_replace_a_resent_night_and_quarantine_
         assert str(bad_path) in check.description and "totalMinutesAsleep 471 != 470" in check.description
     assert [row[:4] for row in query(nightly)] == [(first, 430, 450, 1), (second, 470, 495, 2)]  # bad night kept
     assert query("SELECT local_date, count(*) FROM sleep_minutes GROUP BY 1 ORDER BY 1") == [(first, 450), (second, 495)]
+
+
+def test_days_replaced_in_one_transaction_each_count_their_rows_and_a_failure_keeps_every_day(warehouse):
+    """The families' loader: many participant-days, one DELETE + COPY. Per-day counts; a bad day rolls back all."""
+    family = FAMILIES_BY_NAME["spo2"]
+    days = [LocalDay(DAY + dt.timedelta(days=i), SYNTHETIC.timezone) for i in range(3)]
+    frames = [family.to_warehouse_frame(family.parse(family.generate(SYNTHETIC, d.local_date), SYNTHETIC.participant_id, d))
+              for d in days]
+    conn = psycopg2.connect(warehouse.dsn)
+    try:
+        apply_schema(conn, "off")
+        upsert_participant(conn, SYNTHETIC)
+        batch = [(SYNTHETIC.participant_id, d, f) for d, f in zip(days, frames)]
+        assert replace_local_date_rows(conn, "spo2", family.columns, batch[:2]) == [(0, len(frames[0])), (0, len(frames[1]))]
+        fingerprints = []
+        counts = replace_local_date_rows(conn, "spo2", family.columns, batch,
+                                         in_transaction=lambda cur, index, inserted: fingerprints.append((index, inserted)))
+        assert counts == [(len(frames[0]), len(frames[0])), (len(frames[1]), len(frames[1])), (0, len(frames[2]))]
+        assert fingerprints == [(i, len(f)) for i, f in enumerate(frames)]
+        # A day whose rows the table refuses (an impossible SpO2) fails the batch: every day keeps its rows.
+        assert len(frames[0]) > 50
+        broken = frames[0].assign(spo2=250.0)
+        with pytest.raises(psycopg2.errors.CheckViolation):
+            replace_local_date_rows(conn, "spo2", family.columns, [*batch[1:], (SYNTHETIC.participant_id, days[0], broken)])
+        assert [count_rows(conn, "spo2", SYNTHETIC.participant_id, d) for d in days] == [len(f) for f in frames]
+    finally:
+        conn.close()

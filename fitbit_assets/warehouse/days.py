@@ -4,6 +4,7 @@ the participant row the days reference, and the row counts the checks compare wi
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -68,6 +69,43 @@ def replace_rows(
         if in_transaction is not None:
             in_transaction(cur, inserted)
     return deleted, inserted
+
+
+def replace_local_date_rows(
+    conn,
+    table: str,
+    columns: Sequence[str],
+    days: Sequence[tuple[str, LocalDay, pd.DataFrame]],
+    in_transaction: Callable | None = None,
+) -> list[tuple[int, int]]:
+    """``replace_rows`` by ``local_date`` for many ``(participant_id, day, frame)`` in one transaction: one DELETE
+    and one COPY for all of them (a transaction a participant-day was most of a family's load time). Each day is
+    still replaced whole or not at all; ``in_transaction(cursor, index, inserted)`` runs per day before the commit.
+    Returns (rows deleted, rows inserted) per day, in the order given."""
+    if not days:
+        return []
+    participant_ids = [participant_id for participant_id, _, _ in days]
+    local_dates = [day.local_date for _, day, _ in days]
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with transaction(conn) as cur:
+        cur.execute(sql_query("participant_day_locks"), {"lock_keys": [
+            f"{table}/{participant_id}/{local_date.isoformat()}" for participant_id, local_date in zip(participant_ids, local_dates)
+        ]})
+        cur.execute(
+            sql.SQL(sql_query("local_date_rows_delete")).format(table=sql.Identifier(table)),
+            {"participant_ids": participant_ids, "local_dates": local_dates},
+        )
+        deleted = Counter(cur.fetchall())
+        frames = [frame for _, _, frame in days if len(frame)]
+        if frames:
+            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), column_list)
+            cur.copy_expert(copy.as_string(cur), rows_copy_text(pd.concat(frames, ignore_index=True), columns))
+        counts = []
+        for index, (participant_id, day, frame) in enumerate(days):
+            counts.append((deleted[(participant_id, day.local_date)], len(frame)))
+            if in_transaction is not None:
+                in_transaction(cur, index, len(frame))
+    return counts
 
 
 def count_rows(conn, table: str, participant_id: str, day: LocalDay, by: DayColumn = "local_date") -> int:

@@ -26,13 +26,24 @@ from fitbit_assets.domain.sources.lineage import read_lineage
 from fitbit_assets.domain.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets.warehouse.days import count_heart_rate_day, count_rows, replace_heart_rate_day, replace_rows
+from fitbit_assets.warehouse.days import count_heart_rate_day, count_rows, replace_heart_rate_day, replace_local_date_rows
 
 # [(raw file, participant id, its local day)] -> [(warehouse frame, or None when the report failed; report)]
 ValidateFiles = Callable[[list[tuple[Path, str, LocalDay]]], list[tuple[pd.DataFrame | None, heart_rate.ValidationReport]]]
-# (connection, the day's raw file, participant, local day, validated frame, in_transaction(cursor, rows inserted))
-# -> (rows deleted, rows inserted)
-ReplaceDay = Callable[[connection, Path, Participant, LocalDay, pd.DataFrame, Callable], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    """One participant-day's validated frame on its way into the dataset's table."""
+
+    raw: Path  # the day's raw file (its lineage)
+    participant: Participant
+    day: LocalDay
+    frame: pd.DataFrame
+
+
+# (connection, days, in_transaction(cursor, index of the day, rows inserted)) -> (rows deleted, rows inserted) per day
+ReplaceDays = Callable[[connection, list[DayLoad], Callable], list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -43,8 +54,9 @@ class Dataset:
     # Synthetic participant's day -> the raw file's bytes and its row count (None when the format has no rows).
     synthetic_day: Callable[[Participant, dt.date], tuple[bytes, int | None]]
     validate_files: ValidateFiles
-    validation_batch: int  # participant-days validated together: their frames are in memory at once
-    replace_day: ReplaceDay
+    # Participant-days validated together, and loaded in one transaction: their frames are in memory at once.
+    day_batch: int
+    replace_days: ReplaceDays
     count_day: Callable[[connection, str, LocalDay], int]
     landing_description: str
     validated_description: str
@@ -83,11 +95,16 @@ def _validate_heart_rate_file(path: Path, participant_id: str, day: LocalDay):
     return (heart_rate.to_warehouse_frame(frame) if report.passed else None), report
 
 
-def _replace_heart_rate_day(conn: connection, raw: Path, participant: Participant, day: LocalDay, frame: pd.DataFrame,
-                            in_transaction: Callable):
-    lineage = read_lineage(raw, participant.source)
-    return replace_heart_rate_day(conn, participant.participant_id, day, frame, lineage=lineage,
-                                  in_transaction=in_transaction)
+def _replace_heart_rate_days(conn: connection, loads: list[DayLoad], in_transaction: Callable):
+    """A transaction per day: a 1 Hz day is 86,400 rows, and its lineage and partitions are its own."""
+    return [
+        replace_heart_rate_day(
+            conn, load.participant.participant_id, load.day, load.frame,
+            lineage=read_lineage(load.raw, load.participant.source),
+            in_transaction=lambda cur, inserted, index=index: in_transaction(cur, index, inserted),
+        )
+        for index, load in enumerate(loads)
+    ]
 
 
 HEART_RATE_DATASET = Dataset(
@@ -96,8 +113,8 @@ HEART_RATE_DATASET = Dataset(
     table="heart_rate",
     synthetic_day=_synthetic_heart_rate_day,
     validate_files=lambda files: [_validate_heart_rate_file(*file) for file in files],
-    validation_batch=1,  # a 1 Hz day is 86,400 rows: validated alone, its Pandera call is mostly row work
-    replace_day=_replace_heart_rate_day,
+    day_batch=1,  # a 1 Hz day is 86,400 rows: validated alone, its Pandera call is mostly row work
+    replace_days=_replace_heart_rate_days,
     count_day=count_heart_rate_day,
     where_looked_for=StudyFilesResource.where_heart_rate_was_looked_for,
     validated_metadata={"dagster/column_schema": heart_rate.column_schema()},
@@ -139,10 +156,9 @@ def _validate_metric_files(family: MetricFamily, files: list[tuple[Path, str, Lo
     return results
 
 
-def _replace_family_day(family: MetricFamily, conn: connection, raw: Path, participant: Participant, day: LocalDay,
-                        frame: pd.DataFrame, in_transaction: Callable):
-    return replace_rows(conn, family.table, family.columns, frame, participant.participant_id, day, by="local_date",
-                        in_transaction=in_transaction)
+def _replace_family_days(family: MetricFamily, conn: connection, loads: list[DayLoad], in_transaction: Callable):
+    days = [(load.participant.participant_id, load.day, load.frame) for load in loads]
+    return replace_local_date_rows(conn, family.table, family.columns, days, in_transaction=in_transaction)
 
 
 def family_dataset(family: MetricFamily) -> Dataset:
@@ -153,8 +169,8 @@ def family_dataset(family: MetricFamily) -> Dataset:
         landing=family.landing,
         synthetic_day=partial(_synthetic_document, family),
         validate_files=partial(_validate_metric_files, family),
-        validation_batch=250,  # a day of a family is at most a few hundred rows
-        replace_day=partial(_replace_family_day, family),
+        day_batch=250,  # a day of a family is at most a few hundred rows
+        replace_days=partial(_replace_family_days, family),
         count_day=lambda conn, participant_id, day: count_rows(conn, family.table, participant_id, day,
                                                                by="local_date"),
         landing_description=f"{family.title}: the Web API response ({family.source}) per participant and local "

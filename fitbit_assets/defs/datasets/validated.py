@@ -56,9 +56,9 @@ def validate_days(
         else:
             tally.count(key.local_date, "participants_unchanged")  # input unchanged since validated: not read again
             count(key, path, report)
-    # Validated a batch at a time: one Pandera call screens a batch (Dataset.validation_batch bounds the memory).
-    for start in range(0, len(changed), dataset.validation_batch):
-        batch = changed[start:start + dataset.validation_batch]
+    # Validated a batch at a time: one Pandera call screens a batch (Dataset.day_batch bounds the memory).
+    for start in range(0, len(changed), dataset.day_batch):
+        batch = changed[start:start + dataset.day_batch]
         results = dataset.validate_files([(path, key.participant_id, roster.local_day(key)) for key, path, _ in batch])
         for (key, path, fingerprint), (frame, report) in zip(batch, results, strict=True):
             report.input_fingerprint = fingerprint

@@ -1,10 +1,10 @@
-"""Stage 3: validated frames -> the dataset's table, one atomic replace per participant-day (``Dataset.replace_day``)."""
+"""Stage 3: validated frames -> the dataset's table, each participant-day replaced atomically (``Dataset.replace_days``)."""
 
 import dagster as dg
 
-from fitbit_assets.defs.datasets.dataset import Dataset
+from fitbit_assets.defs.datasets.dataset import Dataset, DayLoad
 from fitbit_assets.lib.day_metadata import DayTally
-from fitbit_assets.lib.partitions import participant_days, run_local_dates
+from fitbit_assets.lib.partitions import ParticipantDayKey, participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
 from fitbit_assets.warehouse.fingerprints import note_processed, processed_fingerprints
@@ -31,6 +31,20 @@ def load_validated_days(
         for participant_id in sorted({key.participant_id for key in keys}):
             upsert_participant(conn, roster.get(participant_id))
         loaded = processed_fingerprints(conn, stage, keys)
+        pending: list[tuple[ParticipantDayKey, str, DayLoad]] = []
+
+        def load_pending() -> None:
+            # Each fingerprint commits with its day's rows: the two never disagree.
+            counts = dataset.replace_days(
+                conn, [load for _, _, load in pending],
+                lambda cur, index, inserted: note_processed(cur, stage, pending[index][0], pending[index][1], inserted),
+            )
+            for (key, _, _), (deleted, inserted) in zip(pending, counts):
+                tally.count(key.local_date, "rows_replaced", deleted)
+                tally.count(key.local_date, "rows_inserted", inserted)
+                tally.count(key.local_date, "participants_loaded")
+            pending.clear()
+
         for key in keys:
             day = key.local_date
             raw = dataset.raw_path(study_files, key)
@@ -44,17 +58,13 @@ def load_validated_days(
             if loaded.get((key.participant_id, day)) == report.input_fingerprint:
                 tally.count(day, "participants_unchanged")  # same validated input as loaded: nothing to replace
                 continue
-            participant = roster.get(key.participant_id)
-            frame = study_files.read_validated(dataset.name, key)
-            # The fingerprint commits with the day's rows: one commit a participant-day, and the two never disagree.
-            deleted, inserted = dataset.replace_day(
-                conn, raw, participant, roster.local_day(key), frame,
-                lambda cur, inserted, key=key, fingerprint=report.input_fingerprint: note_processed(
-                    cur, stage, key, fingerprint, inserted),
-            )
-            tally.count(day, "rows_replaced", deleted)
-            tally.count(day, "rows_inserted", inserted)
-            tally.count(day, "participants_loaded")
+            load = DayLoad(raw, roster.get(key.participant_id), roster.local_day(key),
+                           study_files.read_validated(dataset.name, key))
+            pending.append((key, report.input_fingerprint, load))
+            if len(pending) == dataset.day_batch:
+                load_pending()
+        if pending:
+            load_pending()
     context.log.info(
         f"{dataset.table}: loaded {tally.total('rows_inserted')} rows over {tally.total('participants_loaded')} "
         f"participant-day(s), {tally.total('participants_unchanged')} unchanged"
