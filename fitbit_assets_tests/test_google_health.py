@@ -620,6 +620,15 @@ def test_a_refused_data_type_skips_no_other_type(fake, configured, gh_instance, 
     assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
     assert query("SELECT on_wrist_minutes FROM google_health_wear_daily") == [(30,)]
 
+    # A 403 for one type whose scope the token holds: that type alone is withheld. Steps (same scope, same
+    # activity-summary pull) still gives the on-wrist minutes, in this run and the next.
+    fake.fake.refuse_types = {"activity-level": 403}
+    for _ in range(2):
+        _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+        assert metadata["data_types_withheld"] == {"gh-alice": ["activity-level"]} and metadata["on_wrist_days"] == 1
+    assert query("SELECT withheld_data_types FROM participant_consent") == [(["activity-level"],)]
+    assert sum(r[1].endswith("/steps/dataPoints") for r in fake.fake.api_requests()) == 3
+
 
 def test_a_withheld_scope_skips_only_its_types_and_tells_the_coordinator(
     fake, configured, gh_instance, warehouse, study_files, query

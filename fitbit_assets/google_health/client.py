@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from fitbit_assets.google_health import PAIRED_DEVICES
 from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.warehouse.connection import transaction
 from fitbit_assets.warehouse.sql_files import sql_query
@@ -53,7 +55,23 @@ class ResponseShapeError(ApiError):
 
 
 class ScopeWithheldError(ApiError):
-    """403 PERMISSION_DENIED for one data type: its scope was not granted (or withdrawn); the other types work."""
+    """403 PERMISSION_DENIED for one data type: its scope was not granted (or withdrawn); the other types work.
+
+    ``data_type`` is the refused request's data type (``paired-devices`` for ``users.pairedDevices``).
+    """
+
+    def __init__(self, request: str, reason: str, status: int | None = None, error_reason: str | None = None,
+                 data_type: str | None = None):
+        super().__init__(request, reason, status, error_reason)
+        self.data_type = data_type
+
+
+def data_type_of(path: str) -> str | None:
+    """The data type a request path reads (``paired-devices`` for ``users.pairedDevices``), or None."""
+    if path.startswith("/v4/users/me/pairedDevices"):
+        return PAIRED_DEVICES
+    match = re.match(r"/v4/users/me/dataTypes/([a-z-]+)/", path)
+    return match.group(1) if match else None
 
 
 class AccountNotLinkedError(ApiError):
@@ -289,7 +307,7 @@ class HealthApiClient:
             if response.status_code == 403 and LEGACY_ACCOUNT_TEXT in error.whole:
                 raise LegacyAccountError(request, failure, error.status, error.error_reason)
             if response.status_code == 403:
-                raise ScopeWithheldError(request, failure, error.status, error.error_reason)
+                raise ScopeWithheldError(request, failure, error.status, error.error_reason, data_type_of(path))
             if response.status_code == 429:
                 # The server's hint when it sends one, never less than the jittered exponential delay.
                 hint = retry_after_seconds(response.headers.get("Retry-After")) or 0.0
