@@ -13,7 +13,8 @@ int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` f
 {"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
 (``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
 ``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance and total-calories
-(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
+(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data; the
+body's ``dataSourceFamily`` ``google-wearables`` leaves out ``phone_rollups``); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -131,6 +132,7 @@ class FakeGoogleHealth:
     oxygen_saturation: dict = field(default_factory=dict)  # user -> [(physical time, percentage)], repeats allowed
     active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
     daily_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): rollup value}
+    phone_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): value} not from the wearable
     malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
     activity_levels: dict = field(default_factory=dict)  # user -> [(start, end, activity level type)]
     phone_samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm} from a phone (not the wearable)
@@ -469,9 +471,17 @@ class FakeGoogleHealth:
             return invalid
         if body.get("windowSizeDays", 1) != 1 or end != start + dt.timedelta(days=1):
             return invalid
-        value = self.daily_rollups.get(user, {}).get((data_type, start))
-        if value is None:
+        family = body.get("dataSourceFamily", "")
+        if family and family.removeprefix("users/me/dataSourceFamilies/") not in FAMILIES:
+            return error(400, "Invalid data source family.", "INVALID_DATA_POINT_DATA_SOURCE_FAMILY")
+        values = [self.daily_rollups.get(user, {}).get((data_type, start))]
+        if not family.endswith("/google-wearables"):  # all sources by default: a phone's steps count too
+            values.append(self.phone_rollups.get(user, {}).get((data_type, start)))
+        values = [v for v in values if v is not None]
+        if not values:
             return 200, {}, {"rollupDataPoints": []}
+        value = {name: (str(sum(int(v[name]) for v in values)) if isinstance(values[0][name], str)
+                        else sum(v[name] for v in values)) for name in values[0]}  # int64 sums stay strings
         civil = [{"date": {"year": d.year, "month": d.month, "day": d.day}, "time": {}} for d in (start, end)]
         return 200, {}, {"rollupDataPoints": [
             {"civilStartTime": civil[0], "civilEndTime": civil[1], ROLLUP_FIELDS[data_type]: json.loads(json.dumps(value))}]}

@@ -744,7 +744,7 @@ def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
     assert clock.sleeps == [0.5, 2.0, 3.0]  # 1, 2, 4 s exponential, each scaled by its jitter
 
 
-def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurable(
+def test_lists_and_rollups_read_the_wearable_by_default_and_the_source_family_is_configurable(
     fake, configured, gh_instance, warehouse, study_files, monkeypatch
 ):
     import pandas as pd
@@ -752,18 +752,25 @@ def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurabl
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
     fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
     fake.fake.add_phone_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=15), 600)  # a phone app's
+    fake.fake.set_daily_activity("alice", DAY, steps=1200, millimetres=900_000, kcal=1900.0,
+                                 minutes={"SEDENTARY": 600}, day_start=day_start_utc(ALICE))
+    fake.fake.phone_rollups["alice"] = {("steps", DAY): {"countSum": "5000"}}  # the phone's own step counter
     csv = Path(study_files.raw_heart_rate_path(ParticipantDayKey(DAY, ALICE.participant_id)))
+    summary = Path(study_files.raw_path("activity_summary", key(ALICE), ".json"))
 
     pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
-    assert len(pd.read_csv(csv)) == 120
+    assert len(pd.read_csv(csv)) == 120 and json.loads(summary.read_text())["summary"]["steps"] == 1200
     lists = [r for r in fake.fake.api_requests() if r[0] == "GET" and r[1].endswith("/dataPoints")]
     families = {r[1].split("/")[5]: r[2].get("dataSourceFamily") for r in lists}
     assert families.pop("sleep") is None  # the list refuses a source family for sleep
     assert set(map(str, families.values())) == {"['users/me/dataSourceFamilies/google-wearables']"}
+    rollups = [r[2] for r in fake.fake.api_requests() if r[1].endswith(":dailyRollUp")]
+    assert len(rollups) == 3 and {r.get("dataSourceFamily") for r in rollups} == {
+        "users/me/dataSourceFamilies/google-wearables"}
 
     monkeypatch.setenv("FITBIT_GOOGLE_DATA_SOURCE_FAMILY", "all-sources")
     pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
-    assert len(pd.read_csv(csv)) == 130
+    assert len(pd.read_csv(csv)) == 130 and json.loads(summary.read_text())["summary"]["steps"] == 6200
 
 
 def test_main_sleep_is_googles_and_every_stage_and_zone_value_is_accepted(

@@ -183,8 +183,9 @@ class ProjectBudget:
 class HealthApiClient:
     """One participant's reads. ``access_token(force_refresh)`` comes from the token store.
 
-    ``data_source_family`` (default the wearables) is sent with every list request that supports it, so phone,
-    Health Connect and manually entered data do not mix with the device's; None reads every source.
+    ``data_source_family`` (default the wearables) is sent with every list request that supports it and with every
+    ``dailyRollUp`` (its request body has the field), so phone, Health Connect and manually entered data do not mix
+    with the device's; None reads every source.
     """
 
     api_url: str
@@ -218,7 +219,8 @@ class HealthApiClient:
         """``dataPoints:dailyRollUp`` of one civil day (the user's own day boundaries), every page in order.
 
         Reference: ``POST /v4/users/me/dataTypes/{dataType}/dataPoints:dailyRollUp`` with ``{"range": {"start",
-        "end"}, "windowSizeDays", "pageSize", "pageToken"}`` (CivilDateTime bounds, closed-open) answers
+        "end"}, "windowSizeDays", "dataSourceFamily", "pageSize", "pageToken"}`` (CivilDateTime bounds, closed-open)
+        answers
         ``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<dataType value>": {...}}]}``; a
         ``nextPageToken``, should one come, is followed like the list's.
         """
@@ -228,6 +230,8 @@ class HealthApiClient:
 
         def fetch(token: str, number: int) -> tuple[str, dict]:
             body = {"range": {"start": civil[0], "end": civil[1]}, "windowSizeDays": 1}
+            if self.data_source_family:  # DailyRollUpDataPointsRequest.dataSourceFamily: the same sources as lists
+                body["dataSourceFamily"] = self.data_source_family
             if token:
                 body["pageToken"] = token
             request = f"POST {path} (day {local_date}, page {number})"
