@@ -87,6 +87,9 @@ TYPE_SCOPES = {"heart-rate": SCOPE + "health_metrics_and_measurements.readonly",
                "activity-level": SCOPE + "activity_and_fitness.readonly",
                "active-zone-minutes": SCOPE + "activity_and_fitness.readonly", "sleep": SCOPE + "sleep.readonly",
                "pairedDevices": SCOPE + "settings.readonly"}
+# health.v4.json (revision 20261030) EndpointAuthorization: "delivered in the `GOOGLE-HEALTH-API-SIGNATURE` HTTP
+# header"; the reference pages of earlier revisions name it X-HEALTHAPI-SIGNATURE (the receiver reads both).
+SIGNATURE_HEADER = "GOOGLE-HEALTH-API-SIGNATURE"
 FAMILIES = {"all-sources", "google-wearables", "google-sources", "self-sources"}
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 409: "ALREADY_EXISTS",
@@ -233,15 +236,21 @@ class FakeGoogleHealth:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
     def notification(self, user: str, data_type: str, start: dt.datetime, end: dt.datetime, *,
-                     key: ec.EllipticCurvePrivateKey | None = None) -> tuple[bytes, dict]:
+                     key: ec.EllipticCurvePrivateKey | None = None, authorization: str | None = None,
+                     signature_header: str = SIGNATURE_HEADER) -> tuple[bytes, dict]:
         """A delivery of one UPSERT notification as Google sends it: (body, headers), signed with Google's key (or
-        with ``key``, for a forged one)."""
+        with ``key``, for a forged one) in ``signature_header``; ``authorization``: the subscriber's
+        ``EndpointAuthorization.secret``, which health.v4.json says comes with every notification (a community
+        report says live deliveries omit it: None)."""
         body = json.dumps([{"data": {
             "version": "1", "clientProvidedSubscriptionName": "study", "healthUserId": self.health_user_id(user),
             "operation": "UPSERT", "dataType": data_type,
             "intervals": [{"physicalTimeInterval": {"startTime": _z(start), "endTime": _z(end)}}]}}]).encode()
         signature = (key or self.webhook_key).sign(body, ec.ECDSA(hashes.SHA256()))
-        return body, {"Content-Type": "application/json", "X-HEALTHAPI-SIGNATURE": base64.b64encode(signature).decode()}
+        headers = {"Content-Type": "application/json", signature_header: base64.b64encode(signature).decode()}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        return body, headers
 
     @staticmethod
     def verification_requests(secret: str) -> list[tuple[bytes, dict]]:

@@ -922,6 +922,13 @@ def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
     signed = fake.fake.notification("alice", "heart-rate", start, start + dt.timedelta(minutes=5))
     answer = post(webhook, signed)
     assert answer.status_code == 200 and answer.json() == {"stored": 1, "unknown_users": 0}
+    # The header of earlier reference pages, and the subscriber's secret sent along (health.v4.json): accepted;
+    # another secret is refused even when signed.
+    for delivery in (fake.fake.notification("alice", "steps", start, start, signature_header="X-HEALTHAPI-SIGNATURE"),
+                     fake.fake.notification("alice", "steps", start, start, authorization="Bearer study-webhook-secret")):
+        assert post(webhook, delivery).json() == {"stored": 1, "unknown_users": 0}
+    assert post(webhook, fake.fake.notification("alice", "steps", start, start,
+                                                authorization="Bearer guessed")).status_code == 401
     forged = fake.fake.notification("alice", "steps", start, start, key=ec.generate_private_key(ec.SECP256R1()))
     assert post(webhook, forged).status_code == 403
     tampered = (signed[0].replace(b"heart-rate", b"steps"), signed[1])
@@ -930,8 +937,9 @@ def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
     stranger = fake.fake.notification("mallory", "steps", start, start)
     assert post(webhook, stranger).json() == {"stored": 0, "unknown_users": 1}  # answered, so Google stops retrying
     assert query("SELECT participant_id, data_type, interval_start, interval_end, processed "
-                 "FROM google_health_notification") == [
-        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False)]
+                 "FROM google_health_notification ORDER BY notification_id") == [
+        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False),
+        *[("gh-alice", "steps", start, start, False)] * 2]
 
 
 def test_the_notification_sensor_requests_runs_for_the_affected_participant_days(

@@ -23,6 +23,7 @@ import pytest
 
 from fitbit_assets.google_health.client import ApiError
 from fitbit_assets.google_health.oauth import ConsentLostError
+from fitbit_assets_tests.google_health_fake import FakeGoogleHealth
 from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
     ALICE,
     DAY,
@@ -41,6 +42,8 @@ from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
 )
 
 DISCOVERY = json.loads((files("googleapiclient") / "discovery_cache/documents/health.v4.json").read_text())
+PINNED = "google-api-python-client==2.202.0"  # pyproject.toml's test extra: the wheel the document comes from
+REVISION = "20261030"
 RPC_CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
              "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
              "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
@@ -117,7 +120,7 @@ def method_of(http_method: str, path: str) -> tuple[str, dict, dict[str, str]]:
 
 
 def _camel(data_type: str) -> str:
-    head, *rest = data_type.split("-")
+    head, *rest = re.split(r"[-_]", data_type)  # kebab-case ids and snake_case filter fields
     return head + "".join(part.capitalize() for part in rest)
 
 
@@ -131,6 +134,13 @@ def check_request(http_method: str, path: str, sent: dict) -> str:
                 match = FILTER_FIELD.match(term)
                 assert match, f"{name}: filter term {term!r} is not a documented filter field"
                 assert match.group(1) == path_params["dataTypesId"].replace("-", "_"), f"{name}: {term!r}"
+                # The field must exist on the type's record (sampleTime, interval or date), and end times are
+                # documented for sleep only ("Session end time (**Sleep specific**)").
+                record = DISCOVERY["schemas"][DISCOVERY["schemas"]["DataPoint"]["properties"][
+                    _camel(path_params["dataTypesId"])]["$ref"]]["properties"]
+                head = _camel(match.group(2).split(".")[0])
+                assert head in record, f"{name}: {term!r}: the {path_params['dataTypesId']} record has no {head}"
+                assert "end_time" not in match.group(2) or path_params["dataTypesId"] == "sleep", f"{name}: {term!r}"
         for family in sent.get("dataSourceFamily", []):
             assert re.fullmatch(r"users/me/dataSourceFamilies/(all-sources|google-wearables|google-sources|"
                                 r"self-sources)", family), family
@@ -277,3 +287,48 @@ def test_the_schema_check_catches_a_field_google_does_not_describe():
         _validate("ListDataPointsResponse", {"dataPoints": [{"steps": {"count": "12 steps"}}]}, "int64")
     with pytest.raises(AssertionError, match="not documented"):
         check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints", {"page_size": ["5"]})
+    with pytest.raises(AssertionError, match="the steps record has no sampleTime"):
+        check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints",
+                      {"filter": ['steps.sample_time.physical_time >= "2026-11-02T00:00:00Z"']})
+    with pytest.raises(AssertionError, match="interval.end_time"):  # end times: sleep only
+        check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints",
+                      {"filter": ['steps.interval.end_time >= "2026-11-02T00:00:00Z"']})
+
+
+def test_the_description_is_the_pinned_wheels():
+    """The document read is the one of the pinned wheel and revision, so a dependency bump cannot move it silently."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert PINNED in [dep.split("#")[0].strip() for deps in project["optional-dependencies"].values() for dep in deps]
+    assert f"google-api-python-client=={version('google-api-python-client')}" == PINNED
+    assert DISCOVERY["revision"] == REVISION and DISCOVERY["version"] == "v4"
+
+
+def test_notifications_and_endpoint_verification_are_what_health_v4_json_describes(fake):
+    """The fake's deliveries follow the document's words: the signature header EndpointAuthorization names (ECDSA
+    NIST P-256 of the JSON payload), the subscriber's secret as the whole ``Authorization`` value, and the two
+    verification POSTs of ``projects.subscribers.create``."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    described = DISCOVERY["schemas"]["EndpointAuthorization"]
+    when = dt.datetime(2026, 11, 2, 9, tzinfo=dt.timezone.utc)
+    body, headers = fake.fake.notification("alice", "steps", when, when, authorization="Bearer secret")
+    [header] = [h for h in headers if h not in ("Content-Type", "Authorization")]
+    assert f"delivered in the `{header}` HTTP header" in described["description"]
+    assert "ECDSA (NIST P256) signature of the JSON payload" in described["description"]
+    key = serialization.load_pem_public_key(fake.fake.webhook_public_key_pem().encode())
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    key.verify(__import__("base64").b64decode(headers[header]), body, ec.ECDSA(hashes.SHA256()))
+    assert headers["Authorization"] == "Bearer secret"
+    assert "will be sent in the `Authorization` header for all subsequent webhook notifications" in described[
+        "properties"]["secret"]["description"]
+    create = METHODS["projects.subscribers.create"]["description"]
+    (with_secret, headers_with), (without, headers_without) = FakeGoogleHealth.verification_requests("Bearer secret")
+    assert '**Body:** `{"type": "verification"}`' in create and json.loads(with_secret) == json.loads(without) == {
+        "type": "verification"}
+    assert headers_with == {"Content-Type": "application/json", "Authorization": "Bearer secret"}
+    assert headers_without == {"Content-Type": "application/json"} and "is OMITTED" in create
