@@ -126,6 +126,10 @@ class FakeGoogleHealth:
     repeat_across_pages: bool = False
     malformed: bool = False
     approve_as: str = "user-1"  # the Google account that consents at /authorize
+    # The OAuth client's type (Google's rule): a "desktop" client accepts a loopback redirect on any port, a "web"
+    # client only the redirect URIs registered for it; anything else is "Error 400: redirect_uri_mismatch".
+    client_type: str = "desktop"
+    registered_redirect_uris: set = field(default_factory=set)
     fail_next: list = field(default_factory=list)
     stall_next: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
@@ -286,6 +290,13 @@ class FakeGoogleHealth:
 
     # --- endpoints
     def authorize(self, query: dict) -> tuple[int, dict, dict]:
+        redirect_uri = query["redirect_uri"][0]
+        loopback = re.fullmatch(r"http://(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?(/.*)?", redirect_uri)
+        allowed = loopback if self.client_type == "desktop" else redirect_uri in self.registered_redirect_uris
+        if not allowed:
+            return 400, {}, {"error": "redirect_uri_mismatch", "error_description":
+                             f"The redirect URI in the request, {redirect_uri}, does not match the ones authorized "
+                             "for the OAuth client."}
         code = secrets.token_urlsafe(16)
         granted = " ".join(scope for scope in query["scope"][0].split() if scope not in self.withhold_scopes)
         self.codes[code] = (self.approve_as, query["code_challenge"][0], granted, query["redirect_uri"][0])

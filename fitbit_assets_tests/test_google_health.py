@@ -124,6 +124,54 @@ def test_connect_catches_the_loopback_redirect_and_stores_only_ciphertext(
     assert not any(token in text for token in issued for text in printed)
 
 
+def test_connect_with_a_web_client_needs_its_registered_fixed_port(fake, configured, warehouse, study_files, query):
+    """A Desktop client (the fake's default, the test above) takes any loopback port; a Web client only the
+    registered redirect URI: ``connect --port`` with that port works, the default random port is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake.fake.client_type = "web"
+    fake.fake.registered_redirect_uris = {f"http://127.0.0.1:{port}/callback"}
+    roster = read_roster(Path(study_files.roster_path))
+
+    def consent(port_asked: int) -> tuple[requests.Response, list[str], list[Exception]]:
+        printed: list[str] = []
+        failed: list[Exception] = []
+        waiting = threading.Event()
+
+        def say(text):
+            printed.append(text)
+            if text.startswith("Waiting"):
+                waiting.set()
+
+        def run():
+            try:
+                connect(ALICE.participant_id, roster, oauth_client(configured), token_store(configured, warehouse),
+                        say=say, timeout=5, api_url=configured.google_api_url, port=port_asked)
+            except EnrolmentError as exc:
+                failed.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        assert waiting.wait(10)
+        answer = requests.get(printed[0].split("\n")[1], timeout=10)  # the participant's browser
+        worker.join(20)
+        return answer, printed, failed
+
+    with warehouse.connection():
+        pass  # the schema
+    refused, _, failed = consent(0)
+    assert refused.status_code == 400 and refused.json()["error"] == "redirect_uri_mismatch"
+    assert "no redirect within 5 s" in str(failed[0])
+    assert query("SELECT count(*) FROM google_health_account") == [(0,)]
+    answer, printed, failed = consent(port)
+    assert answer.status_code == 200 and not failed
+    assert printed[-1].startswith(f"participant {ALICE.participant_id} connected")
+    assert query("SELECT consent_state FROM google_health_account") == [("active",)]
+
+
 def test_pull_paginates_deduplicates_and_replaces_late_data(
     fake, configured, gh_instance, warehouse, study_files, query, tmp_path
 ):
