@@ -780,6 +780,31 @@ def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_projec
     assert all(wait > 5 for wait in waits[6:]) and sleeps == waits[6:]  # the 7th and 8th wait ~10 s each
 
 
+def test_each_request_of_a_pull_takes_the_participants_shared_budget_and_the_projects(
+    fake, configured, gh_instance, warehouse, study_files, monkeypatch
+):
+    from fitbit_assets.google_health.client import ProjectBudget
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    taken: list[tuple[str, int]] = []
+    take = ProjectBudget.acquire
+    monkeypatch.setattr(ProjectBudget, "acquire", lambda self: taken.append((self.name, self.per_minute)) or take(self))
+    sent_before = len(fake.fake.api_requests())
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    sent = len(fake.fake.api_requests()) - sent_before
+    # Two runs pulling Alice at once (a push-launched run and the daily one) draw from one bucket of 150 a minute.
+    assert sent == metadata["api_requests"] > 5
+    assert sorted(set(taken)) == [("project", 15000), ("user:gh-alice", 150)]
+    assert taken.count(("user:gh-alice", 150)) == taken.count(("project", 15000)) == sent
+    # Two runs (two connections) sharing the participant's bucket, 3 a minute: the 4th request waits ~20 s.
+    sleeps: list[float] = []
+    with warehouse.connection() as first, warehouse.connection() as second:
+        runs = [ProjectBudget(conn, per_minute=3, sleep=sleeps.append, name="user:gh-bob") for conn in (first, second)]
+        waits = [take(runs[i % 2]) for i in range(4)]
+    assert waits[:3] == [0.0] * 3 and waits[3] > 15 and sleeps == waits[3:]
+
+
 def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
     import random
 

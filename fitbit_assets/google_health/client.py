@@ -155,22 +155,25 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class ProjectBudget:
-    """The project-wide request budget, shared by every run and process that pulls (one token bucket row in the
-    warehouse, ``google_health_request_budget``).
+    """A request budget shared by every run and process that pulls (one token bucket row in the warehouse,
+    ``google_health_request_budget``): ``name`` "project" is the project-wide one; ``user:<participant>`` a
+    participant's, so two runs pulling one participant at once (a push-launched run next to the daily one) keep to
+    the per-user quota between them.
 
     Each request takes a token in one atomic UPDATE (the row lock serialises concurrent runs); the bucket refills at
     ``per_minute / 60`` a second up to one minute's worth. A taker that drives the bucket below zero owes the
     difference and sleeps it off, so the processes together never exceed the budget by more than a minute's burst.
     """
 
-    def __init__(self, connection, per_minute: int = PROJECT_PER_MINUTE, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, connection, per_minute: int = PROJECT_PER_MINUTE, sleep: Callable[[float], None] = time.sleep,
+                 name: str = "project"):
         self._conn, self._query = connection, sql_query("google_health_budget_take")
-        self.per_minute, self.sleep = per_minute, sleep
+        self.per_minute, self.sleep, self.name = per_minute, sleep, name
 
     def acquire(self) -> float:
         """Takes one request's token; returns the seconds slept for it (0 while the bucket has tokens)."""
         with transaction(self._conn) as cur:
-            cur.execute(self._query, {"name": "project", "capacity": float(self.per_minute),
+            cur.execute(self._query, {"name": self.name, "capacity": float(self.per_minute),
                                       "per_second": self.per_minute / 60.0})
             (tokens,) = cur.fetchone()
         wait = -tokens / (self.per_minute / 60.0) if tokens < 0 else 0.0
@@ -192,6 +195,7 @@ class HealthApiClient:
     access_token: Callable[[bool], str]
     quota: UserQuota
     project_budget: ProjectBudget | None = None
+    user_budget: ProjectBudget | None = None  # the participant's bucket shared with other runs (``quota`` is this run's)
     data_source_family: str | None = WEARABLES
     max_attempts: int = 5
     backoff_seconds: float = 1.0
@@ -277,8 +281,9 @@ class HealthApiClient:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             self.quota.acquire()
-            if self.project_budget is not None:
-                self.project_budget.acquire()
+            for budget in (self.user_budget, self.project_budget):
+                if budget is not None:
+                    budget.acquire()
             self.requests_sent += 1
             headers = {"Authorization": f"Bearer {self.access_token(False)}"}
             try:

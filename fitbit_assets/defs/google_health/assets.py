@@ -131,6 +131,8 @@ def google_health_pull(
                 lambda force, pid=participant_id: store.access_token(pid, oauth, force_refresh=force),
                 UserQuota(configured.google_user_requests_per_minute),
                 project_budget=project_budget,
+                user_budget=ProjectBudget(budget_conn, configured.google_user_requests_per_minute,
+                                          name=f"user:{participant_id}"),
                 data_source_family=f"users/me/dataSourceFamilies/{configured.google_data_source_family}",
                 backoff_seconds=BACKOFF_SECONDS,
             )
