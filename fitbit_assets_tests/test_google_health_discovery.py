@@ -242,7 +242,7 @@ def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
 
 def test_every_subscription_request_and_response_matches_health_v4_json(fake, subscriber, warehouse, study_files):
     from fitbit_assets.defs.google_health.assets import subscriptions_client
-    from fitbit_assets.google_health.subscriptions import SubscriptionsClient, wanted_data_types
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES, SubscriptionsClient, wanted_data_types
 
     client = subscriptions_client(subscriber)
     fake.fake.page_size = 2  # the list pages
@@ -258,6 +258,12 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
         client.delete(f"{SUBSCRIBER}/subscriptions/gone")
     with pytest.raises(ApiError, match="403 PERMISSION_DENIED"):
         SubscriptionsClient(fake.url, SUBSCRIBER, lambda: fake.fake._issue("carol", False)["access_token"]).of_user("1")
+    with pytest.raises(ApiError, match="401 UNAUTHENTICATED"):
+        SubscriptionsClient(fake.url, SUBSCRIBER, lambda: "ya29.unknown").of_user("1")
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES, policy="AUTOMATIC")
+    with pytest.raises(ApiError, match="400 FAILED_PRECONDITION"):
+        client.create(users[2], wanted_data_types(users[2], True, "active", ()))
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
     all_pages = SubscriptionsClient(fake.url, SUBSCRIBER, client.access_token)
     pages = all_pages._send("GET", f"{SUBSCRIBER}/subscriptions", params={"pageSize": "2"})
     assert pages["nextPageToken"] and len(pages["subscriptions"]) == 2
@@ -272,7 +278,7 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
     assert methods_seen == requests_checked == {
         "projects.subscribers.subscriptions.create", "projects.subscribers.subscriptions.list",
         "projects.subscribers.subscriptions.patch", "projects.subscribers.subscriptions.delete"}
-    assert statuses == {200, 403, 404, 409}
+    assert statuses == {200, 400, 401, 403, 404, 409}
 
 
 def test_the_schema_check_catches_a_field_google_does_not_describe():
