@@ -762,6 +762,12 @@ def test_enrolment_stores_the_health_user_id_and_links_a_migrated_fitbit_partici
     assert ("GET", "/v4/users/me/identity") in {r[:2] for r in fake.fake.requests}
     with pytest.raises(EnrolmentError, match="already connected to another participant"):
         enrol(BOB, fake, configured, warehouse, study_files, "alice")  # Alice's account for Bob: refused
+    # An account without a Google Health profile, or a legacy Fitbit account: refused at enrolment with the action.
+    for error, action in (("not_linked", "open the Fitbit app and set up"), ("legacy", "signs out of the Fitbit app")):
+        fake.fake.account_errors = {"bob": error}
+        with pytest.raises(EnrolmentError, match=f"nothing stored.*Action: .*{action}"):
+            enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    assert query("SELECT count(*) FROM google_health_account") == [(1,)]
 
 
 def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_project_budget_is_shared(
