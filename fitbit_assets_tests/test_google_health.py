@@ -1107,10 +1107,14 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     def types_of(subscription) -> set[str]:
         return {name.removeprefix(f"users/{alice}/dataTypes/") for name in subscription["dataTypes"]}
 
-    def tick():
-        context = dg.build_sensor_context(instance=gh_instance,
+    checked = dt.datetime.now(dt.timezone.utc).isoformat()  # the sensor's last full check: just now
+
+    def tick(cursor=None):
+        context = dg.build_sensor_context(instance=gh_instance, cursor=cursor or checked,
                                           resources={"warehouse": warehouse, "study_files": study_files})
-        return google_health_subscription_sensor(context)
+        result = google_health_subscription_sensor(context)
+        tick.cursor = context.cursor
+        return result
 
     def subscription_calls() -> int:
         return sum("/subscriptions" in path for _, path, _ in fake.fake.api_requests())
@@ -1133,6 +1137,14 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     # In step: the sensor sends Google nothing.
     calls = subscription_calls()
     assert "all in step" in tick().skip_message and subscription_calls() == calls
+
+    # Lost on Google's side: unseen until the daily full check lists it and creates it again (cursor moved on).
+    fake.fake.subscriptions.clear()
+    assert "all in step" in tick().skip_message and subscription_calls() == calls
+    a_day_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=25)).isoformat()
+    assert "(full check): {'gh-alice': 'created'}" in tick(a_day_ago).skip_message
+    assert len(fake.fake.user_subscriptions(alice)) == 1 and tick.cursor > a_day_ago
+    assert "(full check): all in step" in tick(a_day_ago).skip_message  # listed, found as wanted
 
     # Consent lost (revoked at Google): the sensor deletes the subscription; a re-consent creates a new one.
     token_store(subscriber, warehouse).mark_consent_lost(ALICE.participant_id, "invalid_grant: Token has been revoked")

@@ -163,9 +163,12 @@ class SubscriptionsClient:
 
 
 def sync_subscriptions(connection: Callable[[], AbstractContextManager], client: SubscriptionsClient,
-                       enrolled: Collection[str], only: Collection[str] | None = None) -> dict[str, str]:
+                       enrolled: Collection[str], only: Collection[str] | None = None,
+                       check_all: bool = False) -> dict[str, str]:
     """Reconcile the subscriptions of the accounts whose wanted data types differ from the stored ones (or of
-    ``only``, always: ``connect`` renews at enrolment and re-consent) and store the outcome. ``enrolled``: the
+    ``only``, always: ``connect`` renews at enrolment and re-consent; or of every account with ``check_all``: what
+    Google holds is listed, so a subscription lost or changed on Google's side is repaired) and store the
+    outcome. ``enrolled``: the
     ``google_health`` participants of the roster. Returns participant -> what was done, or ``failed: <reason>``
     (one participant's failure never stops the others; the stored state stays, so the next call retries)."""
     with connection() as conn, conn.cursor() as cur:
@@ -177,7 +180,7 @@ def sync_subscriptions(connection: Callable[[], AbstractContextManager], client:
         if only is not None:
             if participant_id not in only:
                 continue
-        elif wanted == sorted(stored_types) and bool(stored_name) == bool(wanted):
+        elif not check_all and wanted == sorted(stored_types) and bool(stored_name) == bool(wanted):
             continue  # in step: nothing to send
         if not health_user_id:
             continue  # enrolled before healthUserId was stored: nothing names the user until `connect` again
