@@ -1003,8 +1003,8 @@ def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
     assert answer.status_code == 200 and answer.json() == {"stored": 1, "unknown_users": 0}
     # The header of earlier reference pages, and the subscriber's secret sent along (health.v4.json): accepted;
     # another secret is refused even when signed.
-    for delivery in (fake.fake.notification("alice", "steps", start, start, signature_header="X-HEALTHAPI-SIGNATURE"),
-                     fake.fake.notification("alice", "steps", start, start, authorization="Bearer study-webhook-secret")):
+    for extra in ({"signature_header": "X-HEALTHAPI-SIGNATURE"}, {"authorization": "Bearer study-webhook-secret"}):
+        delivery = fake.fake.notification("alice", "steps", start, start, **extra)
         assert post(webhook, delivery).json() == {"stored": 1, "unknown_users": 0}
     assert post(webhook, fake.fake.notification("alice", "steps", start, start,
                                                 authorization="Bearer guessed")).status_code == 401

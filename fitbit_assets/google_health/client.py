@@ -195,7 +195,7 @@ class HealthApiClient:
     access_token: Callable[[bool], str]
     quota: UserQuota
     project_budget: ProjectBudget | None = None
-    user_budget: ProjectBudget | None = None  # the participant's bucket shared with other runs (``quota`` is this run's)
+    user_budget: ProjectBudget | None = None  # the participant's bucket, shared with other runs (``quota``: this run's)
     data_source_family: str | None = WEARABLES
     max_attempts: int = 5
     backoff_seconds: float = 1.0
