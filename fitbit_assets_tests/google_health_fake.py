@@ -28,7 +28,8 @@ in ``details`` (ACCOUNT_NOT_LINKED, INVALID_AUTHENTICATOR, ACCESS_TOKEN_SCOPE_IN
 carries the scopes the user granted, and a type whose scope is missing answers 403 PERMISSION_DENIED;
 ``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Push subscriptions
 (``projects.subscribers.subscriptions`` create / list with a ``user`` filter and pages / patch ``dataTypes`` /
-delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``), types as
+delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``) and only the types
+health.v4.json's ``Subscription.dataTypes`` lists (``subscribable_types``; None: any), types as
 ``users/{healthUserId}/dataTypes/{type}`` of the subscription's own user, one subscription per user (409
 ALREADY_EXISTS), and only with a project token (``cloud-platform``) from the token endpoint's service-account JWT
 grant (RFC 7523, RS256 verified against ``service_account_key``); a participant's token gets 403. Every answer is
@@ -90,6 +91,8 @@ TYPE_SCOPES = {"heart-rate": SCOPE + "health_metrics_and_measurements.readonly",
 # health.v4.json (revision 20261030) EndpointAuthorization: "delivered in the `GOOGLE-HEALTH-API-SIGNATURE` HTTP
 # header"; the reference pages of earlier revisions name it X-HEALTHAPI-SIGNATURE (the receiver reads both).
 SIGNATURE_HEADER = "GOOGLE-HEALTH-API-SIGNATURE"
+# health.v4.json (revision 20261030) Subscription.dataTypes: "`{data_type}` is one of ..."
+SUBSCRIBABLE_TYPES = ("altitude", "distance", "floors", "sleep", "steps", "weight")
 FAMILIES = {"all-sources", "google-wearables", "google-sources", "self-sources"}
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 409: "ALREADY_EXISTS",
@@ -154,6 +157,9 @@ class FakeGoogleHealth:
     # Push subscriptions (projects.subscribers / .subscriptions): subscriber name -> {data type: policy}, the
     # subscriptions by name, the service accounts (client_email -> RSA public key) and their access tokens.
     subscribers: dict = field(default_factory=dict)
+    # The types a subscription may hold: health.v4.json's Subscription.dataTypes list by default; None accepts every
+    # type the webhooks page lists as notified (the service may have moved past the document).
+    subscribable_types: set | None = field(default_factory=lambda: set(SUBSCRIBABLE_TYPES))
     subscriptions: dict = field(default_factory=dict)
     service_accounts: dict = field(default_factory=dict)
     project_tokens: dict = field(default_factory=dict)  # token -> expires (monotonic)
@@ -382,6 +388,8 @@ class FakeGoogleHealth:
             match = re.fullmatch(r"(users/[^/]+)/dataTypes/([a-z-]+)", name) if isinstance(name, str) else None
             if match is None or match.group(1) != user:
                 return error(400, f"Invalid data type {name!r}: expected {user}/dataTypes/<data type>.")
+            if self.subscribable_types is not None and match.group(2) not in self.subscribable_types:
+                return error(400, f"Invalid data type {name!r}: {match.group(2)} cannot be subscribed to.")
             policy = self.subscribers[parent].get(match.group(2))
             if policy != "MANUAL":
                 return error(400, f"The subscriber has no MANUAL config for {match.group(2)} (policy {policy}).",

@@ -1119,8 +1119,11 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     def subscription_calls() -> int:
         return sum("/subscriptions" in path for _, path, _ in fake.fake.api_requests())
 
-    # Enrolment without the sleep scope: one subscription for her healthUserId, the granted notified types only,
-    # created with the project's service account (a participant's token is refused there).
+    # The service as the webhooks page describes it (every notified type subscribable; see the next test for
+    # health.v4.json's narrower list). Enrolment without the sleep scope: one subscription for her healthUserId,
+    # the granted notified types only, created with the project's service account (a participant's token is
+    # refused there).
+    fake.fake.subscribable_types = None
     fake.fake.withhold_scopes = {SLEEP}
     assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
     [first] = fake.fake.user_subscriptions(alice)
@@ -1157,6 +1160,32 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.subscriptions == {}
 
 
+def test_a_subscription_falls_back_to_the_types_health_v4_json_lists(fake, subscriber, gh_instance, warehouse,
+                                                                     study_files, query):
+    """health.v4.json's Subscription.dataTypes allows altitude, distance, floors, sleep, steps and weight only (the
+    fake's default): the wider set is refused, the subscription holds distance, sleep and steps, and the stored
+    state keeps it in step (no retry every tick)."""
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_subscription_sensor
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES
+
+    alice = fake.fake.health_user_id("alice")
+    printed = subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    assert "push subscription: created (the types health.v4.json lists: the others were refused)" in printed
+    [subscription] = fake.fake.user_subscriptions(alice)
+    assert subscription["dataTypes"] == [f"users/{alice}/dataTypes/{t}" for t in ("distance", "sleep", "steps")]
+    refused = [r for r in fake.fake.responses if r[0] == "POST" and r[2] == 400]
+    assert len(refused) == 1 and "active-zone-minutes cannot be subscribed to" in refused[0][3]["error"]["message"]
+    assert query("SELECT subscribed_data_types FROM google_health_account") == [
+        ([f"users/{alice}/dataTypes/{t}" for t in NOTIFIED_TYPES],)]  # what was reconciled for: in step
+    context = dg.build_sensor_context(instance=gh_instance, cursor=dt.datetime.now(dt.timezone.utc).isoformat(),
+                                      resources={"warehouse": warehouse, "study_files": study_files})
+    assert "all in step" in google_health_subscription_sensor(context).skip_message
+    assert "push subscription: kept (the types health.v4.json lists" in subscribing_enrol(
+        ALICE, fake, subscriber, warehouse, study_files, "alice")[-1]
+
+
 def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber(fake, subscriber, warehouse,
                                                                                   study_files):
     from fitbit_assets.defs.google_health.assets import subscriptions_client
@@ -1180,4 +1209,5 @@ def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber
     [outcome] = sync_subscriptions(warehouse.connection, subscriptions_client(missing), {ALICE.participant_id}).values()
     assert outcome.startswith("failed: project credentials (/nonexistent/key.json): FileNotFoundError")
     fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
-    assert sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}) == {ALICE.participant_id: "created"}
+    [outcome] = sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}).values()
+    assert outcome.startswith("created")

@@ -221,9 +221,14 @@ def test_every_request_and_response_of_the_fake_matches_health_v4_json(
         "heart-rate", "oxygen-saturation", "active-zone-minutes"} and paged
 
 
-def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
+SUBSCRIBABLE = re.findall(r'"([a-z-]+)"', DISCOVERY["schemas"]["Subscription"]["properties"]["dataTypes"][
+    "description"].split("is one of", 1)[1])  # altitude, distance, floors, sleep, steps, weight
+
+
+def check_subscription_request(http_method: str, path: str, sent: dict, status: int) -> str:
     """A ``projects.subscribers.subscriptions`` request: its query parameters the method's, its body (create,
-    patch) the method's request schema, the list's filter one of the documented ``user`` filters."""
+    patch) the method's request schema, the list's filter one of the documented ``user`` filters, and data types
+    outside ``Subscription.dataTypes``' list only in a request the fake refused (the client's wider first try)."""
     name, method, _ = method_of(http_method, path)
     body = sent.get("body")
     query = {k: v for k, v in sent.items() if k != "body"}
@@ -235,6 +240,7 @@ def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
         _validate(method["request"]["$ref"], body, f"request body of {name}")
         for data_type in body.get("dataTypes", []):  # the Subscription.dataTypes form
             assert re.fullmatch(r"users/[^/]+/dataTypes/[a-z-]+", data_type), f"{name}: {data_type}"
+            assert data_type.rsplit("/", 1)[1] in SUBSCRIBABLE or status == 400, f"{name}: {data_type} accepted"
     else:
         assert body is None, f"{name} has no request body"
     return name
@@ -247,13 +253,14 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
     client = subscriptions_client(subscriber)
     fake.fake.page_size = 2  # the list pages
     users = [str(1000 + i) for i in range(5)]
-    for user in users:
-        assert client.reconcile(user, wanted_data_types(user, True, "active", {"sleep"}))[0] == "created"
-    assert client.reconcile(users[0], wanted_data_types(users[0], True, "active", ()))[0] == "renewed"
+    assert SUBSCRIBABLE == ["altitude", "distance", "floors", "sleep", "steps", "weight"]
+    for user in users:  # the wider set refused (INVALID_ARGUMENT), then the listed types created
+        assert client.reconcile(user, wanted_data_types(user, True, "active", {"sleep"}))[0].startswith("created (")
+    assert client.reconcile(users[0], wanted_data_types(users[0], True, "active", ()))[0].startswith("renewed (")
     assert client.reconcile(users[1], [])[0] == "deleted"
     assert len(fake.fake.subscriptions) == 4
     with pytest.raises(ApiError, match="409 ALREADY_EXISTS"):
-        client.create(users[2], wanted_data_types(users[2], True, "active", ()))
+        client.create(users[2], [f"users/{users[2]}/dataTypes/steps"])
     with pytest.raises(ApiError, match="404 NOT_FOUND"):
         client.delete(f"{SUBSCRIBER}/subscriptions/gone")
     with pytest.raises(ApiError, match="403 PERMISSION_DENIED"):
@@ -262,7 +269,7 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
         SubscriptionsClient(fake.url, SUBSCRIBER, lambda: "ya29.unknown").of_user("1")
     fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES, policy="AUTOMATIC")
     with pytest.raises(ApiError, match="400 FAILED_PRECONDITION"):
-        client.create(users[2], wanted_data_types(users[2], True, "active", ()))
+        client.create(users[2], [f"users/{users[2]}/dataTypes/steps"])
     fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
     all_pages = SubscriptionsClient(fake.url, SUBSCRIBER, client.access_token)
     pages = all_pages._send("GET", f"{SUBSCRIBER}/subscriptions", params={"pageSize": "2"})
@@ -274,7 +281,9 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
         methods_seen.add(name)
         statuses.add(status)
         _validate(method["response"]["$ref"] if status == 200 else "ErrorBody", body, f"{http_method} {path} {status}")
-    requests_checked = {check_subscription_request(m, p, sent) for m, p, sent in fake.fake.api_requests()}
+    assert len(fake.fake.api_requests()) == len(fake.fake.responses)  # one answer per request, in order
+    requests_checked = {check_subscription_request(m, p, sent, answer[2])
+                        for (m, p, sent), answer in zip(fake.fake.api_requests(), fake.fake.responses)}
     assert methods_seen == requests_checked == {
         "projects.subscribers.subscriptions.create", "projects.subscribers.subscriptions.list",
         "projects.subscribers.subscriptions.patch", "projects.subscribers.subscriptions.delete"}

@@ -97,7 +97,7 @@ def google_health_subscription_sensor(
     failed = {pid: what for pid, what in outcome.items() if what.startswith("failed")}
     if failed:
         context.log.warning(f"{len(failed)} subscription(s) not reconciled, retried next tick: {failed}")
-    done = {pid: what for pid, what in sorted(outcome.items()) if pid not in failed and what not in ("kept", "none")}
+    done = {pid: what for pid, what in sorted(outcome.items()) if pid not in failed and not what.startswith(("kept", "none"))}
     reason = dg.SkipReason(f"subscriptions{' (full check)' if check_all else ''}: {done or 'all in step'}"
                            + (f"; failed: {sorted(failed)}" if failed else ""))
     if check_all and not failed:  # a failed full check is tried again on the next tick
