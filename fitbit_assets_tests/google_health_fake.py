@@ -13,7 +13,8 @@ int64 summary fields as strings); ``steps`` with ``steps.interval.start_time`` f
 {"percentage", "sampleTime"}}``); ``active-zone-minutes`` with ``active_zone_minutes.interval.start_time`` filters
 (``{"activeZoneMinutes": {"interval", "heartRateZone", "activeZoneMinutes": int64 as a string}}``);
 ``POST .../dataPoints:dailyRollUp`` of one civil day for steps, distance and total-calories
-(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data); points in
+(``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<value field>": {...}}]}``, empty without data; the
+body's ``dataSourceFamily`` ``google-wearables`` leaves out ``phone_rollups``); points in
 descending time order as the reference says (429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE,
 401 UNAUTHENTICATED); the OAuth authorization endpoint (auto-approves, redirects with ``code`` and ``state``,
 checks PKCE S256) and token endpoint (``authorization_code`` and ``refresh_token`` grants, ``invalid_grant`` for a
@@ -27,7 +28,8 @@ in ``details`` (ACCOUNT_NOT_LINKED, INVALID_AUTHENTICATOR, ACCESS_TOKEN_SCOPE_IN
 carries the scopes the user granted, and a type whose scope is missing answers 403 PERMISSION_DENIED;
 ``users/me/identity`` (``healthUserId``, ``legacyUserId``) and ``users/me/pairedDevices``. Push subscriptions
 (``projects.subscribers.subscriptions`` create / list with a ``user`` filter and pages / patch ``dataTypes`` /
-delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``), types as
+delete): only for a subscriber with a MANUAL config for each type (``add_subscriber``) and only the types
+health.v4.json's ``Subscription.dataTypes`` lists (``subscribable_types``; None: any), types as
 ``users/{healthUserId}/dataTypes/{type}`` of the subscription's own user, one subscription per user (409
 ALREADY_EXISTS), and only with a project token (``cloud-platform``) from the token endpoint's service-account JWT
 grant (RFC 7523, RS256 verified against ``service_account_key``); a participant's token gets 403. Every answer is
@@ -86,6 +88,11 @@ TYPE_SCOPES = {"heart-rate": SCOPE + "health_metrics_and_measurements.readonly",
                "activity-level": SCOPE + "activity_and_fitness.readonly",
                "active-zone-minutes": SCOPE + "activity_and_fitness.readonly", "sleep": SCOPE + "sleep.readonly",
                "pairedDevices": SCOPE + "settings.readonly"}
+# health.v4.json (revision 20261030) EndpointAuthorization: "delivered in the `GOOGLE-HEALTH-API-SIGNATURE` HTTP
+# header"; the reference pages of earlier revisions name it X-HEALTHAPI-SIGNATURE (the receiver reads both).
+SIGNATURE_HEADER = "GOOGLE-HEALTH-API-SIGNATURE"
+# health.v4.json (revision 20261030) Subscription.dataTypes: "`{data_type}` is one of ..."
+SUBSCRIBABLE_TYPES = ("altitude", "distance", "floors", "sleep", "steps", "weight")
 FAMILIES = {"all-sources", "google-wearables", "google-sources", "self-sources"}
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 409: "ALREADY_EXISTS",
@@ -122,6 +129,10 @@ class FakeGoogleHealth:
     repeat_across_pages: bool = False
     malformed: bool = False
     approve_as: str = "user-1"  # the Google account that consents at /authorize
+    # The OAuth client's type (Google's rule): a "desktop" client accepts a loopback redirect on any port, a "web"
+    # client only the redirect URIs registered for it; anything else is "Error 400: redirect_uri_mismatch".
+    client_type: str = "desktop"
+    registered_redirect_uris: set = field(default_factory=set)
     fail_next: list = field(default_factory=list)
     stall_next: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm}
@@ -131,6 +142,7 @@ class FakeGoogleHealth:
     oxygen_saturation: dict = field(default_factory=dict)  # user -> [(physical time, percentage)], repeats allowed
     active_zone_minutes: dict = field(default_factory=dict)  # user -> [(minute start, zone, credit)], repeats allowed
     daily_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): rollup value}
+    phone_rollups: dict = field(default_factory=dict)  # user -> {(data type, civil date): value} not from the wearable
     malformed_points: set = field(default_factory=set)  # (user, data type): each page's first point has a bad value
     activity_levels: dict = field(default_factory=dict)  # user -> [(start, end, activity level type)]
     phone_samples: dict = field(default_factory=dict)  # user -> {physical_time: bpm} from a phone (not the wearable)
@@ -145,6 +157,9 @@ class FakeGoogleHealth:
     # Push subscriptions (projects.subscribers / .subscriptions): subscriber name -> {data type: policy}, the
     # subscriptions by name, the service accounts (client_email -> RSA public key) and their access tokens.
     subscribers: dict = field(default_factory=dict)
+    # The types a subscription may hold: health.v4.json's Subscription.dataTypes list by default; None accepts every
+    # type the webhooks page lists as notified (the service may have moved past the document).
+    subscribable_types: set | None = field(default_factory=lambda: set(SUBSCRIBABLE_TYPES))
     subscriptions: dict = field(default_factory=dict)
     service_accounts: dict = field(default_factory=dict)
     project_tokens: dict = field(default_factory=dict)  # token -> expires (monotonic)
@@ -231,15 +246,21 @@ class FakeGoogleHealth:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
     def notification(self, user: str, data_type: str, start: dt.datetime, end: dt.datetime, *,
-                     key: ec.EllipticCurvePrivateKey | None = None) -> tuple[bytes, dict]:
+                     key: ec.EllipticCurvePrivateKey | None = None, authorization: str | None = None,
+                     signature_header: str = SIGNATURE_HEADER) -> tuple[bytes, dict]:
         """A delivery of one UPSERT notification as Google sends it: (body, headers), signed with Google's key (or
-        with ``key``, for a forged one)."""
+        with ``key``, for a forged one) in ``signature_header``; ``authorization``: the subscriber's
+        ``EndpointAuthorization.secret``, which health.v4.json says comes with every notification (a community
+        report says live deliveries omit it: None)."""
         body = json.dumps([{"data": {
             "version": "1", "clientProvidedSubscriptionName": "study", "healthUserId": self.health_user_id(user),
             "operation": "UPSERT", "dataType": data_type,
             "intervals": [{"physicalTimeInterval": {"startTime": _z(start), "endTime": _z(end)}}]}}]).encode()
         signature = (key or self.webhook_key).sign(body, ec.ECDSA(hashes.SHA256()))
-        return body, {"Content-Type": "application/json", "X-HEALTHAPI-SIGNATURE": base64.b64encode(signature).decode()}
+        headers = {"Content-Type": "application/json", signature_header: base64.b64encode(signature).decode()}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        return body, headers
 
     @staticmethod
     def verification_requests(secret: str) -> list[tuple[bytes, dict]]:
@@ -275,6 +296,13 @@ class FakeGoogleHealth:
 
     # --- endpoints
     def authorize(self, query: dict) -> tuple[int, dict, dict]:
+        redirect_uri = query["redirect_uri"][0]
+        loopback = re.fullmatch(r"http://(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?(/.*)?", redirect_uri)
+        allowed = loopback if self.client_type == "desktop" else redirect_uri in self.registered_redirect_uris
+        if not allowed:
+            return 400, {}, {"error": "redirect_uri_mismatch", "error_description":
+                             f"The redirect URI in the request, {redirect_uri}, does not match the ones authorized "
+                             "for the OAuth client."}
         code = secrets.token_urlsafe(16)
         granted = " ".join(scope for scope in query["scope"][0].split() if scope not in self.withhold_scopes)
         self.codes[code] = (self.approve_as, query["code_challenge"][0], granted, query["redirect_uri"][0])
@@ -360,6 +388,8 @@ class FakeGoogleHealth:
             match = re.fullmatch(r"(users/[^/]+)/dataTypes/([a-z-]+)", name) if isinstance(name, str) else None
             if match is None or match.group(1) != user:
                 return error(400, f"Invalid data type {name!r}: expected {user}/dataTypes/<data type>.")
+            if self.subscribable_types is not None and match.group(2) not in self.subscribable_types:
+                return error(400, f"Invalid data type {name!r}: {match.group(2)} cannot be subscribed to.")
             policy = self.subscribers[parent].get(match.group(2))
             if policy != "MANUAL":
                 return error(400, f"The subscriber has no MANUAL config for {match.group(2)} (policy {policy}).",
@@ -469,9 +499,17 @@ class FakeGoogleHealth:
             return invalid
         if body.get("windowSizeDays", 1) != 1 or end != start + dt.timedelta(days=1):
             return invalid
-        value = self.daily_rollups.get(user, {}).get((data_type, start))
-        if value is None:
+        family = body.get("dataSourceFamily", "")
+        if family and family.removeprefix("users/me/dataSourceFamilies/") not in FAMILIES:
+            return error(400, "Invalid data source family.", "INVALID_DATA_POINT_DATA_SOURCE_FAMILY")
+        values = [self.daily_rollups.get(user, {}).get((data_type, start))]
+        if not family.endswith("/google-wearables"):  # all sources by default: a phone's steps count too
+            values.append(self.phone_rollups.get(user, {}).get((data_type, start)))
+        values = [v for v in values if v is not None]
+        if not values:
             return 200, {}, {"rollupDataPoints": []}
+        value = {name: (str(sum(int(v[name]) for v in values)) if isinstance(values[0][name], str)
+                        else sum(v[name] for v in values)) for name in values[0]}  # int64 sums stay strings
         civil = [{"date": {"year": d.year, "month": d.month, "day": d.day}, "time": {}} for d in (start, end)]
         return 200, {}, {"rollupDataPoints": [
             {"civilStartTime": civil[0], "civilEndTime": civil[1], ROLLUP_FIELDS[data_type]: json.loads(json.dumps(value))}]}

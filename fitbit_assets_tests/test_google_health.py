@@ -124,6 +124,54 @@ def test_connect_catches_the_loopback_redirect_and_stores_only_ciphertext(
     assert not any(token in text for token in issued for text in printed)
 
 
+def test_connect_with_a_web_client_needs_its_registered_fixed_port(fake, configured, warehouse, study_files, query):
+    """A Desktop client (the fake's default, the test above) takes any loopback port; a Web client only the
+    registered redirect URI: ``connect --port`` with that port works, the default random port is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake.fake.client_type = "web"
+    fake.fake.registered_redirect_uris = {f"http://127.0.0.1:{port}/callback"}
+    roster = read_roster(Path(study_files.roster_path))
+
+    def consent(port_asked: int) -> tuple[requests.Response, list[str], list[Exception]]:
+        printed: list[str] = []
+        failed: list[Exception] = []
+        waiting = threading.Event()
+
+        def say(text):
+            printed.append(text)
+            if text.startswith("Waiting"):
+                waiting.set()
+
+        def run():
+            try:
+                connect(ALICE.participant_id, roster, oauth_client(configured), token_store(configured, warehouse),
+                        say=say, timeout=5, api_url=configured.google_api_url, port=port_asked)
+            except EnrolmentError as exc:
+                failed.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        assert waiting.wait(10)
+        answer = requests.get(printed[0].split("\n")[1], timeout=10)  # the participant's browser
+        worker.join(20)
+        return answer, printed, failed
+
+    with warehouse.connection():
+        pass  # the schema
+    refused, _, failed = consent(0)
+    assert refused.status_code == 400 and refused.json()["error"] == "redirect_uri_mismatch"
+    assert "no redirect within 5 s" in str(failed[0])
+    assert query("SELECT count(*) FROM google_health_account") == [(0,)]
+    answer, printed, failed = consent(port)
+    assert answer.status_code == 200 and not failed
+    assert printed[-1].startswith(f"participant {ALICE.participant_id} connected")
+    assert query("SELECT consent_state FROM google_health_account") == [("active",)]
+
+
 def test_pull_paginates_deduplicates_and_replaces_late_data(
     fake, configured, gh_instance, warehouse, study_files, query, tmp_path
 ):
@@ -620,6 +668,15 @@ def test_a_refused_data_type_skips_no_other_type(fake, configured, gh_instance, 
     assert metadata["days_pulled_new_or_changed"] == [label(ALICE)] and metadata["on_wrist_days"] == 1
     assert query("SELECT on_wrist_minutes FROM google_health_wear_daily") == [(30,)]
 
+    # A 403 for one type whose scope the token holds: that type alone is withheld. Steps (same scope, same
+    # activity-summary pull) still gives the on-wrist minutes, in this run and the next.
+    fake.fake.refuse_types = {"activity-level": 403}
+    for _ in range(2):
+        _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+        assert metadata["data_types_withheld"] == {"gh-alice": ["activity-level"]} and metadata["on_wrist_days"] == 1
+    assert query("SELECT withheld_data_types FROM participant_consent") == [(["activity-level"],)]
+    assert sum(r[1].endswith("/steps/dataPoints") for r in fake.fake.api_requests()) == 3
+
 
 def test_a_withheld_scope_skips_only_its_types_and_tells_the_coordinator(
     fake, configured, gh_instance, warehouse, study_files, query
@@ -705,6 +762,12 @@ def test_enrolment_stores_the_health_user_id_and_links_a_migrated_fitbit_partici
     assert ("GET", "/v4/users/me/identity") in {r[:2] for r in fake.fake.requests}
     with pytest.raises(EnrolmentError, match="already connected to another participant"):
         enrol(BOB, fake, configured, warehouse, study_files, "alice")  # Alice's account for Bob: refused
+    # An account without a Google Health profile, or a legacy Fitbit account: refused at enrolment with the action.
+    for error, action in (("not_linked", "open the Fitbit app and set up"), ("legacy", "signs out of the Fitbit app")):
+        fake.fake.account_errors = {"bob": error}
+        with pytest.raises(EnrolmentError, match=f"nothing stored.*Action: .*{action}"):
+            enrol(BOB, fake, configured, warehouse, study_files, "bob")
+    assert query("SELECT count(*) FROM google_health_account") == [(1,)]
 
 
 def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_project_budget_is_shared(
@@ -723,6 +786,31 @@ def test_request_budgets_per_user_default_to_the_unverified_quota_and_the_projec
     assert all(wait > 5 for wait in waits[6:]) and sleeps == waits[6:]  # the 7th and 8th wait ~10 s each
 
 
+def test_each_request_of_a_pull_takes_the_participants_shared_budget_and_the_projects(
+    fake, configured, gh_instance, warehouse, study_files, monkeypatch
+):
+    from fitbit_assets.google_health.client import ProjectBudget
+
+    enrol(ALICE, fake, configured, warehouse, study_files, "alice")
+    fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
+    taken: list[tuple[str, int]] = []
+    take = ProjectBudget.acquire
+    monkeypatch.setattr(ProjectBudget, "acquire", lambda self: taken.append((self.name, self.per_minute)) or take(self))
+    sent_before = len(fake.fake.api_requests())
+    _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
+    sent = len(fake.fake.api_requests()) - sent_before
+    # Two runs pulling Alice at once (a push-launched run and the daily one) draw from one bucket of 150 a minute.
+    assert sent == metadata["api_requests"] > 5
+    assert sorted(set(taken)) == [("project", 15000), ("user:gh-alice", 150)]
+    assert taken.count(("user:gh-alice", 150)) == taken.count(("project", 15000)) == sent
+    # Two runs (two connections) sharing the participant's bucket, 3 a minute: the 4th request waits ~20 s.
+    sleeps: list[float] = []
+    with warehouse.connection() as first, warehouse.connection() as second:
+        runs = [ProjectBudget(conn, per_minute=3, sleep=sleeps.append, name="user:gh-bob") for conn in (first, second)]
+        waits = [take(runs[i % 2]) for i in range(4)]
+    assert waits[:3] == [0.0] * 3 and waits[3] > 15 and sleeps == waits[3:]
+
+
 def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
     import random
 
@@ -735,7 +823,7 @@ def test_429_503_504_back_off_exponentially_with_jitter(fake, monkeypatch):
     assert clock.sleeps == [0.5, 2.0, 3.0]  # 1, 2, 4 s exponential, each scaled by its jitter
 
 
-def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurable(
+def test_lists_and_rollups_read_the_wearable_by_default_and_the_source_family_is_configurable(
     fake, configured, gh_instance, warehouse, study_files, monkeypatch
 ):
     import pandas as pd
@@ -743,18 +831,25 @@ def test_list_reads_the_wearable_by_default_and_the_source_family_is_configurabl
     enrol(ALICE, fake, configured, warehouse, study_files, "alice")
     fake.fake.add_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=9), 600)
     fake.fake.add_phone_samples("alice", day_start_utc(ALICE) + dt.timedelta(hours=15), 600)  # a phone app's
+    fake.fake.set_daily_activity("alice", DAY, steps=1200, millimetres=900_000, kcal=1900.0,
+                                 minutes={"SEDENTARY": 600}, day_start=day_start_utc(ALICE))
+    fake.fake.phone_rollups["alice"] = {("steps", DAY): {"countSum": "5000"}}  # the phone's own step counter
     csv = Path(study_files.raw_heart_rate_path(ParticipantDayKey(DAY, ALICE.participant_id)))
+    summary = Path(study_files.raw_path("activity_summary", key(ALICE), ".json"))
 
     pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
-    assert len(pd.read_csv(csv)) == 120
+    assert len(pd.read_csv(csv)) == 120 and json.loads(summary.read_text())["summary"]["steps"] == 1200
     lists = [r for r in fake.fake.api_requests() if r[0] == "GET" and r[1].endswith("/dataPoints")]
     families = {r[1].split("/")[5]: r[2].get("dataSourceFamily") for r in lists}
     assert families.pop("sleep") is None  # the list refuses a source family for sleep
     assert set(map(str, families.values())) == {"['users/me/dataSourceFamilies/google-wearables']"}
+    rollups = [r[2] for r in fake.fake.api_requests() if r[1].endswith(":dailyRollUp")]
+    assert len(rollups) == 3 and {r.get("dataSourceFamily") for r in rollups} == {
+        "users/me/dataSourceFamilies/google-wearables"}
 
     monkeypatch.setenv("FITBIT_GOOGLE_DATA_SOURCE_FAMILY", "all-sources")
     pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
-    assert len(pd.read_csv(csv)) == 130
+    assert len(pd.read_csv(csv)) == 130 and json.loads(summary.read_text())["summary"]["steps"] == 6200
 
 
 def test_main_sleep_is_googles_and_every_stage_and_zone_value_is_accepted(
@@ -906,6 +1001,13 @@ def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
     signed = fake.fake.notification("alice", "heart-rate", start, start + dt.timedelta(minutes=5))
     answer = post(webhook, signed)
     assert answer.status_code == 200 and answer.json() == {"stored": 1, "unknown_users": 0}
+    # The header of earlier reference pages, and the subscriber's secret sent along (health.v4.json): accepted;
+    # another secret is refused even when signed.
+    for extra in ({"signature_header": "X-HEALTHAPI-SIGNATURE"}, {"authorization": "Bearer study-webhook-secret"}):
+        delivery = fake.fake.notification("alice", "steps", start, start, **extra)
+        assert post(webhook, delivery).json() == {"stored": 1, "unknown_users": 0}
+    assert post(webhook, fake.fake.notification("alice", "steps", start, start,
+                                                authorization="Bearer guessed")).status_code == 401
     forged = fake.fake.notification("alice", "steps", start, start, key=ec.generate_private_key(ec.SECP256R1()))
     assert post(webhook, forged).status_code == 403
     tampered = (signed[0].replace(b"heart-rate", b"steps"), signed[1])
@@ -914,8 +1016,9 @@ def test_the_webhook_verifies_the_endpoint_and_stores_only_signed_notifications(
     stranger = fake.fake.notification("mallory", "steps", start, start)
     assert post(webhook, stranger).json() == {"stored": 0, "unknown_users": 1}  # answered, so Google stops retrying
     assert query("SELECT participant_id, data_type, interval_start, interval_end, processed "
-                 "FROM google_health_notification") == [
-        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False)]
+                 "FROM google_health_notification ORDER BY notification_id") == [
+        ("gh-alice", "heart-rate", start, start + dt.timedelta(minutes=5), False),
+        *[("gh-alice", "steps", start, start, False)] * 2]
 
 
 def test_the_notification_sensor_requests_runs_for_the_affected_participant_days(
@@ -1004,16 +1107,23 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     def types_of(subscription) -> set[str]:
         return {name.removeprefix(f"users/{alice}/dataTypes/") for name in subscription["dataTypes"]}
 
-    def tick():
-        context = dg.build_sensor_context(instance=gh_instance,
+    checked = dt.datetime.now(dt.timezone.utc).isoformat()  # the sensor's last full check: just now
+
+    def tick(cursor=None):
+        context = dg.build_sensor_context(instance=gh_instance, cursor=cursor or checked,
                                           resources={"warehouse": warehouse, "study_files": study_files})
-        return google_health_subscription_sensor(context)
+        result = google_health_subscription_sensor(context)
+        tick.cursor = context.cursor
+        return result
 
     def subscription_calls() -> int:
         return sum("/subscriptions" in path for _, path, _ in fake.fake.api_requests())
 
-    # Enrolment without the sleep scope: one subscription for her healthUserId, the granted notified types only,
-    # created with the project's service account (a participant's token is refused there).
+    # The service as the webhooks page describes it (every notified type subscribable; see the next test for
+    # health.v4.json's narrower list). Enrolment without the sleep scope: one subscription for her healthUserId,
+    # the granted notified types only, created with the project's service account (a participant's token is
+    # refused there).
+    fake.fake.subscribable_types = None
     fake.fake.withhold_scopes = {SLEEP}
     assert "push subscription: created" in subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
     [first] = fake.fake.user_subscriptions(alice)
@@ -1031,6 +1141,14 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     calls = subscription_calls()
     assert "all in step" in tick().skip_message and subscription_calls() == calls
 
+    # Lost on Google's side: unseen until the daily full check lists it and creates it again (cursor moved on).
+    fake.fake.subscriptions.clear()
+    assert "all in step" in tick().skip_message and subscription_calls() == calls
+    a_day_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=25)).isoformat()
+    assert "(full check): {'gh-alice': 'created'}" in tick(a_day_ago).skip_message
+    assert len(fake.fake.user_subscriptions(alice)) == 1 and tick.cursor > a_day_ago
+    assert "(full check): all in step" in tick(a_day_ago).skip_message  # listed, found as wanted
+
     # Consent lost (revoked at Google): the sensor deletes the subscription; a re-consent creates a new one.
     token_store(subscriber, warehouse).mark_consent_lost(ALICE.participant_id, "invalid_grant: Token has been revoked")
     assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.user_subscriptions(alice) == []
@@ -1040,6 +1158,32 @@ def test_a_participant_subscription_follows_enrolment_re_consent_and_withdrawal(
     # Withdrawn from the study (roster row removed): deleted on the next tick; her history stays.
     write_roster(Path(study_files.roster_path), [BOB, SYN])
     assert "'gh-alice': 'deleted'" in tick().skip_message and fake.fake.subscriptions == {}
+
+
+def test_a_subscription_falls_back_to_the_types_health_v4_json_lists(fake, subscriber, gh_instance, warehouse,
+                                                                     study_files, query):
+    """health.v4.json's Subscription.dataTypes allows altitude, distance, floors, sleep, steps and weight only (the
+    fake's default): the wider set is refused, the subscription holds distance, sleep and steps, and the stored
+    state keeps it in step (no retry every tick)."""
+    import dagster as dg
+
+    from fitbit_assets.defs.google_health.sensors import google_health_subscription_sensor
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES
+
+    alice = fake.fake.health_user_id("alice")
+    printed = subscribing_enrol(ALICE, fake, subscriber, warehouse, study_files, "alice")
+    assert "push subscription: created (the types health.v4.json lists: the others were refused)" in printed
+    [subscription] = fake.fake.user_subscriptions(alice)
+    assert subscription["dataTypes"] == [f"users/{alice}/dataTypes/{t}" for t in ("distance", "sleep", "steps")]
+    refused = [r for r in fake.fake.responses if r[0] == "POST" and r[2] == 400]
+    assert len(refused) == 1 and "active-zone-minutes cannot be subscribed to" in refused[0][3]["error"]["message"]
+    assert query("SELECT subscribed_data_types FROM google_health_account") == [
+        ([f"users/{alice}/dataTypes/{t}" for t in NOTIFIED_TYPES],)]  # what was reconciled for: in step
+    context = dg.build_sensor_context(instance=gh_instance, cursor=dt.datetime.now(dt.timezone.utc).isoformat(),
+                                      resources={"warehouse": warehouse, "study_files": study_files})
+    assert "all in step" in google_health_subscription_sensor(context).skip_message
+    assert "push subscription: kept (the types health.v4.json lists" in subscribing_enrol(
+        ALICE, fake, subscriber, warehouse, study_files, "alice")[-1]
 
 
 def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber(fake, subscriber, warehouse,
@@ -1065,4 +1209,5 @@ def test_subscription_calls_need_the_project_credentials_and_a_manual_subscriber
     [outcome] = sync_subscriptions(warehouse.connection, subscriptions_client(missing), {ALICE.participant_id}).values()
     assert outcome.startswith("failed: project credentials (/nonexistent/key.json): FileNotFoundError")
     fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
-    assert sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}) == {ALICE.participant_id: "created"}
+    [outcome] = sync_subscriptions(warehouse.connection, client, {ALICE.participant_id}).values()
+    assert outcome.startswith("created")

@@ -23,6 +23,7 @@ import pytest
 
 from fitbit_assets.google_health.client import ApiError
 from fitbit_assets.google_health.oauth import ConsentLostError
+from fitbit_assets_tests.google_health_fake import FakeGoogleHealth
 from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
     ALICE,
     DAY,
@@ -41,6 +42,8 @@ from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
 )
 
 DISCOVERY = json.loads((files("googleapiclient") / "discovery_cache/documents/health.v4.json").read_text())
+PINNED = "google-api-python-client==2.202.0"  # pyproject.toml's test extra: the wheel the document comes from
+REVISION = "20261030"
 RPC_CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
              "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
              "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
@@ -117,7 +120,7 @@ def method_of(http_method: str, path: str) -> tuple[str, dict, dict[str, str]]:
 
 
 def _camel(data_type: str) -> str:
-    head, *rest = data_type.split("-")
+    head, *rest = re.split(r"[-_]", data_type)  # kebab-case ids and snake_case filter fields
     return head + "".join(part.capitalize() for part in rest)
 
 
@@ -131,6 +134,13 @@ def check_request(http_method: str, path: str, sent: dict) -> str:
                 match = FILTER_FIELD.match(term)
                 assert match, f"{name}: filter term {term!r} is not a documented filter field"
                 assert match.group(1) == path_params["dataTypesId"].replace("-", "_"), f"{name}: {term!r}"
+                # The field must exist on the type's record (sampleTime, interval or date), and end times are
+                # documented for sleep only ("Session end time (**Sleep specific**)").
+                record = DISCOVERY["schemas"][DISCOVERY["schemas"]["DataPoint"]["properties"][
+                    _camel(path_params["dataTypesId"])]["$ref"]]["properties"]
+                head = _camel(match.group(2).split(".")[0])
+                assert head in record, f"{name}: {term!r}: the {path_params['dataTypesId']} record has no {head}"
+                assert "end_time" not in match.group(2) or path_params["dataTypesId"] == "sleep", f"{name}: {term!r}"
         for family in sent.get("dataSourceFamily", []):
             assert re.fullmatch(r"users/me/dataSourceFamilies/(all-sources|google-wearables|google-sources|"
                                 r"self-sources)", family), family
@@ -211,9 +221,14 @@ def test_every_request_and_response_of_the_fake_matches_health_v4_json(
         "heart-rate", "oxygen-saturation", "active-zone-minutes"} and paged
 
 
-def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
+SUBSCRIBABLE = re.findall(r'"([a-z-]+)"', DISCOVERY["schemas"]["Subscription"]["properties"]["dataTypes"][
+    "description"].split("is one of", 1)[1])  # altitude, distance, floors, sleep, steps, weight
+
+
+def check_subscription_request(http_method: str, path: str, sent: dict, status: int) -> str:
     """A ``projects.subscribers.subscriptions`` request: its query parameters the method's, its body (create,
-    patch) the method's request schema, the list's filter one of the documented ``user`` filters."""
+    patch) the method's request schema, the list's filter one of the documented ``user`` filters, and data types
+    outside ``Subscription.dataTypes``' list only in a request the fake refused (the client's wider first try)."""
     name, method, _ = method_of(http_method, path)
     body = sent.get("body")
     query = {k: v for k, v in sent.items() if k != "body"}
@@ -225,6 +240,7 @@ def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
         _validate(method["request"]["$ref"], body, f"request body of {name}")
         for data_type in body.get("dataTypes", []):  # the Subscription.dataTypes form
             assert re.fullmatch(r"users/[^/]+/dataTypes/[a-z-]+", data_type), f"{name}: {data_type}"
+            assert data_type.rsplit("/", 1)[1] in SUBSCRIBABLE or status == 400, f"{name}: {data_type} accepted"
     else:
         assert body is None, f"{name} has no request body"
     return name
@@ -232,22 +248,29 @@ def check_subscription_request(http_method: str, path: str, sent: dict) -> str:
 
 def test_every_subscription_request_and_response_matches_health_v4_json(fake, subscriber, warehouse, study_files):
     from fitbit_assets.defs.google_health.assets import subscriptions_client
-    from fitbit_assets.google_health.subscriptions import SubscriptionsClient, wanted_data_types
+    from fitbit_assets.google_health.subscriptions import NOTIFIED_TYPES, SubscriptionsClient, wanted_data_types
 
     client = subscriptions_client(subscriber)
     fake.fake.page_size = 2  # the list pages
     users = [str(1000 + i) for i in range(5)]
-    for user in users:
-        assert client.reconcile(user, wanted_data_types(user, True, "active", {"sleep"}))[0] == "created"
-    assert client.reconcile(users[0], wanted_data_types(users[0], True, "active", ()))[0] == "renewed"
+    assert SUBSCRIBABLE == ["altitude", "distance", "floors", "sleep", "steps", "weight"]
+    for user in users:  # the wider set refused (INVALID_ARGUMENT), then the listed types created
+        assert client.reconcile(user, wanted_data_types(user, True, "active", {"sleep"}))[0].startswith("created (")
+    assert client.reconcile(users[0], wanted_data_types(users[0], True, "active", ()))[0].startswith("renewed (")
     assert client.reconcile(users[1], [])[0] == "deleted"
     assert len(fake.fake.subscriptions) == 4
     with pytest.raises(ApiError, match="409 ALREADY_EXISTS"):
-        client.create(users[2], wanted_data_types(users[2], True, "active", ()))
+        client.create(users[2], [f"users/{users[2]}/dataTypes/steps"])
     with pytest.raises(ApiError, match="404 NOT_FOUND"):
         client.delete(f"{SUBSCRIBER}/subscriptions/gone")
     with pytest.raises(ApiError, match="403 PERMISSION_DENIED"):
         SubscriptionsClient(fake.url, SUBSCRIBER, lambda: fake.fake._issue("carol", False)["access_token"]).of_user("1")
+    with pytest.raises(ApiError, match="401 UNAUTHENTICATED"):
+        SubscriptionsClient(fake.url, SUBSCRIBER, lambda: "ya29.unknown").of_user("1")
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES, policy="AUTOMATIC")
+    with pytest.raises(ApiError, match="400 FAILED_PRECONDITION"):
+        client.create(users[2], [f"users/{users[2]}/dataTypes/steps"])
+    fake.fake.add_subscriber(SUBSCRIBER, NOTIFIED_TYPES)
     all_pages = SubscriptionsClient(fake.url, SUBSCRIBER, client.access_token)
     pages = all_pages._send("GET", f"{SUBSCRIBER}/subscriptions", params={"pageSize": "2"})
     assert pages["nextPageToken"] and len(pages["subscriptions"]) == 2
@@ -258,11 +281,13 @@ def test_every_subscription_request_and_response_matches_health_v4_json(fake, su
         methods_seen.add(name)
         statuses.add(status)
         _validate(method["response"]["$ref"] if status == 200 else "ErrorBody", body, f"{http_method} {path} {status}")
-    requests_checked = {check_subscription_request(m, p, sent) for m, p, sent in fake.fake.api_requests()}
+    assert len(fake.fake.api_requests()) == len(fake.fake.responses)  # one answer per request, in order
+    requests_checked = {check_subscription_request(m, p, sent, answer[2])
+                        for (m, p, sent), answer in zip(fake.fake.api_requests(), fake.fake.responses)}
     assert methods_seen == requests_checked == {
         "projects.subscribers.subscriptions.create", "projects.subscribers.subscriptions.list",
         "projects.subscribers.subscriptions.patch", "projects.subscribers.subscriptions.delete"}
-    assert statuses == {200, 403, 404, 409}
+    assert statuses == {200, 400, 401, 403, 404, 409}
 
 
 def test_the_schema_check_catches_a_field_google_does_not_describe():
@@ -277,3 +302,48 @@ def test_the_schema_check_catches_a_field_google_does_not_describe():
         _validate("ListDataPointsResponse", {"dataPoints": [{"steps": {"count": "12 steps"}}]}, "int64")
     with pytest.raises(AssertionError, match="not documented"):
         check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints", {"page_size": ["5"]})
+    with pytest.raises(AssertionError, match="the steps record has no sampleTime"):
+        check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints",
+                      {"filter": ['steps.sample_time.physical_time >= "2026-11-02T00:00:00Z"']})
+    with pytest.raises(AssertionError, match="interval.end_time"):  # end times: sleep only
+        check_request("GET", "/v4/users/me/dataTypes/steps/dataPoints",
+                      {"filter": ['steps.interval.end_time >= "2026-11-02T00:00:00Z"']})
+
+
+def test_the_description_is_the_pinned_wheels():
+    """The document read is the one of the pinned wheel and revision, so a dependency bump cannot move it silently."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert PINNED in [dep.split("#")[0].strip() for deps in project["optional-dependencies"].values() for dep in deps]
+    assert f"google-api-python-client=={version('google-api-python-client')}" == PINNED
+    assert DISCOVERY["revision"] == REVISION and DISCOVERY["version"] == "v4"
+
+
+def test_notifications_and_endpoint_verification_are_what_health_v4_json_describes(fake):
+    """The fake's deliveries follow the document's words: the signature header EndpointAuthorization names (ECDSA
+    NIST P-256 of the JSON payload), the subscriber's secret as the whole ``Authorization`` value, and the two
+    verification POSTs of ``projects.subscribers.create``."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    described = DISCOVERY["schemas"]["EndpointAuthorization"]
+    when = dt.datetime(2026, 11, 2, 9, tzinfo=dt.timezone.utc)
+    body, headers = fake.fake.notification("alice", "steps", when, when, authorization="Bearer secret")
+    [header] = [h for h in headers if h not in ("Content-Type", "Authorization")]
+    assert f"delivered in the `{header}` HTTP header" in described["description"]
+    assert "ECDSA (NIST P256) signature of the JSON payload" in described["description"]
+    key = serialization.load_pem_public_key(fake.fake.webhook_public_key_pem().encode())
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    key.verify(__import__("base64").b64decode(headers[header]), body, ec.ECDSA(hashes.SHA256()))
+    assert headers["Authorization"] == "Bearer secret"
+    assert "will be sent in the `Authorization` header for all subsequent webhook notifications" in described[
+        "properties"]["secret"]["description"]
+    create = METHODS["projects.subscribers.create"]["description"]
+    (with_secret, headers_with), (without, headers_without) = FakeGoogleHealth.verification_requests("Bearer secret")
+    assert '**Body:** `{"type": "verification"}`' in create and json.loads(with_secret) == json.loads(without) == {
+        "type": "verification"}
+    assert headers_with == {"Content-Type": "application/json", "Authorization": "Bearer secret"}
+    assert headers_without == {"Content-Type": "application/json"} and "is OMITTED" in create

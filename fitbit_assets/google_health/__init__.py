@@ -27,4 +27,18 @@ TYPE_SCOPES = {
 def withheld_types(granted_scopes) -> list[str]:
     """The data types whose scope is not among ``granted_scopes``, sorted."""
     return sorted(data_type for data_type, scope in TYPE_SCOPES.items() if scope not in set(granted_scopes))
+SCOPE_INSUFFICIENT = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"  # ErrorInfo reason: the token lacks the type's scope
+
+
+def refused_types(data_type: str | None, error_reason: str | None, pulled: tuple[str, ...]) -> list[str]:
+    """The data types a 403 for ``data_type`` withholds, sorted: every type of its scope when the token lacks that
+    scope (withdrawn after consent), else that type alone, so a type refused for another reason never stops
+    another type's pull; ``pulled`` (the failed pull's types) when the request named no known type."""
+    if data_type not in TYPE_SCOPES:
+        return sorted(pulled)
+    if error_reason == SCOPE_INSUFFICIENT:
+        return sorted(t for t, scope in TYPE_SCOPES.items() if scope == TYPE_SCOPES[data_type])
+    return [data_type]
+
+
 SOURCE = "google_health"  # roster source, landing folder and lineage source_format

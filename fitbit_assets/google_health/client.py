@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from fitbit_assets.google_health import PAIRED_DEVICES
 from fitbit_assets.google_health.oauth import ConsentLostError
 from fitbit_assets.warehouse.connection import transaction
 from fitbit_assets.warehouse.sql_files import sql_query
@@ -53,7 +55,23 @@ class ResponseShapeError(ApiError):
 
 
 class ScopeWithheldError(ApiError):
-    """403 PERMISSION_DENIED for one data type: its scope was not granted (or withdrawn); the other types work."""
+    """403 PERMISSION_DENIED for one data type: its scope was not granted (or withdrawn); the other types work.
+
+    ``data_type`` is the refused request's data type (``paired-devices`` for ``users.pairedDevices``).
+    """
+
+    def __init__(self, request: str, reason: str, status: int | None = None, error_reason: str | None = None,
+                 data_type: str | None = None):
+        super().__init__(request, reason, status, error_reason)
+        self.data_type = data_type
+
+
+def data_type_of(path: str) -> str | None:
+    """The data type a request path reads (``paired-devices`` for ``users.pairedDevices``), or None."""
+    if path.startswith("/v4/users/me/pairedDevices"):
+        return PAIRED_DEVICES
+    match = re.match(r"/v4/users/me/dataTypes/([a-z-]+)/", path)
+    return match.group(1) if match else None
 
 
 class AccountNotLinkedError(ApiError):
@@ -137,22 +155,25 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class ProjectBudget:
-    """The project-wide request budget, shared by every run and process that pulls (one token bucket row in the
-    warehouse, ``google_health_request_budget``).
+    """A request budget shared by every run and process that pulls (one token bucket row in the warehouse,
+    ``google_health_request_budget``): ``name`` "project" is the project-wide one; ``user:<participant>`` a
+    participant's, so two runs pulling one participant at once (a push-launched run next to the daily one) keep to
+    the per-user quota between them.
 
     Each request takes a token in one atomic UPDATE (the row lock serialises concurrent runs); the bucket refills at
     ``per_minute / 60`` a second up to one minute's worth. A taker that drives the bucket below zero owes the
     difference and sleeps it off, so the processes together never exceed the budget by more than a minute's burst.
     """
 
-    def __init__(self, connection, per_minute: int = PROJECT_PER_MINUTE, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, connection, per_minute: int = PROJECT_PER_MINUTE, sleep: Callable[[float], None] = time.sleep,
+                 name: str = "project"):
         self._conn, self._query = connection, sql_query("google_health_budget_take")
-        self.per_minute, self.sleep = per_minute, sleep
+        self.per_minute, self.sleep, self.name = per_minute, sleep, name
 
     def acquire(self) -> float:
         """Takes one request's token; returns the seconds slept for it (0 while the bucket has tokens)."""
         with transaction(self._conn) as cur:
-            cur.execute(self._query, {"name": "project", "capacity": float(self.per_minute),
+            cur.execute(self._query, {"name": self.name, "capacity": float(self.per_minute),
                                       "per_second": self.per_minute / 60.0})
             (tokens,) = cur.fetchone()
         wait = -tokens / (self.per_minute / 60.0) if tokens < 0 else 0.0
@@ -165,14 +186,16 @@ class ProjectBudget:
 class HealthApiClient:
     """One participant's reads. ``access_token(force_refresh)`` comes from the token store.
 
-    ``data_source_family`` (default the wearables) is sent with every list request that supports it, so phone,
-    Health Connect and manually entered data do not mix with the device's; None reads every source.
+    ``data_source_family`` (default the wearables) is sent with every list request that supports it and with every
+    ``dailyRollUp`` (its request body has the field), so phone, Health Connect and manually entered data do not mix
+    with the device's; None reads every source.
     """
 
     api_url: str
     access_token: Callable[[bool], str]
     quota: UserQuota
     project_budget: ProjectBudget | None = None
+    user_budget: ProjectBudget | None = None  # the participant's bucket, shared with other runs (``quota``: this run's)
     data_source_family: str | None = WEARABLES
     max_attempts: int = 5
     backoff_seconds: float = 1.0
@@ -200,7 +223,8 @@ class HealthApiClient:
         """``dataPoints:dailyRollUp`` of one civil day (the user's own day boundaries), every page in order.
 
         Reference: ``POST /v4/users/me/dataTypes/{dataType}/dataPoints:dailyRollUp`` with ``{"range": {"start",
-        "end"}, "windowSizeDays", "pageSize", "pageToken"}`` (CivilDateTime bounds, closed-open) answers
+        "end"}, "windowSizeDays", "dataSourceFamily", "pageSize", "pageToken"}`` (CivilDateTime bounds, closed-open)
+        answers
         ``{"rollupDataPoints": [{"civilStartTime", "civilEndTime", "<dataType value>": {...}}]}``; a
         ``nextPageToken``, should one come, is followed like the list's.
         """
@@ -210,6 +234,8 @@ class HealthApiClient:
 
         def fetch(token: str, number: int) -> tuple[str, dict]:
             body = {"range": {"start": civil[0], "end": civil[1]}, "windowSizeDays": 1}
+            if self.data_source_family:  # DailyRollUpDataPointsRequest.dataSourceFamily: the same sources as lists
+                body["dataSourceFamily"] = self.data_source_family
             if token:
                 body["pageToken"] = token
             request = f"POST {path} (day {local_date}, page {number})"
@@ -255,8 +281,9 @@ class HealthApiClient:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             self.quota.acquire()
-            if self.project_budget is not None:
-                self.project_budget.acquire()
+            for budget in (self.user_budget, self.project_budget):
+                if budget is not None:
+                    budget.acquire()
             self.requests_sent += 1
             headers = {"Authorization": f"Bearer {self.access_token(False)}"}
             try:
@@ -289,7 +316,7 @@ class HealthApiClient:
             if response.status_code == 403 and LEGACY_ACCOUNT_TEXT in error.whole:
                 raise LegacyAccountError(request, failure, error.status, error.error_reason)
             if response.status_code == 403:
-                raise ScopeWithheldError(request, failure, error.status, error.error_reason)
+                raise ScopeWithheldError(request, failure, error.status, error.error_reason, data_type_of(path))
             if response.status_code == 429:
                 # The server's hint when it sends one, never less than the jittered exponential delay.
                 hint = retry_after_seconds(response.headers.get("Retry-After")) or 0.0

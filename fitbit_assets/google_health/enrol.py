@@ -27,9 +27,15 @@ import psycopg2.errors
 
 from fitbit_assets.domain.roster import Roster
 from fitbit_assets.google_health import SOURCE
-from fitbit_assets.google_health.client import ApiError, HealthApiClient, UserQuota
+from fitbit_assets.google_health.client import (
+    AccountNotLinkedError,
+    ApiError,
+    HealthApiClient,
+    LegacyAccountError,
+    UserQuota,
+)
 from fitbit_assets.google_health.oauth import OAuthClient, OAuthError, Pkce
-from fitbit_assets.google_health.tokens import TokenStore
+from fitbit_assets.google_health.tokens import ACCOUNT_NOT_LINKED, ACTIONS, LEGACY_ACCOUNT, TokenStore
 
 
 class EnrolmentError(RuntimeError):
@@ -105,6 +111,10 @@ def connect(participant_id: str, roster: Roster, oauth: OAuthClient, store: Toke
         raise EnrolmentError(str(exc)) from None
     try:
         identity = HealthApiClient(api_url, lambda _force: tokens.access_token, UserQuota()).identity()
+    except (AccountNotLinkedError, LegacyAccountError) as exc:
+        state = ACCOUNT_NOT_LINKED if isinstance(exc, AccountNotLinkedError) else LEGACY_ACCOUNT
+        raise EnrolmentError(f"users.getIdentity failed, nothing stored: {exc}. Action: "
+                             f"{ACTIONS[state].format(participant=participant_id)}") from None
     except ApiError as exc:
         raise EnrolmentError(f"users.getIdentity failed, nothing stored: {exc}") from None
     if fitbit_user_id is not None and identity.get("legacyUserId") != fitbit_user_id:

@@ -7,7 +7,10 @@ Reference (developers.google.com/health/webhooks, /health/notifications, ``Endpo
   ``Authorization`` header set to ``EndpointAuthorization.secret`` (expects 201) and once without it (expects 401
   or 403).
 - Every notification body is signed: an ECDSA NIST P-256 signature of the JSON payload in the
-  ``X-HEALTHAPI-SIGNATURE`` header (the notifications page names it ``GOOGLE-HEALTH-API-SIGNATURE``; both are read).
+  ``GOOGLE-HEALTH-API-SIGNATURE`` header (health.v4.json revision 20261030, ``EndpointAuthorization``; the reference
+  pages of earlier revisions name it ``X-HEALTHAPI-SIGNATURE``; both are read). The subscriber's secret comes along
+  as ``Authorization`` (the document says with every notification; a community report says live deliveries omit
+  it): another value is refused, none is accepted.
   The signature is taken as base64 of the DER signature over the raw body bytes with SHA-256; Google's public key
   is configured (it is not published in the reference: README live-service checklist).
 - The body is a JSON array of 1-99 ``{"data": {"version", "clientProvidedSubscriptionName", "healthUserId",
@@ -27,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-SIGNATURE_HEADERS = ("X-HEALTHAPI-SIGNATURE", "GOOGLE-HEALTH-API-SIGNATURE")
+SIGNATURE_HEADERS = ("GOOGLE-HEALTH-API-SIGNATURE", "X-HEALTHAPI-SIGNATURE")
 VERIFICATION = {"type": "verification"}
 
 

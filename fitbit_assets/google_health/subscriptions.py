@@ -41,6 +41,11 @@ CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NOTIFIED_TYPES = ("active-zone-minutes", "activity-level", "daily-respiratory-rate", "distance", "heart-rate",
                   "sleep", "steps", "total-calories")
 SUBSCRIBED_STATES = (ACTIVE, ACCOUNT_NOT_LINKED)
+# health.v4.json (revision 20261030), Subscription.dataTypes: "{data_type} is one of altitude, distance, floors,
+# sleep, steps, weight". The webhooks page lists every notified type above. The wider set is asked first; when Google
+# refuses it (400 INVALID_ARGUMENT) the subscription holds the pulled types the document lists: a notification of
+# any type re-pulls the participant's whole day, so a sync still reaches the pipeline in minutes.
+DESCRIBED_TYPES = ("distance", "sleep", "steps")
 
 
 def wanted_data_types(health_user_id: str | None, enrolled: bool, consent_state: str | None,
@@ -144,28 +149,41 @@ class SubscriptionsClient:
         Nothing wanted: every subscription of the user is deleted ("deleted", or "none" when there was none).
         Otherwise one subscription with exactly those types: "created", "renewed" (its types patched, e.g. after a
         re-consent granted other scopes) or "kept"; extra subscriptions of the user (an earlier crash between
-        create and save) are deleted.
+        create and save) are deleted. When Google refuses the wanted types as invalid, the ones health.v4.json lists
+        (``DESCRIBED_TYPES``) are subscribed instead, the action saying so.
         """
         existing = self.of_user(health_user_id)
         if not wanted:
             for subscription in existing:
                 self.delete(subscription["name"])
             return ("deleted" if existing else "none"), None
-        if not existing:
-            return "created", self.create(health_user_id, wanted)["name"]
-        keep, *extra = existing
+        keep, *extra = existing or [None]
         for subscription in extra:
             self.delete(subscription["name"])
-        if sorted(keep.get("dataTypes", [])) != wanted:
-            self.patch(keep["name"], wanted)
-            return "renewed", keep["name"]
-        return "kept", keep["name"]
+        described = [t for t in wanted if t.rsplit("/", 1)[-1] in DESCRIBED_TYPES]
+        candidates = [wanted, described] if described and described != wanted else [wanted]
+        for attempt, types in enumerate(candidates):
+            note = "" if attempt == 0 else " (the types health.v4.json lists: the others were refused)"
+            try:
+                if keep is None:
+                    return "created" + note, self.create(health_user_id, types)["name"]
+                if sorted(keep.get("dataTypes", [])) == types:
+                    return "kept" + note, keep["name"]
+                self.patch(keep["name"], types)
+                return "renewed" + note, keep["name"]
+            except ApiError as exc:
+                if attempt + 1 == len(candidates) or "INVALID_ARGUMENT" not in exc.reason:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def sync_subscriptions(connection: Callable[[], AbstractContextManager], client: SubscriptionsClient,
-                       enrolled: Collection[str], only: Collection[str] | None = None) -> dict[str, str]:
+                       enrolled: Collection[str], only: Collection[str] | None = None,
+                       check_all: bool = False) -> dict[str, str]:
     """Reconcile the subscriptions of the accounts whose wanted data types differ from the stored ones (or of
-    ``only``, always: ``connect`` renews at enrolment and re-consent) and store the outcome. ``enrolled``: the
+    ``only``, always: ``connect`` renews at enrolment and re-consent; or of every account with ``check_all``: what
+    Google holds is listed, so a subscription lost or changed on Google's side is repaired) and store the
+    outcome. ``enrolled``: the
     ``google_health`` participants of the roster. Returns participant -> what was done, or ``failed: <reason>``
     (one participant's failure never stops the others; the stored state stays, so the next call retries)."""
     with connection() as conn, conn.cursor() as cur:
@@ -177,7 +195,7 @@ def sync_subscriptions(connection: Callable[[], AbstractContextManager], client:
         if only is not None:
             if participant_id not in only:
                 continue
-        elif wanted == sorted(stored_types) and bool(stored_name) == bool(wanted):
+        elif not check_all and wanted == sorted(stored_types) and bool(stored_name) == bool(wanted):
             continue  # in step: nothing to send
         if not health_user_id:
             continue  # enrolled before healthUserId was stored: nothing names the user until `connect` again

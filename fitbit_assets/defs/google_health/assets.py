@@ -6,7 +6,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.google_health import HEART_RATE_TYPE, PAIRED_DEVICES, SOURCE, wear
+from fitbit_assets.google_health import HEART_RATE_TYPE, PAIRED_DEVICES, SOURCE, refused_types, wear
 from fitbit_assets.google_health.client import (
     AccountNotLinkedError,
     ApiError,
@@ -131,6 +131,8 @@ def google_health_pull(
                 lambda force, pid=participant_id: store.access_token(pid, oauth, force_refresh=force),
                 UserQuota(configured.google_user_requests_per_minute),
                 project_budget=project_budget,
+                user_budget=ProjectBudget(budget_conn, configured.google_user_requests_per_minute,
+                                          name=f"user:{participant_id}"),
                 data_source_family=f"users/me/dataSourceFamilies/{configured.google_data_source_family}",
                 backoff_seconds=BACKOFF_SECONDS,
             )
@@ -150,9 +152,10 @@ def google_health_pull(
                     answered = True
                     return True
                 except ScopeWithheldError as exc:
-                    withheld.update(data_types)
-                    store.mark_withheld(participant_id, list(data_types), f"refused by the API: {exc.reason}")
-                    context.log.warning(f"{participant_id}: {', '.join(data_types)} refused ({exc.reason}); "
+                    refused = refused_types(exc.data_type, exc.error_reason, data_types)
+                    withheld.update(refused)
+                    store.mark_withheld(participant_id, refused, f"refused by the API: {exc.reason}")
+                    context.log.warning(f"{participant_id}: {', '.join(refused)} refused ({exc.reason}); "
                                         "marked withheld, the other types are pulled")
                 except (AccountNotLinkedError, LegacyAccountError):
                     raise

@@ -19,6 +19,7 @@ from fitbit_assets.warehouse.resource import WarehouseResource
 from fitbit_assets.warehouse.sql_files import sql_query
 
 BATCH_LIMIT = 1000
+FULL_CHECK = dt.timedelta(hours=24)  # how often every subscription is checked against what Google holds
 
 
 def notification_run_requests(rows, roster, yesterday: dt.date) -> tuple[list[dg.RunRequest], list[int]]:
@@ -80,7 +81,8 @@ def google_health_notification_sensor(
     "in step with the study: created for an enrolled participant whose consent stands (`fitbit-assets connect` "
     "does it at once), their data types patched when the granted scopes change, deleted when the participant "
     "leaves the roster or their consent is lost. Only accounts whose stored subscription differs are sent to "
-    "Google. Does nothing without FITBIT_GOOGLE_SUBSCRIBER.",
+    "Google, and once a day every account (its subscriptions listed at Google, one lost there recreated; the "
+    "cursor holds the last full check). Does nothing without FITBIT_GOOGLE_SUBSCRIBER.",
 )
 def google_health_subscription_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, study_files: StudyFilesResource
@@ -89,9 +91,15 @@ def google_health_subscription_sensor(
     if client is None:
         return dg.SkipReason("FITBIT_GOOGLE_SUBSCRIBER is not set: no per-participant subscriptions")
     enrolled = {p.participant_id for p in study_files.roster().participants if p.source == SOURCE}
-    outcome = sync_subscriptions(warehouse.connection, client, enrolled)
+    now = dt.datetime.now(dt.timezone.utc)
+    check_all = not context.cursor or now - dt.datetime.fromisoformat(context.cursor) >= FULL_CHECK
+    outcome = sync_subscriptions(warehouse.connection, client, enrolled, check_all=check_all)
     failed = {pid: what for pid, what in outcome.items() if what.startswith("failed")}
     if failed:
         context.log.warning(f"{len(failed)} subscription(s) not reconciled, retried next tick: {failed}")
-    done = {pid: what for pid, what in sorted(outcome.items()) if pid not in failed}
-    return dg.SkipReason(f"subscriptions: {done or 'all in step'}" + (f"; failed: {sorted(failed)}" if failed else ""))
+    done = {pid: what for pid, what in sorted(outcome.items()) if pid not in failed and not what.startswith(("kept", "none"))}
+    reason = dg.SkipReason(f"subscriptions{' (full check)' if check_all else ''}: {done or 'all in step'}"
+                           + (f"; failed: {sorted(failed)}" if failed else ""))
+    if check_all and not failed:  # a failed full check is tried again on the next tick
+        context.update_cursor(now.isoformat())
+    return reason
