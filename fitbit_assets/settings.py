@@ -22,8 +22,6 @@ import psycopg2.extensions
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fitbit_assets.domain.roster import read_roster
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "FITBIT_"
 DEFAULT_STUDY_START = dt.date(2024, 1, 1)
@@ -340,23 +338,3 @@ def settings_table() -> str:
         extra = info.json_schema_extra
         lines.append(f"| `{variable(name)}` | {extra['default_doc']} | {extra['allowed']} | {info.description} |")
     return "\n".join(lines)
-
-
-def study_start_date(configured: Settings) -> dt.date:
-    """First day of the daily partitions: FITBIT_STUDY_START, else the roster's earliest enrolment, else 2024-01-01.
-
-    Starting at the first enrolment keeps the partition bar of a young study short (a demo enrolled last week
-    does not show two empty years); keep it realistic either way (partitions = days x participants).
-    """
-    if configured.study_start is not None:
-        return configured.study_start
-    try:
-        roster = read_roster(configured.roster_path)
-    except (FileNotFoundError, ValueError):
-        # No roster yet, or an unreadable one: the roster sensor and `fitbit-assets register` name the problem.
-        return DEFAULT_STUDY_START
-    today = dt.datetime.now(dt.timezone.utc).date()
-    enrolments = [p.enrolled_on for p in roster.participants]
-    # A participant enrolled for next week must not move the start into the future (Dagster refuses that).
-    return min(min(enrolments), today) if enrolments else DEFAULT_STUDY_START
-

@@ -5,6 +5,9 @@ scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_a
 not yet against the live service. README "Google Health API connector".
 """
 
+# The roster source of the connector's participants, also its landing folder and lineage source_format.
+from fitbit_assets.domain.roster import GOOGLE_HEALTH as SOURCE
+
 # The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate,
 # daily-respiratory-rate and oxygen-saturation are health_metrics_and_measurements; steps (read for on-wrist presence),
 # distance, total-calories, activity-level and active-zone-minutes are activity_and_fitness; sleep has its own;
@@ -27,4 +30,3 @@ TYPE_SCOPES = {
 def withheld_types(granted_scopes) -> list[str]:
     """The data types whose scope is not among ``granted_scopes``, sorted."""
     return sorted(data_type for data_type, scope in TYPE_SCOPES.items() if scope not in set(granted_scopes))
-SOURCE = "google_health"  # roster source, landing folder and lineage source_format

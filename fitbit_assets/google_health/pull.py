@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitbit_assets.domain.atomic_files import atomic_write_bytes
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.sources.day_files import samples_csv_bytes
@@ -33,7 +34,6 @@ from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
-from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.warehouse.connection import transaction
 from fitbit_assets.warehouse.sql_files import sql_query
 
