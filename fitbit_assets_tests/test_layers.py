@@ -1,4 +1,4 @@
-"""The layers of ``fitbit_assets/``: import-linter's contracts in pyproject.toml, which follow
+"""The layers of ``fitbit_assets/`` (docs/layout.md): import-linter's contracts in pyproject.toml, which follow
 indirect and function-level imports, and what a process serving the API actually loads."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional ``wear_profile``
 (``typical`` or ``low_wear``, synthetic participants only). Optional ``takeout_timestamps`` (``local``, the
 default, or ``utc``) says how to read the disputed timestamps of this participant's Takeout heart-rate files
-(README "Real Fitbit exports"). Optional ``fitabase_id`` (default: the participant_id) is the participant's
+(docs/real-exports.md). Optional ``fitabase_id`` (default: the participant_id) is the participant's
 Fitabase ``Id``: rows of study-wide Fitabase files in ``landing/fitabase/`` are routed by it. Optional ``site``
 (the study site; coordinators of the HTTP API see the participants of their sites only). Bad rows are reported,
 never loaded.

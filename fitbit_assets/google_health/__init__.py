@@ -2,7 +2,7 @@
 
 Written from the published reference (developers.google.com/health: ``users.dataTypes.dataPoints.list``,
 scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_assets_tests/google_health_fake.py``),
-not yet against the live service. README "Google Health API connector".
+not yet against the live service. docs/google-health.md.
 """
 
 # The roster source of the connector's participants, also its landing folder and lineage source_format.

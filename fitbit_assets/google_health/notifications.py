@@ -9,7 +9,7 @@ Reference (developers.google.com/health/webhooks, /health/notifications, ``Endpo
 - Every notification body is signed: an ECDSA NIST P-256 signature of the JSON payload in the
   ``X-HEALTHAPI-SIGNATURE`` header (the notifications page names it ``GOOGLE-HEALTH-API-SIGNATURE``; both are read).
   The signature is taken as base64 of the DER signature over the raw body bytes with SHA-256; Google's public key
-  is configured (it is not published in the reference: README live-service checklist).
+  is configured (it is not published in the reference: docs/google-health.md, live-service checklist).
 - The body is a JSON array of 1-99 ``{"data": {"version", "clientProvidedSubscriptionName", "healthUserId",
   "operation", "dataType", "intervals": [{"physicalTimeInterval": {"startTime", "endTime"}, ...}]}}``.
 """

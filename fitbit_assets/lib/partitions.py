@@ -2,7 +2,7 @@
 
 Why not day x participant: Dagster 1.13 keeps the status of a multi-partitioned asset as the explicit set of its
 keys and rebuilds check statuses key by key, so every UI page grew with participants x days (47-90 s for a check's
-partition view at 100 participants x 1 year; README "Partitions at study scale"). Daily partitions are kept as
+partition view at 100 participants x 1 year; docs/pipeline.md "Partitions, schedule and backfills"). Daily partitions are kept as
 ranges. A run covers days of the participants its ``fitbit/participants`` tag names (all enrolled participants of
 the roster when absent): a participant added to the roster needs no deploy, and a backfill of any day range is one
 run. Every partitioned asset handles a range of days (single-run backfills).
