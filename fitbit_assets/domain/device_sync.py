@@ -2,7 +2,7 @@
 the events).
 
 A participant-day without enough heart rate has two very different causes, and coordinators must chase
-the right one (HeartSteps issues #122/#300: sync gaps were misread as non-wear):
+the right one (in the HeartSteps study, sync gaps were misread as non-wear):
 
 * ``not_syncing``: no device sync since the local day ended, so its data may still be on the device
   (devices keep ~7 days): ask the participant to open the Fitbit app / sync.

@@ -134,7 +134,7 @@ FAMILY_PULLS = (
     FamilyPull(DAILY_RESPIRATORY_RATE.data_type, DAILY_RESPIRATORY_RATE.family,
                lambda day: DAILY_RESPIRATORY_RATE.day_filter(day.local_date),
                lambda pages, day, request: breathing_rate_document(pages, day.local_date, request)),
-    # Sleeps that ended on the local day (issue 14's contract).
+    # Sleeps that ended on the local day (the sleep family's contract: the file date is dateOfSleep).
     FamilyPull(sleep_type.SLEEP_TYPE, "sleep", sleep_type.day_filter, sleep_type.sleep_document, sleep_type.PAGE_SIZE),
     FamilyPull(intraday.OXYGEN_SATURATION_TYPE, "spo2", intraday.spo2_filter, intraday.spo2_document),
     FamilyPull(intraday.ACTIVE_ZONE_MINUTES_TYPE, "active_zone_minutes", intraday.azm_filter, intraday.azm_document),
