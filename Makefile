@@ -95,7 +95,7 @@ bench-quick: install timescaledb
 bench-staging: install
 	$(PY) -m benchmarks.staging
 
-## make bench-ui-scale: the Dagster UI's GraphQL at study scale (issue 24), the "UI at study scale" section of
+## make bench-ui-scale: the Dagster UI's GraphQL at study scale, the "UI at study scale" section of
 ## RESULTS.md; SIZES=100x365,300x730,500x1095 for more sizes (each builds its instance state first: minutes to an hour).
 SIZES ?= 100x365
 bench-ui-scale: install

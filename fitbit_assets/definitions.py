@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 # Partitioned asset checks (Preview) and backfill policies (Beta) are deliberate choices of this project
-# (README "Runs, checks and the Dagster UI"); their notices would repeat in every process that loads the code location.
+# (docs/dagster-ui.md); their notices would repeat in every process that loads the code location.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # A ranged run materializes every asset once per participant-day: with this set, Dagster stores each asset's

@@ -6,7 +6,7 @@ the value and what is allowed, instead of failing later in a run. An empty varia
 unset one. Defaults put everything under ``.state/`` in the checkout, so ``make demo`` and ``make dev`` share one
 embedded database, landing folder and Parquet store without any configuration.
 
-The README's settings table, the compose deployment's environment and ``.env.example`` are checked against this
+The settings table of docs/configuration.md, the compose deployment's environment and ``.env.example`` are checked against this
 model (``fitbit_assets_tests/test_settings.py``, ``test_deployment.py``).
 """
 
@@ -22,8 +22,6 @@ import psycopg2.extensions
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fitbit_assets.domain.roster import read_roster
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "FITBIT_"
 DEFAULT_STUDY_START = dt.date(2024, 1, 1)
@@ -31,7 +29,7 @@ NO_ROLE = "none"  # FITBIT_API_ROLE=none: no SET ROLE (PostgreSQL's own SET ROLE
 
 
 def _setting(default: Any, meaning: str, allowed: str, default_doc: str, group: str, **constraints: Any) -> Any:
-    """A field with what the README table and the error message say about it."""
+    """A field with what the settings table and the error message say about it."""
     return Field(
         default,
         description=meaning,
@@ -67,7 +65,7 @@ class Settings(BaseSettings):
         None, "validated frames", "a folder path", "`$FITBIT_STATE_DIR/parquet`", "pipeline",
     )
     roster_path: Path = _setting(
-        None, "participants (README *Participants*)", "a file path", "`$FITBIT_STATE_DIR/roster.csv`", "pipeline",
+        None, "participants ([Participants](pipeline.md#participants-roster))", "a file path", "`$FITBIT_STATE_DIR/roster.csv`", "pipeline",
     )
     # --- Partitions and the schedule
     study_start: Optional[dt.date] = _setting(
@@ -83,7 +81,7 @@ class Settings(BaseSettings):
         250, "roster participants per run of the daily schedule (benchmarks/RESULTS.md \"UI path\")",
         "an integer >= 1", "250", "pipeline", ge=1,
     )
-    # --- Adherence definitions (README "Adherence definitions")
+    # --- Adherence definitions (docs/adherence.md "Adherence definitions")
     worn_minute_min_samples: int = _setting(
         1, "a minute is worn with at least this many heart-rate samples", "an integer >= 1", "1", "adherence", ge=1,
     )
@@ -96,8 +94,8 @@ class Settings(BaseSettings):
         "an integer from 0 to 1440", "5", "adherence", ge=0, le=1440,
     )
     partial_wear_pct: float = _setting(
-        60.0, "a local day is partially worn below this % of its minutes, valid or not (README \"Coordinator "
-        "status\")", "a number above 0, at most 100", "60", "adherence", gt=0, le=100,
+        60.0, "a local day is partially worn below this % of its minutes, valid or not ([Coordinator "
+        "status](adherence.md#coordinator-status))", "a number above 0, at most 100", "60", "adherence", gt=0, le=100,
     )
     partial_wear_days: int = _setting(
         4, "partial-day wear (a coordinator status) when at least this many of the last 7 local days were "
@@ -135,7 +133,7 @@ class Settings(BaseSettings):
     alert_webhook_token: Optional[SecretStr] = _setting(
         None, "bearer token sent to the webhook (secret)", "any text", "unset", "alerts",
     )
-    # --- HTTP API and dashboard (README "HTTP API and dashboard")
+    # --- HTTP API and dashboard (docs/api.md)
     api_dsn: Optional[SecretStr] = _setting(
         None, "database the API reads", "a libpq DSN (host=... dbname=...) or a postgresql:// URL",
         "the warehouse", "api",
@@ -174,7 +172,7 @@ class Settings(BaseSettings):
         1830, "longest series / adherence range accepted", "an integer >= 1", "1830", "api", ge=1,
     )
 
-    # --- Google Health API connector (README "Google Health API connector"); inert without google_health participants
+    # --- Google Health API connector (docs/google-health.md); inert without google_health participants
     google_client_id: Optional[str] = _setting(
         None, "OAuth client id of the study's Google Cloud project", "an OAuth client id", "unset (connector off)",
         "google_health",
@@ -334,29 +332,9 @@ def documented_variables() -> list[str]:
 
 
 def settings_table() -> str:
-    """The README's settings table (Markdown), one row per setting, grouped as in the model."""
+    """The settings table of docs/configuration.md (Markdown), one row per setting, grouped as in the model."""
     lines = ["| variable | default | allowed | meaning |", "|---|---|---|---|"]
     for name, info in Settings.model_fields.items():
         extra = info.json_schema_extra
         lines.append(f"| `{variable(name)}` | {extra['default_doc']} | {extra['allowed']} | {info.description} |")
     return "\n".join(lines)
-
-
-def study_start_date(configured: Settings) -> dt.date:
-    """First day of the daily partitions: FITBIT_STUDY_START, else the roster's earliest enrolment, else 2024-01-01.
-
-    Starting at the first enrolment keeps the partition bar of a young study short (a demo enrolled last week
-    does not show two empty years); keep it realistic either way (partitions = days x participants).
-    """
-    if configured.study_start is not None:
-        return configured.study_start
-    try:
-        roster = read_roster(configured.roster_path)
-    except (FileNotFoundError, ValueError):
-        # No roster yet, or an unreadable one: the roster sensor and `fitbit-assets register` name the problem.
-        return DEFAULT_STUDY_START
-    today = dt.datetime.now(dt.timezone.utc).date()
-    enrolments = [p.enrolled_on for p in roster.participants]
-    # A participant enrolled for next week must not move the start into the future (Dagster refuses that).
-    return min(min(enrolments), today) if enrolments else DEFAULT_STUDY_START
-

@@ -93,10 +93,11 @@ def drop_landing_night(study_files: StudyFilesResource) -> None:
     """The landing participant's night ending on LAST_DAY: a Fitabase-style classic document, 470 minutes asleep."""
     import json
 
-    from fitbit_assets.domain.metrics import FAMILIES_BY_NAME
-    from fitbit_assets.domain.metrics.files import write_raw
+    from fitbit_assets.domain.atomic_files import atomic_write_bytes
+    from fitbit_assets.domain.metrics.files import document_bytes
     from fitbit_assets.lib.partitions import ParticipantDayKey
     from fitbit_assets_tests.sleep_documents import fitabase_document
 
     key = ParticipantDayKey(LAST_DAY, LANDING.participant_id)
-    write_raw(study_files, FAMILIES_BY_NAME["sleep"], key, json.loads(json.dumps(fitabase_document(LAST_DAY))))
+    document = json.loads(json.dumps(fitabase_document(LAST_DAY)))
+    atomic_write_bytes(study_files.raw_path("sleep", key, ".json"), document_bytes(document))

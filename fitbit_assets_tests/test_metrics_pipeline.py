@@ -12,7 +12,6 @@ from fitbit_assets.defs.datasets.checks import DATASET_CHECKS
 from fitbit_assets.defs.datasets.factory import ASSETS, DATASET_ASSETS
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
-from fitbit_assets.domain.metrics import files as metric_files
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
 from fitbit_assets.warehouse.days import count_rows, replace_local_date_rows, upsert_participant
@@ -30,7 +29,8 @@ materialize = partial(materialize_graph, GRAPH)
 def expected_rows(study_files, family, participant, date):
     key = ParticipantDayKey(date, participant.participant_id)
     day = LocalDay(date, participant.timezone)
-    return len(read_metric_file(family, metric_files.raw_path(study_files, family, key), participant.participant_id, day))
+    path = study_files.raw_path(family.landing_name, key, ".json")
+    return len(read_metric_file(family, path, participant.participant_id, day))
 
 
 def table_count(query, table, participant_id):
@@ -81,7 +81,7 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
 
 def drop(study_files, family_name, participant, date, text):
     family = FAMILIES_BY_NAME[family_name]
-    path = metric_files.raw_path(study_files, family, ParticipantDayKey(date, participant.participant_id))
+    path = study_files.raw_path(family.landing_name, ParticipantDayKey(date, participant.participant_id), ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

@@ -1,6 +1,6 @@
 """Every documented setting, set in the environment the way a user sets it: the code location is loaded afresh (as a
 code server loads it) and the setting's effect is shown; a bad value fails the load with its name, value and what is
-allowed; empty means the default. The README's settings table is checked against the model."""
+allowed; empty means the default. The settings table of docs/configuration.md is checked against the model."""
 
 from __future__ import annotations
 
@@ -298,17 +298,21 @@ DEPLOYMENT_ONLY = {
 }
 
 
-def test_readme_settings_table_is_the_model():
-    readme = (REPO / "README.md").read_text()
+def test_the_documented_settings_table_is_the_model():
+    page = (REPO / "docs" / "configuration.md").read_text()
     begin, end = "<!-- settings table: generated from fitbit_assets/settings.py -->", "<!-- end of settings table -->"
-    assert begin in readme and end in readme, "README lost the settings table markers"
-    documented = readme.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert begin in page and end in page, "docs/configuration.md lost the settings table markers"
+    documented = page.split(begin, 1)[1].split(end, 1)[0].strip()
     assert documented == settings.settings_table(), (
-        "README's settings table differs from the settings model; replace it with:\n" + settings.settings_table()
+        "docs/configuration.md's settings table differs from the settings model; replace it with:\n" + settings.settings_table()
     )
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/deployment.md", ".env.example", "docker-compose.yml"])
+DOCUMENTS = ["README.md", *sorted(str(page.relative_to(REPO)) for page in (REPO / "docs").glob("*.md")), ".env.example",
+             "docker-compose.yml"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
 def test_every_fitbit_variable_the_docs_name_is_a_setting(document):
     named = set(re.findall(r"FITBIT_[A-Z_]*[A-Z]", (REPO / document).read_text()))
     unknown = sorted(named - set(settings.documented_variables()) - DEPLOYMENT_ONLY - {"FITBIT_ALERT_SMTP", "FITBIT_ALERT"})

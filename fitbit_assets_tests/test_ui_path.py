@@ -162,7 +162,7 @@ def test_what_the_launch_dialogs_read_for_our_assets(ui):
     says the days are the participants' own. Every asset backfills in runs of at most 15 days: a one-asset dialog
     reads "Backfills in multiple runs, with a maximum of 15 partitions per run" (true: the 3-day asset backfill above
     is one run, the 16-day one below two). A dialog over several assets says
-    "varying backfill policies" whatever they are (the UI compares the policy objects by identity); README says so.
+    "varying backfill policies" whatever they are (the UI compares the policy objects by identity); docs/dagster-ui.md says so.
     The asset graph's Materialize picks the first job the assets share, Dagster's hidden asset job: an asset
     backfill; the job page's is a job backfill. Both are one run (tests above).
     """

@@ -16,7 +16,8 @@ def resources() -> dg.Definitions:
     configured = settings.load()
     return dg.Definitions(
         # Every job, including the implicit asset job of UI materializations and asset backfills, runs its steps in
-        # the run worker's own process: a step costs milliseconds of work, a process per step cost seconds (issue 12).
+        # the run worker's own process: a step costs milliseconds of work, a process per step cost seconds
+        # (docs/dagster-ui.md, "One process per run").
         executor=dg.in_process_executor,
         resources={
             # No DSN: the embedded PostgreSQL under the state folder. An EnvVar keeps the password out of the UI.

@@ -3,7 +3,7 @@
 Input is the 1-minute series of the local day: for minute ``i`` (0 = local midnight) the number of heart-rate
 samples and their mean. A local day has 1380, 1440 or 1500 minutes (DST change days are 23 h / 25 h long).
 
-Definitions (README "Adherence definitions"):
+Definitions (docs/adherence.md "Adherence definitions"):
 
 * worn minute: at least ``worn_minute_min_samples`` samples (default 1: RAPIDS, Fitabase "WearTimeViaHR").
 * gap: a maximal run of minutes that are not worn, including runs that touch local midnight.

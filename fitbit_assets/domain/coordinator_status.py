@@ -5,7 +5,7 @@ where known, its battery level: what is wrong, since which local day, the eviden
 dashboard's cohort page, the API's ``/api/cohort``, the CLI summary and the coordinator alerts all show it with
 the words of ``status_words``, so the four never call the same person two different things.
 
-Rules, most urgent first (README "Coordinator status"):
+Rules, most urgent first (docs/adherence.md "Coordinator status"):
 
 * ``reconsent_needed``: a ``google_health`` participant whose consent is gone, or whose account was never linked:
   no data can arrive until they consent (``fitbit-assets connect``).

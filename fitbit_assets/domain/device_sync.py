@@ -1,7 +1,8 @@
-"""Device sync status: synthetic sync events, loading sync events, and the not-syncing / not-wearing rule.
+"""Device sync status: synthetic sync events and the not-syncing / not-wearing rule (``warehouse.device_sync`` loads
+the events).
 
 A participant-day without enough heart rate has two very different causes, and coordinators must chase
-the right one (HeartSteps issues #122/#300: sync gaps were misread as non-wear):
+the right one (in the HeartSteps study, sync gaps were misread as non-wear):
 
 * ``not_syncing``: no device sync since the local day ended, so its data may still be on the device
   (devices keep ~7 days): ask the participant to open the Fitbit app / sync.
@@ -27,7 +28,6 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-import psycopg2.extras
 
 from fitbit_assets.domain.coordinator_status import status_words
 from fitbit_assets.domain.local_days import LocalDay
@@ -131,33 +131,3 @@ def generate_sync_events(participant: Participant, local_date: dt.date) -> pd.Da
     synced_at = [t for t in synced_at if t < day.end_utc]
     synced_at.append(day.end_utc + pd.Timedelta(seconds=round(float(rng.uniform(*OVERNIGHT_SYNC_HOURS)) * 3600)))
     return pd.DataFrame({"synced_at": pd.to_datetime(synced_at, utc=True), "device": SYNTHETIC_DEVICE})
-
-
-def replace_sync_events(
-    conn,
-    participant_id: str,
-    source_format: str,
-    source_file: str,
-    events: pd.DataFrame,
-    window: SyncWindow | None = None,
-) -> int:
-    """Replace one file's events (or, with ``window``, one synthetic day's) in one transaction."""
-    from fitbit_assets.warehouse.connection import transaction
-    from fitbit_assets.warehouse.sql_files import sql_query
-
-    rows = [
-        (participant_id, t.to_pydatetime(), device, source_format, source_file)
-        for t, device in zip(pd.to_datetime(events["synced_at"], utc=True), events["device"])
-    ]
-    with transaction(conn) as cur:
-        if window is None:
-            cur.execute(sql_query("device_sync_delete_file"), {"participant_id": participant_id, "source_file": source_file})
-        else:
-            cur.execute(
-                sql_query("device_sync_delete_window"),
-                {"participant_id": participant_id, "source_format": source_format,
-                 "start_utc": window.start_utc, "end_utc": window.end_utc},
-            )
-        if rows:
-            psycopg2.extras.execute_values(cur, sql_query("device_sync_insert"), rows, page_size=1000)
-    return len(rows)

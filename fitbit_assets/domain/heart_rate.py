@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,9 +15,6 @@ from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN
-
-if TYPE_CHECKING:  # the column schema is Dagster metadata; the rules themselves do not need Dagster
-    import dagster as dg
 
 # The dataset's folder in the landing folder and the Parquet store; each metric family has its own.
 HEART_RATE = "heart_rate"
@@ -120,23 +117,6 @@ class HeartRateFrame(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = False
-
-
-def column_schema() -> "dg.TableSchema":
-    """The Pandera model as a Dagster table schema, for the asset's Columns tab."""
-    import dagster as dg
-
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                name,
-                str(column.dtype),
-                description=", ".join(c.name for c in column.checks) or None,
-                constraints=dg.TableColumnConstraints(nullable=column.nullable, unique=column.unique),
-            )
-            for name, column in HeartRateFrame.to_schema().columns.items()
-        ]
-    )
 
 
 def heart_rate_schema(day: LocalDay) -> pa.DataFrameSchema:

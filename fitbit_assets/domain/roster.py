@@ -3,7 +3,7 @@
 CSV columns: ``participant_id,seed,timezone,enrolled_on,source`` and an optional ``wear_profile``
 (``typical`` or ``low_wear``, synthetic participants only). Optional ``takeout_timestamps`` (``local``, the
 default, or ``utc``) says how to read the disputed timestamps of this participant's Takeout heart-rate files
-(README "Real Fitbit exports"). Optional ``fitabase_id`` (default: the participant_id) is the participant's
+(docs/real-exports.md). Optional ``fitabase_id`` (default: the participant_id) is the participant's
 Fitabase ``Id``: rows of study-wide Fitabase files in ``landing/fitabase/`` are routed by it. Optional ``site``
 (the study site; coordinators of the HTTP API see the participants of their sites only). Bad rows are reported,
 never loaded.
@@ -24,7 +24,8 @@ from fitbit_assets.domain.local_days import LocalDay
 PARTICIPANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SITE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 REQUIRED_COLUMNS = ("participant_id", "seed", "timezone", "enrolled_on", "source")
-SOURCES = ("synthetic", "landing", "google_health")
+GOOGLE_HEALTH = "google_health"  # the source of participants whose data the Google Health API gives
+SOURCES = ("synthetic", "landing", GOOGLE_HEALTH)
 WEAR_PROFILES = ("typical", "low_wear")
 TAKEOUT_TIMESTAMPS = ("local", "utc")
 
@@ -103,7 +104,6 @@ def landing_datasets() -> frozenset[str]:
     from fitbit_assets.domain.heart_rate import HEART_RATE
     from fitbit_assets.domain.metrics import FAMILIES
     from fitbit_assets.domain.sources import COHORT_DIR, STAGED_DATASETS
-    from fitbit_assets.google_health import SOURCE as GOOGLE_HEALTH  # raw API responses
 
     # COHORT_DIR holds study-wide exports; STAGED_DATASETS includes datasets staged before their family exists;
     # GOOGLE_HEALTH the raw API responses.

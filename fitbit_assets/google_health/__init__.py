@@ -2,8 +2,11 @@
 
 Written from the published reference (developers.google.com/health: ``users.dataTypes.dataPoints.list``,
 scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_assets_tests/google_health_fake.py``),
-not yet against the live service. README "Google Health API connector".
+not yet against the live service. docs/google-health.md.
 """
+
+# The roster source of the connector's participants, also its landing folder and lineage source_format.
+from fitbit_assets.domain.roster import GOOGLE_HEALTH as SOURCE
 
 # The scopes of the data types pulled, and no others (developers.google.com/health/scopes): heart-rate,
 # daily-respiratory-rate and oxygen-saturation are health_metrics_and_measurements; steps (read for on-wrist presence),
@@ -27,6 +30,8 @@ TYPE_SCOPES = {
 def withheld_types(granted_scopes) -> list[str]:
     """The data types whose scope is not among ``granted_scopes``, sorted."""
     return sorted(data_type for data_type, scope in TYPE_SCOPES.items() if scope not in set(granted_scopes))
+
+
 SCOPE_INSUFFICIENT = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"  # ErrorInfo reason: the token lacks the type's scope
 
 
@@ -40,5 +45,3 @@ def refused_types(data_type: str | None, error_reason: str | None, pulled: tuple
         return sorted(t for t, scope in TYPE_SCOPES.items() if scope == TYPE_SCOPES[data_type])
     return [data_type]
 
-
-SOURCE = "google_health"  # roster source, landing folder and lineage source_format

@@ -7,7 +7,7 @@ box per scope): the types of a withheld scope are printed, stored and skipped by
 Nothing secret is printed.
 
 The redirect goes to ``http://127.0.0.1:<port>/callback``, which Google accepts only for an OAuth client of type
-*Desktop app* (any loopback port; README "Google Health API connector"). A *Web* client would need that exact URI
+*Desktop app* (any loopback port; docs/google-health.md). A *Web* client would need that exact URI
 registered: then run with a fixed ``--port`` and register ``http://127.0.0.1:<port>/callback``.
 
 After the token exchange ``users.getIdentity`` gives the account's ``healthUserId`` (stored, it names the user in

@@ -12,7 +12,7 @@ Reference (developers.google.com/health/webhooks, /health/notifications, ``Endpo
   as ``Authorization`` (the document says with every notification; a community report says live deliveries omit
   it): another value is refused, none is accepted.
   The signature is taken as base64 of the DER signature over the raw body bytes with SHA-256; Google's public key
-  is configured (it is not published in the reference: README live-service checklist).
+  is configured (it is not published in the reference: docs/google-health.md, live-service checklist).
 - The body is a JSON array of 1-99 ``{"data": {"version", "clientProvidedSubscriptionName", "healthUserId",
   "operation", "dataType", "intervals": [{"physicalTimeInterval": {"startTime", "endTime"}, ...}]}}``.
 """

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitbit_assets.domain.atomic_files import atomic_write_bytes
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics.files import document_bytes
 from fitbit_assets.domain.sources.day_files import samples_csv_bytes
@@ -33,7 +34,6 @@ from fitbit_assets.google_health import sleep as sleep_type
 from fitbit_assets.google_health.client import PAGE_SIZE, HealthApiClient
 from fitbit_assets.google_health.daily import DAILY_RESPIRATORY_RATE, breathing_rate_document
 from fitbit_assets.google_health.heart_rate import day_filter, day_samples
-from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.warehouse.connection import transaction
 from fitbit_assets.warehouse.sql_files import sql_query
 
@@ -134,7 +134,7 @@ FAMILY_PULLS = (
     FamilyPull(DAILY_RESPIRATORY_RATE.data_type, DAILY_RESPIRATORY_RATE.family,
                lambda day: DAILY_RESPIRATORY_RATE.day_filter(day.local_date),
                lambda pages, day, request: breathing_rate_document(pages, day.local_date, request)),
-    # Sleeps that ended on the local day (issue 14's contract).
+    # Sleeps that ended on the local day (the sleep family's contract: the file date is dateOfSleep).
     FamilyPull(sleep_type.SLEEP_TYPE, "sleep", sleep_type.day_filter, sleep_type.sleep_document, sleep_type.PAGE_SIZE),
     FamilyPull(intraday.OXYGEN_SATURATION_TYPE, "spo2", intraday.spo2_filter, intraday.spo2_document),
     FamilyPull(intraday.ACTIVE_ZONE_MINUTES_TYPE, "active_zone_minutes", intraday.azm_filter, intraday.azm_document),

@@ -2,7 +2,7 @@
 
 Why not day x participant: Dagster 1.13 keeps the status of a multi-partitioned asset as the explicit set of its
 keys and rebuilds check statuses key by key, so every UI page grew with participants x days (47-90 s for a check's
-partition view at 100 participants x 1 year; README "Partitions at study scale"). Daily partitions are kept as
+partition view at 100 participants x 1 year; docs/pipeline.md "Partitions, schedule and backfills"). Daily partitions are kept as
 ranges. A run covers days of the participants its ``fitbit/participants`` tag names (all enrolled participants of
 the roster when absent): a participant added to the roster needs no deploy, and a backfill of any day range is one
 run. Every partitioned asset handles a range of days (single-run backfills).
@@ -17,10 +17,30 @@ from dataclasses import dataclass
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.domain.roster import Roster
+from fitbit_assets.domain.roster import Roster, read_roster
 
-# Read when the code location loads: FITBIT_STUDY_START, else the roster's earliest enrolment (settings).
-STUDY_START = settings.study_start_date(settings.load())
+
+def study_start_date(configured: settings.Settings) -> dt.date:
+    """First day of the daily partitions: FITBIT_STUDY_START, else the roster's earliest enrolment, else 2024-01-01.
+
+    Starting at the first enrolment keeps the partition bar of a young study short (a demo enrolled last week
+    does not show two empty years); keep it realistic either way (partitions = days x participants).
+    """
+    if configured.study_start is not None:
+        return configured.study_start
+    try:
+        roster = read_roster(configured.roster_path)
+    except (FileNotFoundError, ValueError):
+        # No roster yet, or an unreadable one: the roster sensor and `fitbit-assets register` name the problem.
+        return settings.DEFAULT_STUDY_START
+    today = dt.datetime.now(dt.timezone.utc).date()
+    enrolments = [p.enrolled_on for p in roster.participants]
+    # A participant enrolled for next week must not move the start into the future (Dagster refuses that).
+    return min(min(enrolments), today) if enrolments else settings.DEFAULT_STUDY_START
+
+
+# Read when the code location loads.
+STUDY_START = study_start_date(settings.load())
 local_day_partitions = dg.DailyPartitionsDefinition(start_date=STUDY_START.isoformat(), end_offset=0)
 # Comma-separated participant ids a run covers; absent: every participant of the roster.
 PARTICIPANTS_TAG = "fitbit/participants"

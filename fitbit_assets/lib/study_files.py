@@ -12,10 +12,10 @@ import pandas as pd
 from pydantic import Field
 
 from fitbit_assets import settings
+from fitbit_assets.domain.atomic_files import atomic_write, atomic_write_bytes
 from fitbit_assets.domain.heart_rate import HEART_RATE, ValidationReport
 from fitbit_assets.domain.roster import Roster, read_roster
 from fitbit_assets.domain.sources import cohort_dir, export_dir
-from fitbit_assets.lib.atomic_files import atomic_write, atomic_write_bytes
 from fitbit_assets.lib.partitions import ParticipantDayKey
 
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fitbit_assets.domain.coordinator_status import status_sentence
 from fitbit_assets.serving.query.cohort import cohort_overview
-from fitbit_assets.warehouse.resource import WarehouseResource
+from fitbit_assets.warehouse.database import Warehouse
 from fitbit_assets.warehouse.sql_files import sql_query
 
 if TYPE_CHECKING:  # the CLI passes the resolved resource; serving does not import the Dagster definitions
@@ -52,14 +52,14 @@ def sleep_summary_rows(conn) -> list[tuple]:
     return [tuple("-" if value is None else value for value in row) for row in _rows(conn, "sleep_nightly_summary")]
 
 
-def print_rows_per_day(warehouse: WarehouseResource) -> None:
+def print_rows_per_day(warehouse: Warehouse) -> None:
     with warehouse.connection() as conn:
         rows = _rows(conn, "heart_rate_rows_per_local_day")
     print(f"\nheart_rate rows per participant-day ({warehouse.backend} backend):")
     print_table(["participant", "local_date", "samples", "min", "mean", "max"], rows)
 
 
-def print_adherence_summary(warehouse: WarehouseResource, adherence: AdherenceResource) -> None:
+def print_adherence_summary(warehouse: Warehouse, adherence: AdherenceResource) -> None:
     with warehouse.connection() as conn:
         rows = _rows(conn, "daily_adherence_summary")
     print(
@@ -77,7 +77,7 @@ def coordinator_status_lines(conn, as_of: dt.datetime | None = None) -> list[str
     ]
 
 
-def print_coordinator_status(warehouse: WarehouseResource, as_of: dt.datetime | None = None) -> None:
+def print_coordinator_status(warehouse: Warehouse, as_of: dt.datetime | None = None) -> None:
     with warehouse.connection() as conn:
         lines = coordinator_status_lines(conn, as_of)
     when = f"as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "now"
@@ -87,7 +87,7 @@ def print_coordinator_status(warehouse: WarehouseResource, as_of: dt.datetime | 
         print(line)
 
 
-def print_metrics_summary(warehouse: WarehouseResource) -> None:
+def print_metrics_summary(warehouse: Warehouse) -> None:
     with warehouse.connection() as conn:
         rows = metrics_summary_rows(conn)
     print("\nmetric families per participant (means over loaded days; resting HR and zones from the heart-rate "
@@ -95,7 +95,7 @@ def print_metrics_summary(warehouse: WarehouseResource) -> None:
     print_table(METRICS_HEADERS, rows)
 
 
-def print_sleep_summary(warehouse: WarehouseResource) -> None:
+def print_sleep_summary(warehouse: Warehouse) -> None:
     with warehouse.connection() as conn:
         rows = sleep_summary_rows(conn)
     print("\nnightly sleep per participant (minutes asleep per dateOfSleep, the date a sleep ends on; means over "
@@ -104,7 +104,7 @@ def print_sleep_summary(warehouse: WarehouseResource) -> None:
 
 
 def print_warehouse_summary(
-    warehouse: WarehouseResource, adherence: AdherenceResource, as_of: dt.datetime | None = None
+    warehouse: Warehouse, adherence: AdherenceResource, as_of: dt.datetime | None = None
 ) -> None:
     """All the tables, from the code location's (resolved) resources; the coordinator status at ``as_of`` (now)."""
     print_rows_per_day(warehouse)

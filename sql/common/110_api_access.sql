@@ -1,4 +1,4 @@
--- Who may use the HTTP API, what they read, and how participants are contacted (README "HTTP API and dashboard").
+-- Who may use the HTTP API, what they read, and how participants are contacted (docs/api.md).
 -- The API logs in as fitbit_api_reader (099): LOGIN, never a superuser, no SET ROLE. Users, tokens and the audit
 -- trail are managed by the schema owner (CLI `fitbit-assets users` / `audit`); the API only reads users, keeps
 -- sessions, appends audit rows through audit_append() and reads contact addresses through a function.

@@ -18,7 +18,7 @@ ADHERENCE_STAGE = "daily_adherence"
 
 
 class AdherenceResource(dg.ConfigurableResource):
-    """Study-configurable adherence definitions (README "Adherence definitions")."""
+    """Study-configurable adherence definitions (docs/adherence.md "Adherence definitions")."""
 
     worn_minute_min_samples: int = Field(
         default_factory=lambda: settings.load().worn_minute_min_samples,  # FITBIT_WORN_MINUTE_MIN_SAMPLES

@@ -16,6 +16,7 @@ from fitbit_assets.lib.check_metadata import (
     VALID_DAY_CHECK,
 )
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG, RANGE_END_TAG
+from fitbit_assets.serving.alert_channel import COORDINATOR, ENGINEER
 
 RUN_FAILED = "run_failed"
 ACCOUNT_NOT_LINKED = "account_not_linked"  # consented, no Google Health profile yet (ACCOUNT_NOT_LINKED)
@@ -42,8 +43,6 @@ SUBJECTS = {
 }
 # Who acts on an alert: coordinators on a participant's wear and sync behaviour; the data engineer on data that
 # failed a check (quarantined files, row mismatches) and failed runs, which a coordinator cannot fix.
-COORDINATOR = "coordinator"
-ENGINEER = "data engineer"
 COORDINATOR_KINDS = (NON_ADHERENT, NOT_WEARING, NOT_SYNCING, CHARGING_PATTERN, PARTIAL_WEAR, RECONSENT_NEEDED,
                      ACCOUNT_NOT_LINKED, LEGACY_ACCOUNT, DATA_WITHHELD)
 ANY_PARTICIPANT = "*"

@@ -2,16 +2,17 @@
 participant and local day, by email (SMTP) and/or a JSON webhook, never twice.
 
 Each tick collects what happened since its cursor (collect.py), drops keys already delivered (alert_sent.py),
-plans the messages (messages.py, pure) and sends them (channel.py).
+plans the messages (messages.py, pure) and sends them (channel.py, the resource of serving/alert_channel.py).
 """
 
 import dagster as dg
 
 from fitbit_assets.defs.alerts.alert_sent import already_sent, record_sent
-from fitbit_assets.defs.alerts.channel import AlertChannelResource, AlertDeliveryError
+from fitbit_assets.defs.alerts.channel import AlertChannelResource
 from fitbit_assets.defs.alerts.collect import AlertCursor, collect_alerts, consent_alerts
-from fitbit_assets.defs.alerts.messages import COORDINATOR, ENGINEER, count_by_audience, plan_messages
+from fitbit_assets.defs.alerts.messages import count_by_audience, plan_messages
 from fitbit_assets.domain.coordinator_status import device_text
+from fitbit_assets.serving.alert_channel import COORDINATOR, ENGINEER, AlertDeliveryError
 from fitbit_assets.serving.query.devices import latest_device_states
 from fitbit_assets.warehouse.resource import WarehouseResource
 

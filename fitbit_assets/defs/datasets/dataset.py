@@ -26,6 +26,7 @@ from fitbit_assets.domain.sources.lineage import read_lineage
 from fitbit_assets.domain.synthetic import generate_heart_rate_day, heart_rate_csv_bytes
 from fitbit_assets.lib.partitions import ParticipantDayKey
 from fitbit_assets.lib.study_files import StudyFilesResource
+from fitbit_assets.lib.table_schema import table_schema
 from fitbit_assets.warehouse.days import count_heart_rate_day, count_rows, replace_heart_rate_day, replace_local_date_rows
 
 # [(raw file, participant id, its local day)] -> [(warehouse frame, or None when the report failed; report)]
@@ -117,7 +118,7 @@ HEART_RATE_DATASET = Dataset(
     replace_days=_replace_heart_rate_days,
     count_day=count_heart_rate_day,
     where_looked_for=StudyFilesResource.where_heart_rate_was_looked_for,
-    validated_metadata={"dagster/column_schema": heart_rate.column_schema()},
+    validated_metadata={"dagster/column_schema": table_schema(heart_rate.HeartRateFrame)},
     landing_description="Raw heart-rate CSV (local time,value) per participant and local day: generated for "
     "synthetic participants, split out of the real exports dropped in landing/<participant>/ or landing/fitabase/ "
     "(study-wide Fitabase files, rows routed by the roster's fitabase_id), only new or changed exports being read.",

@@ -8,8 +8,8 @@ import dagster as dg
 
 from fitbit_assets.defs.datasets.dataset import Dataset
 from fitbit_assets.defs.datasets.exports import stage_landing_exports
+from fitbit_assets.domain.atomic_files import atomic_write_bytes
 from fitbit_assets.domain.sources import STAGED_DATASETS
-from fitbit_assets.lib.atomic_files import atomic_write_bytes
 from fitbit_assets.lib.day_metadata import DayTally
 from fitbit_assets.lib.partitions import participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource

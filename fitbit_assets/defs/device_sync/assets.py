@@ -6,7 +6,6 @@ from fitbit_assets.domain.device_sync import (
     SYNTHETIC_FORMAT,
     SYNTHETIC_SYNC_VERSION,
     generate_sync_events,
-    replace_sync_events,
     synthetic_sync_window,
 )
 from fitbit_assets.domain.sources import export_dir, read_sync_events
@@ -14,6 +13,7 @@ from fitbit_assets.lib.day_metadata import DayTally
 from fitbit_assets.lib.partitions import participant_day_asset, participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.days import upsert_participant
+from fitbit_assets.warehouse.device_sync import replace_sync_events
 from fitbit_assets.warehouse.fingerprints import processed_fingerprints, record_processed
 from fitbit_assets.warehouse.resource import WarehouseResource
 

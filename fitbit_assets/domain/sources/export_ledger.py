@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from fitbit_assets.domain.atomic_files import atomic_write
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources import ADAPTERS, Adapter, claim, fitabase, fitabase_daily
 from fitbit_assets.domain.sources.base import ExportFormatError, check_ids
-from fitbit_assets.lib.atomic_files import atomic_write
 
 # Part of every ledger entry: bump it when readers or their frames change, so every export is claimed and parsed again.
 LEDGER_VERSION = "2026-11-30"

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fitbit_assets.lib.atomic_files import atomic_write_bytes
+from fitbit_assets.domain.atomic_files import atomic_write_bytes
 
 SYNTHETIC, DAY_CSV = "synthetic", "day_csv"
 

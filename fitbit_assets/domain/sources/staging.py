@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fitbit_assets.domain.atomic_files import atomic_write_bytes
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.roster import Participant, Roster
 from fitbit_assets.domain.sources import cohort_dir, export_dir
@@ -27,7 +28,6 @@ from fitbit_assets.domain.sources.day_files import build_day
 from fitbit_assets.domain.sources.export_ledger import ExportFile, ExportLedger, row_days
 from fitbit_assets.domain.sources.lineage import Lineage, write_sidecar
 from fitbit_assets.domain.sources.union import DayRefused
-from fitbit_assets.lib.atomic_files import atomic_write_bytes
 
 DayKey = tuple[str, dt.date]  # (participant_id, local_date)
 

@@ -2,7 +2,7 @@
 
 ``[{"dateTime": "04/22/19 04:00:05", "value": {"bpm": 69, "confidence": 2}}, ...]`` (MM/DD/YY HH:MM:SS).
 Whether ``dateTime`` is UTC or the account's local time is disputed between public parsers, so the roster
-says it per participant (``takeout_timestamps`` = ``local`` (default) | ``utc``, see README). ``confidence``
+says it per participant (``takeout_timestamps`` = ``local`` (default) | ``utc``, see docs/real-exports.md). ``confidence``
 (0-3) is kept and loaded into ``heart_rate.confidence``.
 """
 

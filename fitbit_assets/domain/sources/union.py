@@ -1,6 +1,6 @@
 """Union of one participant-day's rows from several exports of the same format (overlapping or re-sent downloads).
 
-Rules (README "Real Fitbit exports"): a row present in several files is kept once; an exact duplicate row inside
+Rules (docs/real-exports.md): a row present in several files is kept once; an exact duplicate row inside
 one file is dropped and counted; two different values for the same key (timestamp, date, sleep minute) are a
 conflict that fails that participant-day only, naming both files and lines; rows are sorted by key. On a DST
 fall-back day the repeated local hour is resolved per file from file order first (a step back in wall-clock time

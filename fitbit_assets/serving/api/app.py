@@ -3,7 +3,7 @@
 ``create_app()`` builds the FastAPI app from the routers in ``routers/`` (one per resource): JSON endpoints
 under ``/api`` (the OpenAPI description at ``/openapi.json``) and the dashboard (plain HTML/JS + vendored uPlot)
 at ``/`` with its sign-in page at ``/signin``. ``fitbit-assets serve`` / ``make serve`` runs it. Settings:
-``FITBIT_API_*`` (``settings.py``, README "HTTP API and dashboard").
+``FITBIT_API_*`` (``settings.py``, docs/api.md).
 
 Every request passes the Host allow-list and the body limit first; every response carries the security headers
 (``middleware.py``). Errors the caller cannot fix are logged with their details and answered with a generic body:

@@ -6,17 +6,18 @@ from typing import Callable, Literal, Optional
 from pydantic import SecretStr
 
 from fitbit_assets import settings
-from fitbit_assets.defs.alerts.channel import AlertChannelResource, alert_channel_from_settings
-from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE
 from fitbit_assets.domain.coordinator_status import StatusRules
+from fitbit_assets.serving.alert_channel import AlertChannel, resolved_alert_channel
+from fitbit_assets.serving.api.db import DEFAULT_READER_ROLE
 from fitbit_assets.serving.query import DEFAULT_MAX_POINTS, status_rules
+from fitbit_assets.warehouse.database import Warehouse
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def alert_channel_from_environment() -> AlertChannelResource:
-    """The alert channel from the FITBIT_ALERT_* settings (secrets resolved now: the API runs outside Dagster)."""
-    return alert_channel_from_settings(settings.load(), resolve_secrets=True)
+def alert_channel_from_environment() -> AlertChannel:
+    """The alert channel from the FITBIT_ALERT_* settings."""
+    return resolved_alert_channel(settings.load())
 
 
 def token_key_from_environment() -> Optional[str]:
@@ -42,7 +43,7 @@ class ApiConfig:
     max_body_bytes: int = 65_536
     # The cohort's status rules, read with the other settings (loading the settings took ~5 ms a request).
     status_rules: StatusRules = field(default_factory=lambda: status_rules(settings.load()))
-    alert_channel: Callable[[], AlertChannelResource] = field(default=alert_channel_from_environment)
+    alert_channel: Callable[[], AlertChannel] = field(default=alert_channel_from_environment)
     token_key: Callable[[], Optional[str]] = field(default=token_key_from_environment)
 
     @classmethod
@@ -66,9 +67,7 @@ class ApiConfig:
     def resolved_dsn(self) -> str:
         if self.dsn:
             return self.dsn
-        from fitbit_assets.warehouse.resource import WarehouseResource
-
-        warehouse = WarehouseResource(dsn=_secret(settings.load().warehouse_dsn))
+        warehouse = Warehouse(dsn=_secret(settings.load().warehouse_dsn))
         with warehouse.connection():  # the schema (and the API's login role) exist before the API reads
             pass
         return warehouse.resolved_dsn()

@@ -8,7 +8,7 @@ data type, affected interval, received_at, processed=false); nothing is pulled i
 ``google_health_notification_sensor`` asks Dagster for the affected participant-days, so the data flows through the
 same assets, checks and alerts. Notifications of users no participant has are answered 200 and counted, so Google
 does not retry them. Rules: ``fitbit_assets/google_health/notifications.py``. It writes, so it runs with the
-warehouse DSN, not the API's read-only one (README "Google Health API connector").
+warehouse DSN, not the API's read-only one (docs/google-health.md).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ async def receive_notifications(request: Request) -> Response:
 
 
 def app_from_settings() -> FastAPI:
-    """``uvicorn --factory fitbit_assets.serving.api.google_health_webhook:app_from_settings`` (README)."""
+    """``uvicorn --factory fitbit_assets.serving.api.google_health_webhook:app_from_settings`` (docs/google-health.md)."""
     from fitbit_assets import settings
 
     configured = settings.load()

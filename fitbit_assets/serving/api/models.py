@@ -87,7 +87,7 @@ class SleepResponse(BaseModel):
 
 
 class CohortRow(BaseModel):
-    """One participant as a coordinator acts on it: ``status`` (rules: README "Coordinator status"), since which
+    """One participant as a coordinator acts on it: ``status`` (rules: docs/adherence.md "Coordinator status"), since which
     of the participant's local days, the evidence and the suggested action; times are UTC, the dashboard shows them
     in ``timezone``."""
 
