@@ -159,7 +159,8 @@ def lowest_rolling_mean(night: pd.DataFrame, window: int = RESTING_WINDOW_MINUTE
     return None if rolling.isna().all() else float(rolling.min())
 
 
-@lru_cache(maxsize=64)
+# Each family's landing walks every day of the run: the days must all fit, as heart_rate_minutes' do (small frames).
+@lru_cache(maxsize=4096)
 def synthetic_day(participant: Participant, local_date: dt.date) -> SyntheticDay:
     traits = _participant_traits(participant, HeartRateParameters())
     previous = local_date - dt.timedelta(days=1)
