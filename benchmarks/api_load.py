@@ -6,8 +6,8 @@
 ``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default 2 = one per core of
 the test machine; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded
 PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
-rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task of one httpx
-client sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
+rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task on one keep-alive
+HTTP/1.1 connection (``KeepAliveClient``) sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
 participant visible; every read is audited, as in production).
 """
 
@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import httpx
@@ -112,23 +113,59 @@ def request_mix(participants: list[str], days: int) -> list[tuple[str, str, dict
     ][random.randrange(4)]
 
 
-async def client_loop(base: str, token: str, participants: list[str], days: int, stop_at: float,
+class KeepAliveClient:
+    """One keep-alive HTTP/1.1 connection sending GETs and reading each answer (uvicorn sends a Content-Length):
+    tens of microseconds of Python per request, where httpx's AsyncClient took ~1.3 ms of the two cores the server
+    shares with the load generator."""
+
+    def __init__(self, port: int, token: str):
+        self.port = port
+        self.head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str, params: dict) -> int:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self.streams
+        writer.write(f"GET {path}?{urllib.parse.urlencode(params)} HTTP/1.1\r\n{self.head}".encode())
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).lower()
+            length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+            self.close()
+            return 0
+        if b"connection: close" in head:
+            self.close()
+        return int(head[9:12])
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+async def client_loop(port: int, token: str, participants: list[str], days: int, stop_at: float,
                       results: list[tuple[str, float, int]]) -> None:
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+    client = KeepAliveClient(port, token)
+    try:
         while time.monotonic() < stop_at:
             name, path, params = request_mix(participants, days)
             started = time.perf_counter()
             try:
-                status = (await client.get(path, params=params)).status_code
-            except httpx.HTTPError:
+                status = await asyncio.wait_for(client.get(path, params), timeout=30)
+            except (OSError, asyncio.TimeoutError):
+                client.close()
                 status = 0
             results.append((name, time.perf_counter() - started, status))
+    finally:
+        client.close()
 
 
-async def run_clients(base: str, token: str, participants: list[str], size: dict) -> list[tuple[str, float, int]]:
+async def run_clients(port: int, token: str, participants: list[str], size: dict) -> list[tuple[str, float, int]]:
     results: list[tuple[str, float, int]] = []
     stop_at = time.monotonic() + size["seconds"]
-    await asyncio.gather(*(client_loop(base, token, participants, size["days"], stop_at, results)
+    await asyncio.gather(*(client_loop(port, token, participants, size["days"], stop_at, results)
                            for _ in range(size["clients"])))
     return results
 
@@ -185,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"api load: {size['clients']} clients for {size['seconds']} s")
         cpu_before = (process_cpu(api.pid), process_cpu(postmaster), time.process_time())
         started = time.monotonic()
-        results = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, participants, size))
+        results = asyncio.run(run_clients(port, token, participants, size))
         elapsed = time.monotonic() - started
         cpu_after = (process_cpu(api.pid), process_cpu(postmaster), time.process_time())
         load_after = os.getloadavg()[0]

@@ -10,7 +10,7 @@ public surface, so callers import from ``fitbit_assets.serving.query`` and not f
 from fitbit_assets.serving.query.adherence import cohort_adherence, participant_adherence
 from fitbit_assets.serving.query.cohort import cohort_overview, status_rules
 from fitbit_assets.serving.query.errors import QueryError, UnknownParticipant
-from fitbit_assets.serving.query.participants import participant_sites, participants, require_participant
+from fitbit_assets.serving.query.participants import participants, require_participant
 from fitbit_assets.serving.query.resolution import (
     BUCKET_SECONDS,
     DEFAULT_MAX_POINTS,
@@ -42,7 +42,6 @@ __all__ = [
     "last_data_time",
     "last_sleep_night",
     "participant_adherence",
-    "participant_sites",
     "participant_sleep",
     "participants",
     "require_participant",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Optional
+from typing import Callable, Optional
 
 from fitbit_assets import settings
 from fitbit_assets.domain.coordinator_status import (
@@ -65,13 +65,14 @@ def recent_days(conn, as_of: dt.datetime, window_days: int, rows: list[dict]) ->
 
 def cohort_overview(
     conn, as_of: Optional[dt.datetime] = None, rules: Optional[StatusRules] = None,
+    sees_site: Callable[[Optional[str]], bool] = lambda site: True,
 ) -> list[dict]:
-    """Per participant: the coordinator status and its evidence, last data, last sync, 7-day adherence; most
-    urgent first. Where the device reports its own state (device_status), its last sync counts as a sync and its
-    battery is shown (``battery_pct``, ``battery_status``) and weighed."""
+    """Per participant (of the sites ``sees_site`` accepts): the coordinator status and its evidence, last data,
+    last sync, 7-day adherence; most urgent first. Where the device reports its own state (device_status), its last
+    sync counts as a sync and its battery is shown (``battery_pct``, ``battery_status``) and weighed."""
     as_of = as_utc(as_of or dt.datetime.now(UTC))
     rules = rules or status_rules(settings.load())
-    rows = fetch_rows(conn, "api_cohort")
+    rows = [row for row in fetch_rows(conn, "api_cohort") if sees_site(row.pop("site"))]
     days = recent_days(conn, as_of, rules.window_days, rows)
     devices = latest_device_states(conn)  # its own query, joined here: the cohort statement stays as it is
     ranked = []

@@ -24,8 +24,6 @@ def get_cohort(
     last data, last sync and trailing 7-day adherence, most urgent first."""
     as_of = check_time("as_of", as_of) or dt.datetime.now(dt.timezone.utc)
     with db.connection() as conn:
-        sites = q.participant_sites(conn)
-        overview = q.cohort_overview(conn, as_of, config.status_rules)
-        rows = [r for r in overview if principal.sees(sites.get(r["participant_id"]))]
+        rows = q.cohort_overview(conn, as_of, config.status_rules, principal.sees)
         record_read(conn, principal, request, [r["participant_id"] for r in rows], f"as of {as_of.isoformat()}")
     return CohortResponse(as_of=as_of, participants=rows)  # rows validated in pydantic-core, not one by one
