@@ -315,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "quick":
         intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"
     notes = [
-        "Where the time went (py-spy on the workers under this load; before: p99 1.6 s with 2 workers, 7.4 s with "
-        "one): the cohort (per request ~8 ms of PostgreSQL and ~7 ms of Python for 100 participants) and the cohort "
+        "Where the time went (py-spy on the workers under this load; before: p99 1.6 s with 2 workers and httpx "
+        "clients, 7.4 s earlier): the cohort (per request ~8 ms of PostgreSQL and ~7 ms of Python for 100 participants) and the cohort "
         "adherence (700 rows made Python objects, validated and serialized twice) were most of the CPU; every "
         "request also paid three round trips for its audit row, FastAPI's second validation of the returned model, "
         "and httpx's ~1.3 ms in the load generator on the same two cores.",
