@@ -3,11 +3,13 @@
     python -m benchmarks.api_load            # 50 clients for 60 s, 100 participants x 1 year; writes RESULTS.md
     python -m benchmarks.api_load --quick    # 5 clients for 5 s, 10 participants x 30 days: checks the code runs
 
-``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default one per usable core; sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded
-PostgreSQL; the cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the
-rollups, adherence and syncs the requests read) once and reused. Each client is an asyncio task on one keep-alive
-HTTP/1.1 connection (``KeepAliveClient``) sending its next request as soon as the last one answered, signed in with a data engineer's API token (every
-participant visible; every read is audited, as in production).
+``fitbit-assets serve --workers N`` runs in its own processes (uvicorn, N workers, default one per usable core;
+sign-in on, the default pool of 8 connections per worker and 5 s wait) on a dedicated embedded PostgreSQL; the
+cohort is built in bulk by SQL (benchmarks/sql/api_load_data.sql: the rollups, adherence, syncs and last day's raw
+samples the requests read) once and reused. Each client is an asyncio task on one keep-alive HTTP/1.1 connection
+(``KeepAliveClient``) sending its next request as soon as the last one answered, signed in with a data engineer's
+API token (every participant visible; every read is audited, as in production). A second phase runs as many
+unauthenticated clients beside them (no credential, a guessed token, the health check).
 """
 
 from __future__ import annotations
@@ -316,8 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"
     notes = [
         "Where the time went (py-spy on the workers under this load; before: p99 1.6 s with 2 workers and httpx "
-        "clients, 7.4 s earlier): the cohort (per request ~8 ms of PostgreSQL and ~7 ms of Python for 100 participants) and the cohort "
-        "adherence (700 rows made Python objects, validated and serialized twice) were most of the CPU; every "
+        "clients, 7.4 s earlier): the cohort (per request ~8 ms of PostgreSQL and ~7 ms of Python for 100 "
+        "participants) and the cohort adherence (700 rows made Python objects, validated and serialized twice) "
+        "were most of the CPU; every "
         "request also paid three round trips for its audit row, FastAPI's second validation of the returned model, "
         "and httpx's ~1.3 ms in the load generator on the same two cores.",
         "Now: concurrent requests for the same cohort day or adherence range share one database read that starts "

@@ -3,7 +3,6 @@
 from typing import Iterable
 
 from fastapi import Request
-
 from psycopg2.extras import Json
 
 from fitbit_assets.domain.access import Principal
