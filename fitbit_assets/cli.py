@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 import warnings
@@ -245,8 +246,6 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(host: str, port: int, workers: int = 1) -> int:
-    import os
-
     import uvicorn
 
     from fitbit_assets.serving import users
@@ -269,7 +268,8 @@ def serve(host: str, port: int, workers: int = 1) -> int:
         print("sign-in required: named users (fitbit-assets users list)")
     if host not in config.allowed_hosts and host not in ("0.0.0.0", "::"):
         config.allowed_hosts = (*config.allowed_hosts, host)
-    print(f"dashboard on http://{host}:{port}/ (OpenAPI description: /openapi.json)")
+    print(f"dashboard on http://{host}:{port}/ (OpenAPI description: /openapi.json); {workers} worker process(es) "
+          f"x {config.pool_size} database connections")
     # Each worker process builds its app from the environment (create_app() reads ApiConfig.from_env()): hand it
     # what was resolved here. Several workers share nothing but the database (sessions and the audit chain live there).
     os.environ.update(FITBIT_API_DSN=config.dsn, FITBIT_API_AUTH=config.auth,
@@ -395,8 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="HTTP API + coordinator dashboard (uvicorn)")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("--workers", type=int, default=1,
-                              help="server processes (default 1; one per core for many concurrent clients)")
+    serve_parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                              help="server processes (default: one per usable core), each with its own pool of "
+                                   "FITBIT_API_POOL_SIZE connections")
     db_parser = commands.add_parser("db", help="the embedded PostgreSQL under the state folder (kept running)")
     db_parser.add_argument("action", choices=["start", "stop", "status"])
     connect_parser = commands.add_parser(

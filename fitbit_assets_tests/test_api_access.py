@@ -386,6 +386,37 @@ def test_pool_waits_are_bounded_and_health_needs_no_connection(make_client):
 
 
 @pytest.mark.integration
+def test_requests_without_a_credential_take_no_pooled_connection(people, make_client):
+    """An unauthenticated flood of any route cannot starve signed-in requests: with every connection busy, a request
+    without a credential, or with a token or session no user could hold, is answered 401 at once; a real token
+    waits for a connection (bounded) and gets the 503 that names the limits."""
+    client = make_client(pool_size=1, pool_wait_seconds=0.5)
+    assert client.get("/api/cohort", headers=bearer(people["engineer"])).status_code == 200  # opens the pool
+    database = client.app.state.db
+    hold, release = threading.Event(), threading.Event()
+
+    def occupy():
+        with database.connection():
+            hold.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=occupy)
+    thread.start()
+    hold.wait(10)
+    try:
+        for path in ("/api/cohort", "/api/adherence", "/api/participants/api-typical/series", "/api/users"):
+            assert client.get(path).status_code == 401
+            assert client.get(path, headers=bearer("fa_guessed")).status_code == 401
+            assert client.get(path, headers={"Cookie": "fitbit_session=guessed"}).status_code == 401
+        busy = client.get("/api/cohort", headers=bearer(people["engineer"]))
+        assert busy.status_code == 503 and "FITBIT_API_POOL_SIZE" in busy.json()["detail"]
+    finally:
+        release.set()
+        thread.join()
+    assert client.get("/api/cohort", headers=bearer(people["engineer"])).status_code == 200
+
+
+@pytest.mark.integration
 def test_errors_do_not_leak_the_server(make_client, embedded_pg):
     client = make_client(auth="off", dsn=f"host={embedded_pg.host} port=1 user=postgres password='hunter 2' dbname=x")
     unavailable = client.get("/api/cohort")

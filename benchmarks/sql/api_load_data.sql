@@ -1,6 +1,8 @@
 -- The API load benchmark's cohort, built in bulk: participants load-001.. with the rollups the API reads
--- (1 h and 1 d for the whole period, 1 min for its last 7 days), daily adherence and one device sync a day.
--- No raw rows: the requests measured never read them.
+-- (1 h and 1 d for the whole period, 1 min for its last 7 days), daily adherence and one device sync a day, and raw
+-- samples every 5 s on the last local day (Europe/Berlin in summer: UTC+2): a 1-day series reads them first (more
+-- than max_points, so it falls back to the 1-minute rollup, as a real day does). None after that day's end: the
+-- day after has no adherence row, so the cohort's day status would count its samples.
 INSERT INTO participant (participant_id, timezone, enrolled_on, source, site)
 SELECT 'load-' || lpad(n::text, 3, '0'), 'Europe/Berlin', %(first)s, 'synthetic',
        CASE WHEN n %% 2 = 0 THEN 'north' ELSE 'south' END
@@ -22,6 +24,13 @@ SELECT p.participant_id, b, 12, 12 * (58 + (extract(minute FROM b)::int + extrac
 FROM participant p
 CROSS JOIN generate_series(%(last)s::timestamptz - interval '6 days', %(last)s::timestamptz + interval '1439 minutes',
                            interval '1 minute') AS b
+WHERE p.participant_id LIKE 'load-%%';
+
+INSERT INTO heart_rate (participant_id, ts, bpm)
+SELECT p.participant_id, t, 55 + (extract(epoch FROM t)::bigint / 5 + length(p.participant_id)) %% 60
+FROM participant p
+CROSS JOIN generate_series(%(last)s::timestamptz - interval '2 hours', %(last)s::timestamptz + interval '79195 seconds',
+                           interval '5 seconds') AS t
 WHERE p.participant_id LIKE 'load-%%';
 
 INSERT INTO daily_adherence (participant_id, local_date, timezone, day_minutes, wear_minutes, adherence_pct,

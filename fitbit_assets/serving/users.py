@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from typing import Optional
 
@@ -25,6 +26,19 @@ TOKEN_PREFIX = "fa_"
 _hasher = PasswordHasher()
 # Verified when the user does not exist, so an unknown name takes as long as a wrong password.
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# The shapes of what add_token and start_session hand out: anything else is refused without a database lookup.
+_TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
+_SESSION_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def could_be_token(value: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(value) is not None
+
+
+def could_be_session(value: str) -> bool:
+    return _SESSION_SHAPE.fullmatch(value) is not None
 
 
 def secret_hash(secret: str) -> str:

@@ -1,7 +1,7 @@
 -- Cohort overview: per participant the end of its last 1-minute bucket of heart rate (one index probe each),
 -- its last device sync, the trailing 7-day adherence rollup (view participant_adherence), and for google_health
--- participants the API consent state (view participant_consent: re-consent needed).
-SELECT p.participant_id, p.timezone, p.enrolled_on, p.source,
+-- participants the API consent state (view participant_consent: re-consent needed); the site says who sees it.
+SELECT p.participant_id, p.timezone, p.enrolled_on, p.source, p.site,
        last_minute.bucket + INTERVAL '1 minute' AS last_data,
        last_sync.synced_at AS last_sync,
        a.trailing_7d_adherence_pct, a.valid_days_7d, a.days_7d, a.consecutive_invalid_days,

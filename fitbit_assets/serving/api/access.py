@@ -3,11 +3,11 @@
 from typing import Iterable
 
 from fastapi import Request
+from psycopg2.extras import Json
 
 from fitbit_assets.domain.access import Principal
-from fitbit_assets.serving import audit
 from fitbit_assets.serving import query as q
-from fitbit_assets.serving.api.db import write_transaction
+from fitbit_assets.warehouse.sql_files import sql_query
 
 
 def visible_participant(conn, principal: Principal, participant_id: str) -> dict:
@@ -23,7 +23,15 @@ def visible_participants(conn, principal: Principal) -> list[dict]:
 
 
 def record_read(conn, principal: Principal, request: Request, participants: Iterable[str], time_range: str = "") -> None:
-    """Audit: ``principal`` read these participants' data through this request."""
-    with write_transaction(conn) as cur:
-        audit.append(cur, principal.name, "read", f"{request.method} {request.url.path}", tuple(participants),
-                     time_range, {"query": str(request.url.query)} if request.url.query else None)
+    """Audit: ``principal`` read these participants' data through this request (committed before the answer)."""
+    with conn.cursor() as cur:
+        try:
+            cur.execute(sql_query("api_audit_read"), {
+                "actor": principal.name, "endpoint": f"{request.method} {request.url.path}",
+                "participants": list(participants), "time_range": time_range,
+                "detail": Json({"query": str(request.url.query)} if request.url.query else {}),
+            })
+        except BaseException:
+            if not conn.closed:  # the string stops at the failing statement, inside its transaction
+                cur.execute("ROLLBACK")
+            raise

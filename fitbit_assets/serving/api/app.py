@@ -25,6 +25,7 @@ from fitbit_assets.serving.api.db import PoolBusyError
 from fitbit_assets.serving.api.middleware import RequestGuard
 from fitbit_assets.serving.api.routers import ROUTERS
 from fitbit_assets.serving.api.routers.dashboard import STATIC_DIR
+from fitbit_assets.serving.api.shared_reads import SharedReads
 from fitbit_assets.serving.query import QueryError, UnknownParticipant
 from fitbit_assets.warehouse.connection import WarehouseUnavailableError
 
@@ -73,6 +74,7 @@ def create_app(config: Optional[ApiConfig] = None) -> FastAPI:
     app.state.config = config or ApiConfig.from_env()
     app.state.db = None  # opened on first use (dependencies.AppDatabase)
     app.state.sign_in_required = None  # FITBIT_API_AUTH resolved on first use
+    app.state.shared_reads = SharedReads()
     app.add_exception_handler(WarehouseUnavailableError, unavailable)
     app.add_exception_handler(UnknownParticipant, unknown_participant)
     app.add_exception_handler(QueryError, bad_query)

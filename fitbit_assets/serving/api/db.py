@@ -68,7 +68,7 @@ class ApiDatabase:
             return self._pool
 
     def _prepare(self, conn) -> None:
-        """Once per physical connection: refuse a login role that could escalate, then read-only autocommit."""
+        """Once per physical connection: refuse a login role that could escalate, then read-only autocommit in UTC."""
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(_ESCALATION_CHECK)
@@ -79,6 +79,7 @@ class ApiDatabase:
                     f"createdb or bypassrls) on {redact(self.dsn)}: log in as fitbit_api_reader (FITBIT_API_ROLE)"
                 )
             cur.execute("SET default_transaction_read_only = on")
+            cur.execute("SET TimeZone = 'UTC'")  # times the server writes into JSON responses come out in UTC
         self._prepared.add(id(conn))
 
     @contextmanager

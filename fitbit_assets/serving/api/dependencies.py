@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from fitbit_assets.domain.access import LOCAL, Principal
@@ -27,8 +28,8 @@ bearer = HTTPBearer(auto_error=False, description="a per-user API token (`fitbit
 session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="dashboard session (POST /api/session)")
 
 
-# The dependencies that never block are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool,
-# a hand-off per dependency per request. ``caller`` reads the database, so it stays a plain ``def``.
+# The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per
+# dependency per request. ``caller`` hands only its database lookup to the pool.
 async def app_config(request: Request) -> ApiConfig:
     return request.app.state.config
 
@@ -74,32 +75,47 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def caller(
-    request: Request,
-    db: Database,
-    credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)],
-    session: Annotated[Optional[str], Depends(session_cookie)],
-) -> Principal:
-    """Who is asking. A session also needs its CSRF token in ``X-CSRF-Token`` on every unsafe request."""
-    if not db.sign_in_required():
-        return LOCAL_USER
+def _verified_caller(request: Request, db: AppDatabase, credentials: Optional[HTTPAuthorizationCredentials],
+                     session: Optional[str]) -> Principal:
+    """The user of a well-formed token or session, looked up in the database (blocking)."""
     with db.connection() as conn, conn.cursor() as cur:
         if credentials is not None:
             principal = users.principal_for_token(cur, credentials.credentials)
             if principal is None:
                 raise unauthorized("invalid or revoked API token")
             return principal
-        if session:
-            found = users.session_principal(cur, session)
-            if found is None:
-                raise unauthorized("session expired or signed out: sign in again")
-            principal, csrf = found
-            if request.method not in SAFE_METHODS and not secrets.compare_digest(
-                request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()
-            ):
-                raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
-            return principal
-    raise unauthorized("sign in (POST /api/session) or send Authorization: Bearer <API token>")
+        found = users.session_principal(cur, session)
+    if found is None:
+        raise unauthorized("session expired or signed out: sign in again")
+    principal, csrf = found
+    if request.method not in SAFE_METHODS and not secrets.compare_digest(
+        request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()
+    ):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
+    return principal
+
+
+async def caller(
+    request: Request,
+    db: Database,
+    credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)],
+    session: Annotated[Optional[str], Depends(session_cookie)],
+) -> Principal:
+    """Who is asking. A session also needs its CSRF token in ``X-CSRF-Token`` on every unsafe request.
+
+    A request without a credential, or with one no user could hold, is refused here on the event loop: a flood of
+    them takes neither a worker thread nor a pooled connection from the signed-in requests."""
+    required = db.app.state.sign_in_required  # resolved once per app; until then by a lookup in the thread pool
+    if not (required if required is not None else await run_in_threadpool(db.sign_in_required)):
+        return LOCAL_USER
+    if credentials is not None:
+        if not users.could_be_token(credentials.credentials):
+            raise unauthorized("invalid or revoked API token")
+    elif not session:
+        raise unauthorized("sign in (POST /api/session) or send Authorization: Bearer <API token>")
+    elif not users.could_be_session(session):
+        raise unauthorized("session expired or signed out: sign in again")
+    return await run_in_threadpool(_verified_caller, request, db, credentials, session)
 
 
 Caller = Annotated[Principal, Depends(caller)]

@@ -2,7 +2,8 @@
 
 ``POST /google-health/notifications`` answers Google's endpoint verification (``{"type": "verification"}``: 201 with
 the configured ``Authorization`` value, 401 without or with another one) and accepts notifications whose
-``X-HEALTHAPI-SIGNATURE`` verifies with Google's public key (403 otherwise, 400 for a body of the wrong shape).
+signature (``GOOGLE-HEALTH-API-SIGNATURE``, health.v4.json's name; ``X-HEALTHAPI-SIGNATURE`` on older pages) verifies
+with Google's public key (403 otherwise, 400 for a body of the wrong shape).
 Accepted notifications are stored in ``google_health_notification`` (participant from the stored ``healthUserId``,
 data type, affected interval, received_at, processed=false); nothing is pulled inside the request: the
 ``google_health_notification_sensor`` asks Dagster for the affected participant-days, so the data flows through the

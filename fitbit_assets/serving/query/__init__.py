@@ -8,9 +8,9 @@ public surface, so callers import from ``fitbit_assets.serving.query`` and not f
 """
 
 from fitbit_assets.serving.query.adherence import cohort_adherence, participant_adherence
-from fitbit_assets.serving.query.cohort import cohort_overview, status_rules
+from fitbit_assets.serving.query.cohort import CohortData, cohort_overview, cohort_statuses, read_cohort, status_rules
 from fitbit_assets.serving.query.errors import QueryError, UnknownParticipant
-from fitbit_assets.serving.query.participants import participant_sites, participants, require_participant
+from fitbit_assets.serving.query.participants import participants, require_participant
 from fitbit_assets.serving.query.resolution import (
     BUCKET_SECONDS,
     DEFAULT_MAX_POINTS,
@@ -26,6 +26,7 @@ from fitbit_assets.serving.query.sleep import last_sleep_night, participant_slee
 
 __all__ = [
     "BUCKET_SECONDS",
+    "CohortData",
     "DEFAULT_MAX_POINTS",
     "RESOLUTIONS",
     "SERIES_TABLES",
@@ -39,12 +40,13 @@ __all__ = [
     "check_explicit_resolution",
     "cohort_adherence",
     "cohort_overview",
+    "cohort_statuses",
     "last_data_time",
     "last_sleep_night",
     "participant_adherence",
-    "participant_sites",
     "participant_sleep",
     "participants",
+    "read_cohort",
     "require_participant",
     "series",
     "series_tables",

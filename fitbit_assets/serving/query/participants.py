@@ -10,10 +10,6 @@ def participants(conn) -> list[dict]:
     return fetch_rows(conn, "api_participants")
 
 
-def participant_sites(conn) -> dict[str, str | None]:
-    return {row["participant_id"]: row["site"] for row in fetch_rows(conn, "api_participant_sites")}
-
-
 def require_participant(conn, participant_id: str) -> dict:
     rows = fetch_rows(conn, "api_participant", {"participant_id": participant_id})
     if not rows:
