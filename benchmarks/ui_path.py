@@ -6,7 +6,7 @@
 
 Every UI-path case runs through ``fitbit_assets_tests.ui_path``: a real instance (QueuedRunCoordinator,
 DefaultRunLauncher, the repo's dagster.yaml concurrency), the code location in its own gRPC server, a real
-``dagster-daemon run``, launches and reads over the UI's GraphQL, each run in its own run worker with the
+daemon (``python -m fitbit_assets.daemon``), launches and reads over the UI's GraphQL, each run in its own run worker with the
 job's executor. Next to it, when cheap, the path it replaces: the multiprocess executor for one partition and
 ``execute_in_process`` with range tags (what the demo and tests used). One measurement per case: these are
 minutes-long end-to-end runs on a shared machine, so the load average is printed with the table.
@@ -38,6 +38,7 @@ from benchmarks.report import (
     output_and_state,
     update_section,
 )
+from fitbit_assets.daemon import BACKFILL_INTERVAL_SECONDS
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
 from fitbit_assets_tests.conftest import fetch_all
@@ -374,14 +375,15 @@ def code_load_seconds() -> tuple[float, float]:
 
 
 def wait_notes(code_load: tuple[float, float]) -> list[str]:
+    interval = f"{BACKFILL_INTERVAL_SECONDS:g}"
     return [
         "Where the wait goes: a launchpad run's first start is the queue (up to 1 s) plus its run worker starting "
         f"Python and loading the code location (a new Python importing `fitbit_assets.definitions`: {code_load[0]:.1f} s "
-        f"at load {code_load[1]:.1f}); a backfill first waits for the backfill daemon's pick-up (0-30 s, its fixed "
+        f"at load {code_load[1]:.1f}); a backfill first waits for the backfill daemon's pick-up (0-{interval} s, its "
         "loop), then the same queue and start, and its page shows it done at the daemon's next loop after the run "
-        "ended (up to 30 s more).",
-        "With the daemon's 30 s loop, a UI backfill meets the 15 s target only when the pick-up happens to come early; "
-        "the launchpad paths (a day, or a range with range tags) avoid the backfill daemon altogether.",
+        f"ended (up to {interval} s more). With Dagster's stock `dagster-daemon run` both waits were 0-30 s.",
+        "What is left once the backfill loop is short is the run worker's start (a new Python loading the code "
+        "location) and the run itself: on a loaded machine both grow with the load average.",
     ]
 
 
@@ -397,8 +399,10 @@ def wait_section(table: Table, notes: list[str], mode: str, elapsed: float, load
         "participant, new days every launch. First run start: launch to the run worker starting; run done: launch "
         "to the end of the (last) run; shown done in the UI: launch to the backfill's end time on its page (the "
         "backfill daemon marks it done at its first loop after the run ended); for a run, the run's end. "
-        "Dagster 1.13.27's backfill daemon loops every 30 s (`DEFAULT_DAEMON_INTERVAL_SECONDS` in "
-        "`dagster/_daemon/controller.py`, not a setting); the run queue is polled every second "
+        "Daemon: `python -m fitbit_assets.daemon` (as `make dev` and the compose `daemon` service run it), Dagster's "
+        f"daemon controller with the backfill daemon looping every {BACKFILL_INTERVAL_SECONDS:g} s; Dagster 1.13's "
+        "own `dagster-daemon run` loops it every 30 s (`DEFAULT_DAEMON_INTERVAL_SECONDS` in "
+        "`dagster/_daemon/controller.py`, not an instance setting). The run queue is polled every second "
         "(`dequeue_interval_seconds: 1` in both instance files)."
     )
     if mode == "quick":

@@ -10,7 +10,8 @@ warehouse DSN and a roster:
 - the code location ``fitbit_assets.definitions`` loaded in its own gRPC server process (as the webserver
   does), queried through Dagster's GraphQL schema in this process (``dagster_graphql.test.utils``), one
   request context per query like the webserver;
-- a real ``dagster-daemon run`` subprocess that dequeues runs, executes asset backfills and evaluates sensors.
+- a real daemon subprocess (``python -m fitbit_assets.daemon``: ``dagster-daemon run`` with the backfill daemon on a
+  2 s loop, as ``make dev`` and compose run it) that dequeues runs, executes backfills and evaluates sensors.
 
 Every launch and read is a GraphQL operation the UI sends (see the ``*_QUERY``/``*_MUTATION`` constants). The
 one exception is the schedule tick: the daemon evaluates ticks against the wall clock, so the harness stops
@@ -258,7 +259,7 @@ class RunTiming:
 
 
 def instance_yaml() -> dict:
-    """The repo's local instance settings plus what ``make dev`` (``dagster dev``) runs with."""
+    """The repo's local instance settings plus what ``make dev`` runs with."""
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     config["run_launcher"] = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
     return config
@@ -622,7 +623,8 @@ class WebserverUiPath(UiPath):
 
 
 def daemon_command(workspace_yaml: Path) -> list[str]:
-    return [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace_yaml)]
+    """The daemon as ``make dev`` and the compose ``daemon`` service run it (its backfill loop every 2 s)."""
+    return [sys.executable, "-m", "fitbit_assets.daemon", "-w", str(workspace_yaml)]
 
 
 def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
