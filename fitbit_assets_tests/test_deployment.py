@@ -418,6 +418,23 @@ def test_user_code_service_matches_the_image_and_workspace(services):
     assert "/var/run/docker.sock:/var/run/docker.sock" not in user_code.get("volumes", [])
 
 
+def test_daemon_service_runs_the_project_daemon_the_dagster_image_carries(services):
+    """The daemon service runs fitbit_assets/daemon.py (a 2 s backfill loop) from the dagster image, which has
+    Dagster but not the project: the image copies that module, and the module imports nothing of the project."""
+    import ast
+
+    assert services["daemon"]["command"][:3] == ["python", "-m", "fitbit_assets.daemon"]
+    dockerfile = DOCKERFILE.read_text()
+    dagster_stage = dockerfile.split("FROM base AS dagster", 1)[1].split("\nFROM ", 1)[0]
+    assert "COPY fitbit_assets/__init__.py fitbit_assets/daemon.py /opt/dagster/app/fitbit_assets/" in dagster_stage
+    assert "ENV PYTHONPATH=/opt/dagster/app" in dagster_stage
+    tree = ast.parse((REPO / "fitbit_assets" / "daemon.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported - set(sys.stdlib_module_names) == {"click", "dagster", "dagster_shared"}
+
+
 def test_deploy_workspace_points_at_the_user_code_grpc_server(services):
     from dagster._core.remote_origin import GrpcServerCodeLocationOrigin
     from dagster._core.workspace.load import location_origins_from_yaml_paths
