@@ -449,10 +449,13 @@ def test_deploy_workspace_points_at_the_user_code_grpc_server(services):
     assert f'"-p", "{origin.port}"' in DOCKERFILE.read_text(), "gRPC port differs from the image CMD"
     grpc_check = services["user_code"]["healthcheck"]["test"]
     assert str(origin.port) in grpc_check
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    expected_name = pyproject.get("tool", {}).get("dagster", {}).get("code_location_name")
-    if expected_name:
-        assert origin.location_name == expected_name
+    assert origin.location_name == project_code_location_name()
+
+
+def project_code_location_name() -> str:
+    """[tool.dg.project] code_location_name: without it Dagster's component loader takes the checkout's folder
+    name, and every process of a clone in another folder warns that it does not match the workspace's name."""
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["dg"]["project"]["code_location_name"]
 
 
 def test_local_dev_workspace_loads():
@@ -462,7 +465,7 @@ def test_local_dev_workspace_loads():
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
     origins = location_origins_from_yaml_paths([str(local_workspace)])
-    assert origins, "workspace.yaml defines no code location"
+    assert [origin.location_name for origin in origins] == [project_code_location_name()]
 
 
 # --------------------------------------------------------------------------------------------------
