@@ -45,6 +45,7 @@ from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iter
 from dagster._utils.error import SerializableErrorInfo
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
+from fitbit_assets.daemon import BACKFILL_INTERVAL_SECONDS
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, local_day_partitions
 from fitbit_assets.warehouse.embedded_server import stop_server
@@ -622,9 +623,10 @@ class WebserverUiPath(UiPath):
         return self._daemon_log()
 
 
-def daemon_command(workspace_yaml: Path) -> list[str]:
-    """The daemon as ``make dev`` and the compose ``daemon`` service run it (its backfill loop every 2 s)."""
-    return [sys.executable, "-m", "fitbit_assets.daemon", "-w", str(workspace_yaml)]
+def daemon_command(workspace_yaml: Path, backfill_interval_seconds: float) -> list[str]:
+    """The daemon as ``make dev`` and the compose ``daemon`` service run it (there: its backfill loop every 2 s)."""
+    return [sys.executable, "-m", "fitbit_assets.daemon", "-w", str(workspace_yaml),
+            "--backfill-interval-seconds", str(backfill_interval_seconds)]
 
 
 def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
@@ -644,8 +646,10 @@ def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
 
 
 @contextmanager
-def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant]) -> Iterator[UiPath]:
-    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, with ``roster``."""
+def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant],
+                 backfill_interval_seconds: float = BACKFILL_INTERVAL_SECONDS) -> Iterator[UiPath]:
+    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, with ``roster``; the
+    daemon's backfill loop every ``backfill_interval_seconds`` (30: Dagster's own ``dagster-daemon run``)."""
     state_dir = Path(state_dir)
     dagster_home = state_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -666,7 +670,7 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
             ui.stop_schedule()
             with (dagster_home / "daemon.log").open("w") as daemon_log:
                 ui.daemon = subprocess.Popen(
-                    daemon_command(workspace_yaml), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
+                    daemon_command(workspace_yaml, backfill_interval_seconds), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
                     stderr=subprocess.STDOUT, start_new_session=True,
                 )
             try:
