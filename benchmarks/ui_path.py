@@ -385,8 +385,11 @@ def wait_notes(code_load: tuple[float, float], backfill_interval: float) -> list
         f"Python and loading the code location (a new Python importing `fitbit_assets.definitions`: {code_load[0]:.1f} s "
         f"at load {code_load[1]:.1f}); a backfill first waits for the backfill daemon's pick-up (0-{interval} s, its "
         "loop), then the same queue and start, and its page shows it done at the daemon's next loop after the run "
-        f"ended (up to {interval} s more). With Dagster's own `dagster-daemon run` both waits are 0-30 s (section "
-        f"\"{wait_section_title(DAGSTER_BACKFILL_INTERVAL_SECONDS)}\").",
+        f"ended (up to {interval} s more). "
+        + ("Dagster's own `dagster-daemon run` paces its backfill daemon the same way."
+           if backfill_interval == DAGSTER_BACKFILL_INTERVAL_SECONDS else
+           "With Dagster's own `dagster-daemon run` both waits are 0-30 s (section "
+           f"\"{wait_section_title(DAGSTER_BACKFILL_INTERVAL_SECONDS)}\")."),
         "What is left once the backfill loop is short is the run worker's start (a new Python loading the code "
         "location) and the run itself: on a loaded machine both grow with the load average.",
     ]
