@@ -43,6 +43,11 @@ RUN pip install --no-cache-dir \
         "dagster-webserver==1.13.27" \
         "dagster-graphql==1.13.27"
 
+# The daemon service's entry point (`dagster-daemon run` with a 2 s backfill loop): it imports only Dagster, so the
+# image carries this one module of the project, not the project.
+COPY fitbit_assets/__init__.py fitbit_assets/daemon.py /opt/dagster/app/fitbit_assets/
+ENV PYTHONPATH=/opt/dagster/app
+
 WORKDIR /opt/dagster/dagster_home
 # Numeric (= dagster:dagster) so the host and Kubernetes-style checks can tell it is not root.
 USER 10001:10001

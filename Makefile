@@ -41,10 +41,13 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 ## make dev: the Dagster UI (http://$(HOST):$(PORT), default 127.0.0.1:3000) on the same embedded database and state
 # register also creates the instance's storage in one process, before the webserver, daemon and code server load it.
-# Run from DAGSTER_HOME: `dagster dev` warns when the folder it runs in holds a dagster.yaml other than DAGSTER_HOME's.
+# What `dagster dev` runs, but with the project's daemon (fitbit_assets/daemon.py: the backfill daemon loops every 2 s,
+# not 30, so a UI backfill starts at once): `dagster dev` always starts the stock `dagster-daemon run`. The daemon
+# stops with the webserver (Ctrl-C reaches both).
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register || true
-	cd $(DAGSTER_HOME) && $(CURDIR)/$(VENV)/bin/dagster dev -w $(CURDIR)/workspace.yaml -h $(HOST) -p $(PORT)
+	$(PY) -m fitbit_assets.daemon -w workspace.yaml & daemon=$$!; trap 'kill $$daemon 2>/dev/null' EXIT; \
+		$(VENV)/bin/dagster-webserver -w workspace.yaml -h $(HOST) -p $(PORT)
 
 register: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/fitbit-assets register

@@ -7,8 +7,9 @@
 - the webhook receiver (``fitbit_assets.serving.api.google_health_webhook``) served by uvicorn on a loopback port,
   verifying Google's signature with the fake's key;
 - a local SMTP sink (aiosmtpd) that notes when each message arrived, the coordinator's alert address pointing at it;
-- the UI path of ``ui_path.open_ui_path``: a real instance, code location and ``dagster-daemon run``, whose sensors
-  (``google_health_notification_sensor`` every 30 s, ``coordinator_alert_sensor`` every 120 s) do the rest.
+- the UI path of ``ui_path.open_ui_path``: a real instance, code location and daemon (``python -m
+  fitbit_assets.daemon``), whose sensors (``google_health_notification_sensor`` every 30 s,
+  ``coordinator_alert_sensor`` every 120 s) do the rest.
 
 ``PushPath.notify`` sends the fake's signed notification to the receiver; ``wait_for_alert`` waits for the
 coordinator's e-mail and returns the times of each link of the chain.

@@ -418,6 +418,23 @@ def test_user_code_service_matches_the_image_and_workspace(services):
     assert "/var/run/docker.sock:/var/run/docker.sock" not in user_code.get("volumes", [])
 
 
+def test_daemon_service_runs_the_project_daemon_the_dagster_image_carries(services):
+    """The daemon service runs fitbit_assets/daemon.py (a 2 s backfill loop) from the dagster image, which has
+    Dagster but not the project: the image copies that module, and the module imports nothing of the project."""
+    import ast
+
+    assert services["daemon"]["command"][:3] == ["python", "-m", "fitbit_assets.daemon"]
+    dockerfile = DOCKERFILE.read_text()
+    dagster_stage = dockerfile.split("FROM base AS dagster", 1)[1].split("\nFROM ", 1)[0]
+    assert "COPY fitbit_assets/__init__.py fitbit_assets/daemon.py /opt/dagster/app/fitbit_assets/" in dagster_stage
+    assert "ENV PYTHONPATH=/opt/dagster/app" in dagster_stage
+    tree = ast.parse((REPO / "fitbit_assets" / "daemon.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported - set(sys.stdlib_module_names) == {"click", "dagster", "dagster_shared"}
+
+
 def test_deploy_workspace_points_at_the_user_code_grpc_server(services):
     from dagster._core.remote_origin import GrpcServerCodeLocationOrigin
     from dagster._core.workspace.load import location_origins_from_yaml_paths
@@ -432,10 +449,13 @@ def test_deploy_workspace_points_at_the_user_code_grpc_server(services):
     assert f'"-p", "{origin.port}"' in DOCKERFILE.read_text(), "gRPC port differs from the image CMD"
     grpc_check = services["user_code"]["healthcheck"]["test"]
     assert str(origin.port) in grpc_check
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    expected_name = pyproject.get("tool", {}).get("dagster", {}).get("code_location_name")
-    if expected_name:
-        assert origin.location_name == expected_name
+    assert origin.location_name == project_code_location_name()
+
+
+def project_code_location_name() -> str:
+    """[tool.dg.project] code_location_name: without it Dagster's component loader takes the checkout's folder
+    name, and every process of a clone in another folder warns that it does not match the workspace's name."""
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["dg"]["project"]["code_location_name"]
 
 
 def test_local_dev_workspace_loads():
@@ -445,7 +465,7 @@ def test_local_dev_workspace_loads():
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
     origins = location_origins_from_yaml_paths([str(local_workspace)])
-    assert origins, "workspace.yaml defines no code location"
+    assert [origin.location_name for origin in origins] == [project_code_location_name()]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -48,8 +48,12 @@ def test_a_dagster_home_given_by_the_user_is_kept(tmp_path):
 
 
 def test_dev_host_and_port_can_be_chosen():
-    assert f"dagster dev -w {REPO}/workspace.yaml -h 127.0.0.1 -p 3000" in make_dry_run("dev")
-    assert f"dagster dev -w {REPO}/workspace.yaml -h 0.0.0.0 -p 3300" in make_dry_run("dev", "PORT=3300", "HOST=0.0.0.0")
+    assert "dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000" in make_dry_run("dev")
+    assert "dagster-webserver -w workspace.yaml -h 0.0.0.0 -p 3300" in make_dry_run("dev", "PORT=3300", "HOST=0.0.0.0")
+
+
+def test_dev_runs_the_daemon_with_the_short_backfill_loop():
+    assert "-m fitbit_assets.daemon -w workspace.yaml" in make_dry_run("dev")
     assert "fitbit-assets serve --host 127.0.0.1 --port 8080" in make_dry_run("serve", "API_PORT=8080")
 
 

@@ -162,7 +162,8 @@ def test_what_the_launch_dialogs_read_for_our_assets(ui):
     says the days are the participants' own. Every asset backfills in runs of at most 15 days: a one-asset dialog
     reads "Backfills in multiple runs, with a maximum of 15 partitions per run" (true: the 3-day asset backfill above
     is one run, the 16-day one below two). A dialog over several assets says
-    "varying backfill policies" whatever they are (the UI compares the policy objects by identity); docs/dagster-ui.md says so.
+    "varying backfill policies" whatever they are (the UI compares the policy objects by identity);
+    docs/dagster-ui.md and the job's description say so.
     The asset graph's Materialize picks the first job the assets share, Dagster's hidden asset job: an asset
     backfill; the job page's is a job backfill. Both are one run (tests above).
     """
@@ -171,6 +172,8 @@ def test_what_the_launch_dialogs_read_for_our_assets(ui):
     study_start = min(p.enrolled_on for p in COHORT)  # the code location's: its roster's first enrolment
     job_description, assets = ui.asset_labels()
     assert "each participant's own calendar day" in job_description
+    # Beside the job page's "Materialize all", whose dialog says "varying backfill policies".
+    assert f"the same backfill policy, runs of at most {DAYS_PER_BACKFILL_RUN} days" in job_description
     assert assets and set(assets) == set(ui.job_assets())
     for asset, labels in assets.items():
         assert labels["partitionDefinition"]["description"] == f"Daily, starting {study_start.isoformat()} UTC.", asset

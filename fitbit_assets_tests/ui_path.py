@@ -10,7 +10,8 @@ warehouse DSN and a roster:
 - the code location ``fitbit_assets.definitions`` loaded in its own gRPC server process (as the webserver
   does), queried through Dagster's GraphQL schema in this process (``dagster_graphql.test.utils``), one
   request context per query like the webserver;
-- a real ``dagster-daemon run`` subprocess that dequeues runs, executes asset backfills and evaluates sensors.
+- a real daemon subprocess (``python -m fitbit_assets.daemon``: ``dagster-daemon run`` with the backfill daemon on a
+  2 s loop, as ``make dev`` and compose run it) that dequeues runs, executes backfills and evaluates sensors.
 
 Every launch and read is a GraphQL operation the UI sends (see the ``*_QUERY``/``*_MUTATION`` constants). The
 one exception is the schedule tick: the daemon evaluates ticks against the wall clock, so the harness stops
@@ -44,6 +45,7 @@ from dagster._scheduler.scheduler import launch_scheduled_runs_for_schedule_iter
 from dagster._utils.error import SerializableErrorInfo
 from dagster_graphql.test.utils import define_out_of_process_workspace, execute_dagster_graphql
 
+from fitbit_assets.daemon import BACKFILL_INTERVAL_SECONDS
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, local_day_partitions
 from fitbit_assets.warehouse.embedded_server import stop_server
@@ -258,7 +260,7 @@ class RunTiming:
 
 
 def instance_yaml() -> dict:
-    """The repo's local instance settings plus what ``make dev`` (``dagster dev``) runs with."""
+    """The repo's local instance settings plus what ``make dev`` runs with."""
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     config["run_launcher"] = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
     return config
@@ -621,8 +623,10 @@ class WebserverUiPath(UiPath):
         return self._daemon_log()
 
 
-def daemon_command(workspace_yaml: Path) -> list[str]:
-    return [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace_yaml)]
+def daemon_command(workspace_yaml: Path, backfill_interval_seconds: float) -> list[str]:
+    """The daemon as ``make dev`` and the compose ``daemon`` service run it (there: its backfill loop every 2 s)."""
+    return [sys.executable, "-m", "fitbit_assets.daemon", "-w", str(workspace_yaml),
+            "--backfill-interval-seconds", str(backfill_interval_seconds)]
 
 
 def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
@@ -642,8 +646,10 @@ def stop_daemon(process: subprocess.Popen, timeout_s: float = 60) -> None:
 
 
 @contextmanager
-def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant]) -> Iterator[UiPath]:
-    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, with ``roster``."""
+def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participant],
+                 backfill_interval_seconds: float = BACKFILL_INTERVAL_SECONDS) -> Iterator[UiPath]:
+    """A fresh instance, code location and daemon on ``state_dir`` and ``warehouse_dsn``, with ``roster``; the
+    daemon's backfill loop every ``backfill_interval_seconds`` (30: Dagster's own ``dagster-daemon run``)."""
     state_dir = Path(state_dir)
     dagster_home = state_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -664,7 +670,7 @@ def open_ui_path(state_dir: Path, warehouse_dsn: str, roster: Sequence[Participa
             ui.stop_schedule()
             with (dagster_home / "daemon.log").open("w") as daemon_log:
                 ui.daemon = subprocess.Popen(
-                    daemon_command(workspace_yaml), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
+                    daemon_command(workspace_yaml, backfill_interval_seconds), cwd=ROOT, env=dict(os.environ), stdout=daemon_log,
                     stderr=subprocess.STDOUT, start_new_session=True,
                 )
             try:
