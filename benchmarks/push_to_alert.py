@@ -1,8 +1,8 @@
 """Google Health push to coordinator alert through the real daemon (issue 21): from the fake's signed notification
 accepted by the webhook receiver to the coordinator's e-mail in a local SMTP sink, link by link.
 
-Harness: ``fitbit_assets_tests/push_path.py`` (the fake, the receiver under uvicorn, the SMTP sink) around
-``fitbit_assets_tests/ui_path.py`` (real instance, code location, ``dagster-daemon run``). Each repetition is a
+Harness: ``fitbit_assets/devtools/push_path.py`` (the fake, the receiver under uvicorn, the SMTP sink) around
+``fitbit_assets/devtools/ui_path.py`` (real instance, code location, ``dagster-daemon run``). Each repetition is a
 fresh instance and database with one ``google_health`` participant whose notified local day has an hour of heart
 rate (not a valid day). ``python -m benchmarks.push_to_alert [--offsets 0,40,80]`` writes its section of RESULTS.md.
 """
@@ -29,7 +29,7 @@ from benchmarks.report import (
     output_and_state,
     update_section,
 )
-from fitbit_assets_tests.push_path import ChainTimes, open_push_path
+from fitbit_assets.devtools.push_path import ChainTimes, open_push_path
 
 SECTION_TITLE = "Google Health push to coordinator alert (through the daemon)"
 TARGET_S = 300  # issue 21: <= 5 minutes on this machine

@@ -4,7 +4,7 @@
     python -m benchmarks.ui_path --quick    # CI smoke run: tiny sizes (.state/bench-quick/RESULTS.md)
     python -m benchmarks.ui_path --launch-wait  # only the waits of issue 23: section "UI launch wait"
 
-Every UI-path case runs through ``fitbit_assets_tests.ui_path``: a real instance (QueuedRunCoordinator,
+Every UI-path case runs through ``fitbit_assets.devtools.ui_path``: a real instance (QueuedRunCoordinator,
 DefaultRunLauncher, the repo's dagster.yaml concurrency), the code location in its own gRPC server, a real
 ``dagster-daemon run``, launches and reads over the UI's GraphQL, each run in its own run worker with the
 job's executor. Next to it, when cheap, the path it replaces: the multiprocess executor for one partition and
@@ -40,8 +40,8 @@ from benchmarks.report import (
 )
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
-from fitbit_assets_tests.conftest import fetch_all
-from fitbit_assets_tests.ui_path import (
+from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets.devtools.ui_path import (
     FINISHED,
     MULTIPROCESS_RUN_CONFIG,
     ROOT,
@@ -417,7 +417,7 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
         "What users wait for: runs launched the way the UI launches them (GraphQL against the code location "
         "`fitbit_assets.definitions`), queued and launched by a real `dagster-daemon` (QueuedRunCoordinator, "
         "`max_concurrent_runs` from `dagster.yaml`), each executed in its own run worker (DefaultRunLauncher) with the "
-        "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets_tests/ui_path.py`. One synthetic "
+        "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets/devtools/ui_path.py`. One synthetic "
         f"participant for the launchpad and backfill rows; the tick at {TICK:%Y-%m-%d %H:%M} UTC loads yesterday and "
         "the 3 days before it for every roster participant (each cohort on a fresh instance and database). "
         "Wall time: from the GraphQL launch (or the tick) to the end of the last run; first run start: launch to the "

@@ -48,7 +48,7 @@ from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, local_day_partitions
 from fitbit_assets.warehouse.embedded_server import stop_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "fitbit_assets"
 REPOSITORY = "__repository__"  # the repository name Dagster gives a Definitions object
 JOB = "heart_rate_job"

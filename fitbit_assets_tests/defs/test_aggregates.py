@@ -10,8 +10,9 @@ from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
 from fitbit_assets.warehouse.rollups import aggregate_mismatches, aggregate_mismatches_of_windows, utc_day_window
-from fitbit_assets_tests.adherence_fixtures import FULL_GRAPH, materialize_days
-from fitbit_assets_tests.conftest import SYNTHETIC, day_evaluations, failing_participant_days
+from fitbit_assets_tests.support.adherence_fixtures import FULL_GRAPH, materialize_days
+from fitbit_assets_tests.support.runs import day_evaluations, failing_participant_days
+from fitbit_assets_tests.support.study import SYNTHETIC
 
 FIRST = dt.date(2025, 11, 1)  # New York: 2025-11-02 is a 25-hour day
 

@@ -25,8 +25,8 @@ from fitbit_assets.defs.alerts.messages import (
 from fitbit_assets.defs.alerts.sensor import coordinator_alert_sensor
 from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS, PARTICIPANTS_CHECKED, PARTICIPANTS_FAILED
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
-from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
-from fitbit_assets_tests.conftest import LANDING
+from fitbit_assets_tests.support.adherence_fixtures import all_worn, drop_day, materialize_days, worn_only
+from fitbit_assets_tests.support.study import LANDING
 
 D1 = dt.date(2025, 6, 10)
 NOW = dt.datetime(2025, 6, 20, 13, 0, tzinfo=dt.timezone.utc)

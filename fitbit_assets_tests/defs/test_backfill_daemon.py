@@ -20,7 +20,7 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
-from fitbit_assets_tests.conftest import SYNTHETIC
+from fitbit_assets_tests.support.study import SYNTHETIC
 
 ASSETS = [dg.AssetKey(name) for name in ("raw_heart_rate_csv", "validated_heart_rate", "heart_rate_rows")]
 
@@ -54,7 +54,7 @@ def test_ui_backfill_of_ten_days_is_one_run(project_env, query):
         target = ModuleTarget(
             module_name="fitbit_assets.definitions",
             attribute=None,
-            working_directory=str(Path(__file__).resolve().parents[1]),
+            working_directory=str(Path(__file__).resolve().parents[2]),
             location_name="fitbit_assets",
         )
         with create_test_daemon_workspace_context(target, instance) as workspace:

@@ -3,7 +3,7 @@
 A change to the graph (a new asset, a renamed check, another group or partitioning) shows here as a diff of
 ``snapshots/defs.json``. After an intended change, regenerate it and review the diff:
 
-    python -m fitbit_assets_tests.test_defs
+    python -m fitbit_assets_tests.defs.test_defs
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import dagster as dg
 from fitbit_assets.lib.partitions import DAYS_PER_BACKFILL_RUN
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "defs.json"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def describe(defs: dg.Definitions) -> dict:
@@ -60,7 +60,7 @@ def current() -> dict:
 def test_definitions_match_the_snapshot():
     expected = json.loads(SNAPSHOT.read_text())
     assert current() == expected, (
-        "the code location changed; if intended, run `python -m fitbit_assets_tests.test_defs` and review the diff "
+        "the code location changed; if intended, run `python -m fitbit_assets_tests.defs.test_defs` and review the diff "
         f"of {SNAPSHOT.relative_to(ROOT)}"
     )
 

@@ -18,7 +18,8 @@ from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.query import cohort_overview
 from fitbit_assets.warehouse.days import create_heart_rate_partitions, upsert_participant
 from fitbit_assets.warehouse.sql_files import sql_query
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, materialize_graph
+from fitbit_assets_tests.support.runs import materialize_graph
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
 
 DAY = dt.date(2025, 6, 10)
 

@@ -8,21 +8,20 @@ import psycopg2
 import pytest
 
 from fitbit_assets.definitions import defs
-from fitbit_assets.defs.datasets.checks import DATASET_CHECKS
-from fitbit_assets.defs.datasets.factory import ASSETS, DATASET_ASSETS
+from fitbit_assets.defs.datasets.factory import DATASET_ASSETS
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME, read_metric_file
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.serving.reports import metrics_summary_rows, sleep_summary_rows
 from fitbit_assets.warehouse.days import count_rows, replace_local_date_rows, upsert_participant
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, failing_participant_days, materialize_graph
-from fitbit_assets_tests.sleep_documents import fitabase_document
+from fitbit_assets_tests.support.graphs import METRIC_ASSETS, METRIC_CHECKS, METRIC_GRAPH
+from fitbit_assets_tests.support.runs import day_evaluations, failing_participant_days, materialize_graph
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
+from fitbit_assets_tests.support.sleep_documents import fitabase_document
 
 DAY = dt.date(2025, 6, 10)
-METRIC_ASSETS = [asset for asset in ASSETS if asset not in DATASET_ASSETS["heart_rate"]]
-METRIC_CHECKS = [check for name, pair in DATASET_CHECKS.items() if name != "heart_rate" for check in pair]
-GRAPH = [*METRIC_ASSETS, *METRIC_CHECKS]
+GRAPH = METRIC_GRAPH
 materialize = partial(materialize_graph, GRAPH)
 
 

@@ -13,7 +13,8 @@ from fitbit_assets.defs.datasets.factory import ASSETS, heart_rate_rows, raw_hea
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
 from fitbit_assets.lib.study_files import HEART_RATE
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, day_evaluations, failing_participant_days, materialize_graph
+from fitbit_assets_tests.support.runs import day_evaluations, failing_participant_days, materialize_graph
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
 
 GRAPH = [
     raw_heart_rate_csv,

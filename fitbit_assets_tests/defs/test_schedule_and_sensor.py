@@ -8,7 +8,7 @@ from fitbit_assets.defs.participants.schedules import daily_heart_rate_schedule,
 from fitbit_assets.defs.participants.sensors import participant_roster_sensor
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
 
 TICK = dt.datetime(2025, 6, 20, 12, 30, tzinfo=dt.timezone.utc)
 

@@ -8,7 +8,7 @@ from fitbit_assets.defs.adherence.assets import AdherenceResource
 from fitbit_assets.domain.adherence import AdherenceParams, day_adherence, find_gaps, minute_arrays
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.lib.partitions import ParticipantDayKey, range_tags
-from fitbit_assets_tests.adherence_fixtures import (
+from fitbit_assets_tests.support.adherence_fixtures import (
     all_worn,
     bpm_at,
     drop_day,
@@ -16,7 +16,8 @@ from fitbit_assets_tests.adherence_fixtures import (
     worn_except,
     worn_only,
 )
-from fitbit_assets_tests.conftest import LANDING, failing_participant_days
+from fitbit_assets_tests.support.runs import failing_participant_days
+from fitbit_assets_tests.support.study import LANDING
 
 
 def series(day_minutes, worn, samples=4):

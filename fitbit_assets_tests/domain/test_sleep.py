@@ -13,7 +13,7 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES_BY_NAME, MetricFileError, sleep, validate_frame
 from fitbit_assets.domain.metrics.physiology import heart_rate_minutes, synthetic_day
 from fitbit_assets.domain.roster import Participant
-from fitbit_assets_tests.sleep_documents import NIGHT, classic_log, fitabase_document
+from fitbit_assets_tests.support.sleep_documents import NIGHT, classic_log, fitabase_document
 
 DAY = LocalDay(NIGHT, "America/New_York")  # EDT, UTC-4
 

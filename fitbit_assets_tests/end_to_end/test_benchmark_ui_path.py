@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.report import keep_sections, update_section
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # About 2 minutes on a shared 2-core machine (in-process executor); a generous bound, not a timing assert.
 TIMEOUT_S = 900
 OTHER_SECTIONS = "# Benchmarks\n\n## 1. Load one participant-day\n\nkept as it was\n\n## 5. Scale\n\nkept too\n"

@@ -11,9 +11,9 @@ import yaml
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from fitbit_assets.warehouse.embedded_server import stop_server
-from fitbit_assets_tests.conftest import failing_participant_days
+from fitbit_assets_tests.support.runs import failing_participant_days
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # A fixed window keeps the output deterministic (the default is the week up to yesterday).
 LAST_DAY = "2026-01-10"
 

@@ -27,9 +27,9 @@ from fitbit_assets.domain.roster import write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, PARTITION_TAG
 from fitbit_assets.warehouse.embedded_server import stop_server
-from fitbit_assets_tests.conftest import SYNTHETIC
+from fitbit_assets_tests.support.study import SYNTHETIC
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LOCAL_INSTANCE_YAML = ROOT / "dagster.yaml"
 WORKSPACE_YAML = ROOT / "workspace.yaml"
 DAY = dt.date(2025, 6, 3)

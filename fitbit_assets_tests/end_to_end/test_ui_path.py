@@ -19,9 +19,11 @@ from fitbit_assets.lib.partitions import (
     ParticipantDayKey,
 )
 from fitbit_assets.lib.study_files import StudyFilesResource
-from fitbit_assets_tests.adherence_fixtures import all_worn, drop_day
-from fitbit_assets_tests.conftest import LANDING, SYNTHETIC, create_database, fetch_all
-from fitbit_assets_tests.ui_path import open_ui_path
+from fitbit_assets_tests.support.adherence_fixtures import all_worn, drop_day
+from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets_tests.support.database import create_database
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
+from fitbit_assets.devtools.ui_path import open_ui_path
 
 SECOND = Participant("syn-02", 12, "Europe/Berlin", dt.date(2025, 1, 1), "synthetic")
 COHORT = [SYNTHETIC, SECOND]

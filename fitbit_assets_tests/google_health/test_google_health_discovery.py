@@ -21,24 +21,20 @@ from importlib.resources import files
 import jsonschema
 import pytest
 
+from fitbit_assets.devtools.google_health_fake import FakeGoogleHealth
 from fitbit_assets.google_health.client import ApiError
 from fitbit_assets.google_health.oauth import ConsentLostError
-from fitbit_assets_tests.google_health_fake import FakeGoogleHealth
-from fitbit_assets_tests.test_google_health import (  # noqa: F401 (fixtures)
+from fitbit_assets_tests.support.google_health import (
     ALICE,
     DAY,
     FILTER,
     SUBSCRIBER,
-    configured,
     day_start_utc,
     enrol,
-    fake,
     fake_client,
-    gh_instance,
     key,
     local_time,
     pull_days,
-    subscriber,
 )
 
 DISCOVERY = json.loads((files("googleapiclient") / "discovery_cache/documents/health.v4.json").read_text())
@@ -316,7 +312,7 @@ def test_the_description_is_the_pinned_wheels():
     from importlib.metadata import version
     from pathlib import Path
 
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
     assert PINNED in [dep.split("#")[0].strip() for deps in project["optional-dependencies"].values() for dep in deps]
     assert f"google-api-python-client=={version('google-api-python-client')}" == PINNED
     assert DISCOVERY["revision"] == REVISION and DISCOVERY["version"] == "v4"

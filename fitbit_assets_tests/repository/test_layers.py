@@ -10,7 +10,7 @@ from pathlib import Path
 
 from importlinter.cli import lint_imports
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_import_contract_is_kept():

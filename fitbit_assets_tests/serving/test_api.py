@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from fitbit_assets.defs.alerts.channel import AlertChannelResource
 from fitbit_assets.serving import query as q
 from fitbit_assets.serving.api import ApiConfig, create_app
-from fitbit_assets_tests.api_fixtures import LOOPBACK_URL
-from fitbit_assets_tests.conftest import fetch_all
+from fitbit_assets_tests.support.api_fixtures import LOOPBACK_URL
+from fitbit_assets.devtools.queries import fetch_all
 
 UTC = dt.timezone.utc
 

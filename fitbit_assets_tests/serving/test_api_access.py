@@ -20,8 +20,8 @@ from fitbit_assets.serving.api import ApiConfig, create_app
 from fitbit_assets.serving.api.db import ApiDatabase
 from fitbit_assets.warehouse.connection import redact, transaction
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets_tests.api_fixtures import LOOPBACK_URL
-from fitbit_assets_tests.conftest import fetch_all
+from fitbit_assets_tests.support.api_fixtures import LOOPBACK_URL
+from fitbit_assets.devtools.queries import fetch_all
 
 PASSWORD = "correct horse battery"
 KEY = Fernet.generate_key().decode()
@@ -182,7 +182,7 @@ def test_users_cli_add_list_token_revoke(cohort, monkeypatch, capsys, people):
 
 
 def test_serve_refuses_a_non_loopback_bind_without_sign_in(monkeypatch, capsys, tmp_path, embedded_pg):
-    from fitbit_assets_tests.conftest import create_database
+    from fitbit_assets_tests.support.database import create_database
 
     monkeypatch.setenv("FITBIT_WAREHOUSE_DSN", embedded_pg.dsn(create_database(embedded_pg, "serve")))
     monkeypatch.setenv("FITBIT_API_AUTH", "off")

@@ -20,9 +20,9 @@ import pytest
 import uvicorn
 
 from fitbit_assets.serving.api import ApiConfig, create_app
-from fitbit_assets_tests.browser import Chromium, find_chromium
+from fitbit_assets_tests.support.browser import Chromium, find_chromium
 
-ARTIFACTS = Path(os.environ.get("FITBIT_TEST_ARTIFACTS_DIR") or Path(__file__).resolve().parent.parent / ".state" / "test-artifacts")
+ARTIFACTS = Path(os.environ.get("FITBIT_TEST_ARTIFACTS_DIR") or Path(__file__).resolve().parents[2] / ".state" / "test-artifacts")
 DESKTOP, PHONE = (1600, 1000), (420, 900)
 URGENCY = ["reconsent_needed", "not_syncing", "not_wearing", "charging_pattern", "partial_wear", "ok"]
 

@@ -21,7 +21,8 @@ from fitbit_assets.domain.roster import Participant, Roster, read_roster, write_
 from fitbit_assets.domain.sources import fitabase_daily
 from fitbit_assets.domain.sources.staging import stage_days
 from fitbit_assets.lib.partitions import range_tags
-from fitbit_assets_tests.conftest import LANDING, day_evaluations, materialize_graph
+from fitbit_assets_tests.support.runs import day_evaluations, materialize_graph
+from fitbit_assets_tests.support.study import LANDING
 
 NY = "America/New_York"
 ROSTER = Roster(Path("roster.csv"), (

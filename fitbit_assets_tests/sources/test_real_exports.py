@@ -17,7 +17,7 @@ import pytest
 
 from fitbit_assets.domain.roster import Participant, write_roster
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATASETS = REPO.parent / "shared" / "datasets" / "fitabase-2016"
 TIMEZONE = "America/New_York"  # not recorded in the dataset; any zone gives the same local days
 FILES = {
@@ -68,7 +68,7 @@ def run_pipeline(tmp_path: Path, dsn: str, runs: list[list[str]]) -> list[dict]:
     env = {**os.environ, "FITBIT_STUDY_START": "2016-03-01", "DAGSTER_HOME": str(tmp_path / "dagster_home")}
     (tmp_path / "dagster_home").mkdir(exist_ok=True)
     completed = subprocess.run(
-        [sys.executable, "-m", "fitbit_assets_tests.real_exports_runner", json.dumps(config)],
+        [sys.executable, "-m", "fitbit_assets_tests.support.real_exports_runner", json.dumps(config)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

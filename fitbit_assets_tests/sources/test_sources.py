@@ -18,7 +18,8 @@ from fitbit_assets.domain.roster import Participant, Roster, read_roster
 from fitbit_assets.domain.sources import ExportFormatError, fitabase, scan, sync_events, takeout, webapi
 from fitbit_assets.domain.sources.staging import stage_days
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey
-from fitbit_assets_tests.conftest import LANDING, day_evaluations, failing_participant_days, materialize_graph
+from fitbit_assets_tests.support.runs import day_evaluations, failing_participant_days, materialize_graph
+from fitbit_assets_tests.support.study import LANDING
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = [

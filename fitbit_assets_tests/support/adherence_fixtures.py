@@ -17,7 +17,7 @@ from fitbit_assets.defs.rollups.assets import heart_rate_aggregates
 from fitbit_assets.defs.rollups.checks import heart_rate_aggregates_match_raw
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.lib.partitions import ParticipantDayKey
-from fitbit_assets_tests.conftest import materialize_graph
+from fitbit_assets_tests.support.runs import materialize_graph
 
 FULL_GRAPH = [
     raw_heart_rate_csv,

@@ -13,7 +13,7 @@ from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets_tests.conftest import study_files_in
+from fitbit_assets_tests.support.study import study_files_in
 
 # The heart-rate stages the read flow reads (device_sync_events when that asset exists), with their checks.
 HEART_RATE_ASSETS = (
@@ -96,7 +96,7 @@ def drop_landing_night(study_files: StudyFilesResource) -> None:
     from fitbit_assets.domain.atomic_files import atomic_write_bytes
     from fitbit_assets.domain.metrics.files import document_bytes
     from fitbit_assets.lib.partitions import ParticipantDayKey
-    from fitbit_assets_tests.sleep_documents import fitabase_document
+    from fitbit_assets_tests.support.sleep_documents import fitabase_document
 
     key = ParticipantDayKey(LAST_DAY, LANDING.participant_id)
     document = json.loads(json.dumps(fitabase_document(LAST_DAY)))

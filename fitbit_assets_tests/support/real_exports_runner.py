@@ -2,7 +2,7 @@
 
 ``fitbit_assets.lib.partitions`` reads ``FITBIT_STUDY_START`` at import (default: the roster's first enrolment, else
 2024-01-01), so 2016 data needs another process; this is what a deployment loading 2016 exports does (docs/real-exports.md).
-Usage: ``python -m fitbit_assets_tests.real_exports_runner '<json config>'``; prints one JSON line.
+Usage: ``python -m fitbit_assets_tests.support.real_exports_runner '<json config>'``; prints one JSON line.
 """
 
 from __future__ import annotations

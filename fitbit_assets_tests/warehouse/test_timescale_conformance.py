@@ -26,7 +26,7 @@ from fitbit_assets.warehouse.rollups import (
     utc_day_window,
 )
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets_tests.adherence_fixtures import day_frame, worn_except
+from fitbit_assets_tests.support.adherence_fixtures import day_frame, worn_except
 
 NEW_YORK = Participant("conf-ny", 7, "America/New_York", dt.date(2025, 3, 1), "synthetic", "typical")
 # A low-wear seed whose three days all synced (low-wear devices also have no-sync stretches, which upload nothing).
