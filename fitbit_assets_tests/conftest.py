@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
 import uuid
@@ -24,7 +25,8 @@ from fitbit_assets import settings
 # demo) or a developer's FITBIT_* variables would otherwise change what the tests see.
 for _name in settings.documented_variables():
     os.environ.pop(_name, None)
-os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-state-")
+STATE_DIR = Path(tempfile.mkdtemp(prefix="fitbit-assets-tests-state-"))
+os.environ["FITBIT_STATE_DIR"] = str(STATE_DIR)
 
 from fitbit_assets.devtools.queries import fetch_all  # noqa: E402
 from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
@@ -32,9 +34,21 @@ from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
 from fitbit_assets.warehouse.native_timescaledb import TimescaleServer  # noqa: E402
 from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
 from fitbit_assets_tests.support.database import EmbeddedPostgres, create_database, drop_database  # noqa: E402
+from fitbit_assets_tests.support.leftovers import end_child_processes, stop_servers_under  # noqa: E402
 from fitbit_assets_tests.support.loopback import Inbox, free_loopback_port  # noqa: E402
 from fitbit_assets_tests.support.study import LANDING, SYNTHETIC, study_files_in  # noqa: E402
 from fitbit_assets_tests.support.timescale import require_timescaledb  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running(tmp_path_factory) -> Iterator[None]:
+    """After the last test (this fixture is torn down last): the processes the session started and still running are
+    ended, and so is every embedded PostgreSQL server in the session's folders (the suite's state folder, where a
+    code location loaded without a DSN starts one, and the tests' temporary folders); the state folder goes."""
+    yield
+    end_child_processes()
+    stop_servers_under(STATE_DIR, tmp_path_factory.getbasetemp())
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
