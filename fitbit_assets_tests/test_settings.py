@@ -16,9 +16,9 @@ from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.messages import Alert, Message
+from fitbit_assets.devtools.queries import fetch_all
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, RANGE_END_TAG, RANGE_START_TAG
-from fitbit_assets.devtools.queries import fetch_all
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.timezone.utc).date()

@@ -31,6 +31,8 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 
+from fitbit_assets.devtools.google_health_fake import FakeGoogleHealth, FakeServer
+from fitbit_assets.devtools.ui_path import UiPath, open_ui_path, project_environment
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.google_health import SCOPES
 from fitbit_assets.google_health.oauth import TokenResponse
@@ -38,8 +40,6 @@ from fitbit_assets.google_health.tokens import TokenStore
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
 from fitbit_assets.serving.api.google_health_webhook import PATH, WebhookConfig, create_webhook_app
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets.devtools.google_health_fake import FakeGoogleHealth, FakeServer
-from fitbit_assets.devtools.ui_path import UiPath, open_ui_path, project_environment
 
 USER = "push-user"  # the participant's Google account in the fake
 AUTHORIZATION = "Bearer push-path-secret"  # EndpointAuthorization.secret of the study's subscriber

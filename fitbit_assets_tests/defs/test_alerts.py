@@ -18,8 +18,8 @@ from fitbit_assets.defs.alerts.messages import (
     NOT_WEARING,
     RUN_FAILED,
     Alert,
-    alerts_from_check_evaluation,
     alert_from_run_failure,
+    alerts_from_check_evaluation,
     plan_messages,
 )
 from fitbit_assets.defs.alerts.sensor import coordinator_alert_sensor

@@ -124,7 +124,7 @@ def test_participant_day_status_view(instance, study_files, warehouse, query, ro
     d1, d2, d3 = DAY, DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
     full_day = "".join(f"{h:02d}:{m:02d}:00,70\n" for h in range(12) for m in range(60))  # 720 worn minutes
     for date, body in ((d1, full_day), (d2, "08:00:00,70\n08:01:00,71\n"), (d3, "09:00:00,70\n")):
-        path = study_files.raw_heart_rate_path(ParticipantDayKey(date, LANDING.participant_id))
+        path = study_files.day_file("heart_rate", ParticipantDayKey(date, LANDING.participant_id))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("time,value\n" + body)
     # Berlin CEST: d2 ends 2025-06-11 22:00 UTC; the last sync is 2025-06-12 09:00 UTC, during d3.

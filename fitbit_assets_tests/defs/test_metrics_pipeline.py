@@ -17,8 +17,8 @@ from fitbit_assets.warehouse.days import count_rows, replace_local_date_rows, up
 from fitbit_assets.warehouse.schema import apply_schema
 from fitbit_assets_tests.support.graphs import METRIC_ASSETS, METRIC_CHECKS, METRIC_GRAPH
 from fitbit_assets_tests.support.runs import day_evaluations, failing_participant_days, materialize_graph
-from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
 from fitbit_assets_tests.support.sleep_documents import fitabase_document
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
 
 DAY = dt.date(2025, 6, 10)
 GRAPH = METRIC_GRAPH
@@ -28,7 +28,7 @@ materialize = partial(materialize_graph, GRAPH)
 def expected_rows(study_files, family, participant, date):
     key = ParticipantDayKey(date, participant.participant_id)
     day = LocalDay(date, participant.timezone)
-    path = study_files.raw_path(family.landing_name, key, ".json")
+    path = study_files.day_file(family.landing_name, key)
     return len(read_metric_file(family, path, participant.participant_id, day))
 
 
@@ -80,7 +80,7 @@ def test_all_families_of_a_synthetic_range_load_and_reload_idempotently(instance
 
 def drop(study_files, family_name, participant, date, text):
     family = FAMILIES_BY_NAME[family_name]
-    path = study_files.raw_path(family.landing_name, ParticipantDayKey(date, participant.participant_id), ".json")
+    path = study_files.day_file(family.landing_name, ParticipantDayKey(date, participant.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

@@ -33,7 +33,7 @@ def rows_for(query, participant_id):
 
 def drop_landing_file(study_files, participant, date, rows):
     body = "time,value\n" + "".join(f"{t},{v}\n" for t, v in rows)
-    path = study_files.raw_heart_rate_path(ParticipantDayKey(date, participant.participant_id))
+    path = study_files.day_file("heart_rate", ParticipantDayKey(date, participant.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(body)
     return path

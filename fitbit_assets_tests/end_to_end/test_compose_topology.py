@@ -21,13 +21,14 @@ from aiosmtpd.controller import Controller
 from dagster_graphql.test.utils import define_out_of_process_workspace
 
 from fitbit_assets.devtools.compose_topology import COMPOSE_FILE, READER_ROLE, ComposeTopology, TopologyDrift
+from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets.devtools.ui_path import LOCATION, REPOSITORY, WebserverUiPath, project_environment
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.domain.synthetic import generate_heart_rate_day
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
-from fitbit_assets.devtools.queries import fetch_all
-from fitbit_assets_tests.support.loopback import Inbox as _Inbox, free_loopback_port
+from fitbit_assets_tests.support.loopback import Inbox as _Inbox
+from fitbit_assets_tests.support.loopback import free_loopback_port
 from fitbit_assets_tests.support.timescale import require_timescaledb
-from fitbit_assets.devtools.ui_path import LOCATION, REPOSITORY, WebserverUiPath, project_environment
 
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York")
 # Recent days: the production instance purges schedule ticks older than 90 days (deploy/dagster.yaml's retention), so a

@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 
-from fitbit_assets.devtools.queries import fetch_all
-
-from fitbit_assets_tests.support.database import create_database
 from fitbit_assets.devtools.push_path import WORN_SECONDS, open_push_path
+from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets_tests.support.database import create_database
 
 CHAIN_TIMEOUT_S = 900  # a loaded 2-core machine; the chain has two sensor intervals (30 s, 120 s) and one run
 

@@ -42,7 +42,7 @@ def test_sleep_becomes_the_sleep_family_document(fake, configured, gh_instance, 
 
     result = materialize_graph([google_health_pull], gh_instance, study_files, warehouse, participant_day=key(ALICE))
     assert result.success
-    document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
+    document = json.loads(Path(study_files.day_file("sleep", ParticipantDayKey(DAY, ALICE.participant_id)))
                           .read_text())
     main, short = sorted(document["sleep"], key=lambda s: not s["isMainSleep"])
     assert main == {
@@ -289,7 +289,7 @@ def test_main_sleep_is_googles_and_every_stage_and_zone_value_is_accepted(
     _, metadata = pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE),
                             (google_health_pull, *DATASET_ASSETS["sleep"], *DATASET_ASSETS["active_zone_minutes"]))
     assert metadata["days_failed"] == {}
-    document = json.loads(Path(study_files.raw_path("sleep", ParticipantDayKey(DAY, ALICE.participant_id), ".json"))
+    document = json.loads(Path(study_files.day_file("sleep", ParticipantDayKey(DAY, ALICE.participant_id)))
                           .read_text())
     by_id = {s["logId"]: s for s in document["sleep"]}
     assert by_id[101]["isMainSleep"] and not by_id[102]["isMainSleep"] and by_id[101]["duration"] < by_id[102]["duration"]

@@ -188,8 +188,8 @@ def test_lists_and_rollups_read_the_wearable_by_default_and_the_source_family_is
     fake.fake.set_daily_activity("alice", DAY, steps=1200, millimetres=900_000, kcal=1900.0,
                                  minutes={"SEDENTARY": 600}, day_start=day_start_utc(ALICE))
     fake.fake.phone_rollups["alice"] = {("steps", DAY): {"countSum": "5000"}}  # the phone's own step counter
-    csv = Path(study_files.raw_heart_rate_path(ParticipantDayKey(DAY, ALICE.participant_id)))
-    summary = Path(study_files.raw_path("activity_summary", key(ALICE), ".json"))
+    csv = Path(study_files.day_file("heart_rate", ParticipantDayKey(DAY, ALICE.participant_id)))
+    summary = Path(study_files.day_file("activity_summary", key(ALICE)))
 
     pull_days(gh_instance, study_files, warehouse, key(ALICE), key(ALICE))
     assert len(pd.read_csv(csv)) == 120 and json.loads(summary.read_text())["summary"]["steps"] == 1200

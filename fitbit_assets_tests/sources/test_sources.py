@@ -253,14 +253,14 @@ def test_malformed_export_is_held_back_clearly_and_loads_nothing(instance, study
     [held_back] = failing_participant_days(check)
     assert (held_back["participant_id"], held_back["local_date"]) == ("land-01", DAY.isoformat())
     assert "not staged from the other exports until this file is fixed" in check.description
-    assert not study_files.raw_heart_rate_path(key).exists()
+    assert not study_files.day_file("heart_rate", key).exists()
     assert query("SELECT count(*) FROM heart_rate") == [(0,)]
     assert query("SELECT count(*) FROM heart_rate_lineage") == [(0,)]
 
 
 def test_hand_dropped_day_csv_and_synthetic_days_have_lineage(instance, study_files, warehouse, query, roster):
     key = ParticipantDayKey(DAY, LANDING.participant_id)
-    write(study_files.raw_heart_rate_path(key), "time,value\n08:00:00,70\n")
+    write(study_files.day_file("heart_rate", key), "time,value\n08:00:00,70\n")
     assert materialize(instance, study_files, warehouse, participant_day=key).success
     synthetic = ParticipantDayKey(DAY, roster[0].participant_id)
     assert materialize(instance, study_files, warehouse, participant_day=synthetic).success

@@ -74,7 +74,7 @@ def landing_csv(day: LocalDay, worn: Callable[[int], bool]) -> str:
 
 
 def drop_day(study_files, participant, date: dt.date, worn: Callable[[int], bool]) -> Path:
-    path = study_files.raw_heart_rate_path(ParticipantDayKey(date, participant.participant_id))
+    path = study_files.day_file("heart_rate", ParticipantDayKey(date, participant.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(landing_csv(LocalDay(date, participant.timezone), worn))
     return path

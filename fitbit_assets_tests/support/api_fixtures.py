@@ -84,7 +84,7 @@ def drop_landing_day(study_files: StudyFilesResource) -> None:
             continue
         for second in (0, 15, 30, 45):
             lines.append(f"{minute // 60:02d}:{minute % 60:02d}:{second:02d},{60 + minute % 40}")
-    path = study_files.raw_heart_rate_path(ParticipantDayKey(LAST_DAY, LANDING.participant_id))
+    path = study_files.day_file("heart_rate", ParticipantDayKey(LAST_DAY, LANDING.participant_id))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
@@ -100,4 +100,4 @@ def drop_landing_night(study_files: StudyFilesResource) -> None:
 
     key = ParticipantDayKey(LAST_DAY, LANDING.participant_id)
     document = json.loads(json.dumps(fitabase_document(LAST_DAY)))
-    atomic_write_bytes(study_files.raw_path("sleep", key, ".json"), document_bytes(document))
+    atomic_write_bytes(study_files.day_file("sleep", key), document_bytes(document))

@@ -11,11 +11,11 @@ import time
 import pandas as pd
 import psycopg2
 
+from fitbit_assets.devtools.queries import fetch_all
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.warehouse.copy_text import HEART_RATE_COLUMNS
 from fitbit_assets.warehouse.days import create_heart_rate_partitions, replace_rows
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets.devtools.queries import fetch_all
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
 PARTICIPANT = "p1"

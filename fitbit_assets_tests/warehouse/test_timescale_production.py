@@ -13,6 +13,7 @@ import psycopg2
 import pytest
 
 from fitbit_assets.defs.adherence.assets import AdherenceResource
+from fitbit_assets.devtools.queries import fetch_all
 from fitbit_assets.domain.adherence import AdherenceParams
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES, FAMILIES_BY_NAME
@@ -27,11 +28,17 @@ from fitbit_assets.warehouse.rollups import (
     utc_day_window,
 )
 from fitbit_assets.warehouse.schema import apply_schema
-from fitbit_assets_tests.support.adherence_fixtures import FULL_GRAPH, all_worn, day_frame, drop_day, worn_except, worn_only
-from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets_tests.support.adherence_fixtures import (
+    FULL_GRAPH,
+    all_worn,
+    day_frame,
+    drop_day,
+    worn_except,
+    worn_only,
+)
+from fitbit_assets_tests.support.graphs import METRIC_GRAPH
 from fitbit_assets_tests.support.runs import day_evaluations, materialize_graph
 from fitbit_assets_tests.support.study import LANDING, SYNTHETIC
-from fitbit_assets_tests.support.graphs import METRIC_GRAPH
 
 DAY = dt.date(2025, 6, 10)
 HYPERTABLES = ["heart_rate", "spo2", "hrv", "active_zone_minutes", "sleep_minutes"]

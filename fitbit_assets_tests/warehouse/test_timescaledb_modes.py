@@ -14,7 +14,13 @@ from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.warehouse.days import count_heart_rate_day, replace_heart_rate_day
 from fitbit_assets.warehouse.embedded_server import stop_server
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets.warehouse.schema import SchemaError, TimescaleStatus, apply_schema, choose_backend, timescaledb_status
+from fitbit_assets.warehouse.schema import (
+    SchemaError,
+    TimescaleStatus,
+    apply_schema,
+    choose_backend,
+    timescaledb_status,
+)
 from fitbit_assets_tests.support.adherence_fixtures import day_frame, worn_except
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from fitbit_assets.domain.heart_rate import ValidationReport, _fall_back_fold
-from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.local_days import LocalDay, fall_back_fold
 from fitbit_assets.domain.roster import Participant
+from fitbit_assets.domain.validation import ValidationReport
 
 
 class MetricFileError(ValueError):
@@ -151,7 +151,7 @@ def local_dates(values: list) -> pd.Series:
 def local_to_utc(local_time: pd.Series, timezone: str) -> pd.Series:
     """Chronological local wall-clock times -> UTC (repeated fall-back hour resolved by order, gap -> NaT)."""
     zone = ZoneInfo(timezone)
-    ts = local_time.dt.tz_localize(zone, ambiguous=_fall_back_fold(local_time, zone), nonexistent="NaT")
+    ts = local_time.dt.tz_localize(zone, ambiguous=fall_back_fold(local_time, zone), nonexistent="NaT")
     return ts.dt.tz_convert("UTC").astype(pd.DatetimeTZDtype(unit="ns", tz="UTC"))
 
 

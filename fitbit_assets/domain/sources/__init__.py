@@ -31,11 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from fitbit_assets.domain.heart_rate import HEART_RATE
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources import fitabase, fitabase_daily, sync_events, takeout, webapi
 from fitbit_assets.domain.sources.base import ExportFormatError
 
-HEART_RATE, ACTIVITY, SLEEP, SYNC = "heart_rate", "activity_summary", "sleep", "sync"
+ACTIVITY, SLEEP, SYNC = "activity_summary", "sleep", "sync"
 COHORT_DIR = "fitabase"  # landing/fitabase/: study-wide Fitabase exports, rows routed by Id
 
 
