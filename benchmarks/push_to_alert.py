@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "(a shared machine: re-run on a quiet one).\n\n"
         "One chain: the fake's signed heart-rate notification POSTed to the webhook receiver (uvicorn, signature "
         "verified, row in google_health_notification) -> `google_health_notification_sensor` (every 30 s) requests a "
-        "ranged run of heart_rate_job for the participant-day -> the daemon's QueuedRunCoordinator launches it in its "
+        "ranged run of pipeline_job for the participant-day -> the daemon's QueuedRunCoordinator launches it in its "
         "own run worker (pull from the fake, validate, load, adherence, checks) -> `coordinator_alert_sensor` (every "
         "120 s) e-mails the coordinator (local SMTP sink) that the day is not a valid wear day. Times from the "
         "receiver's answer, the run's creation/start/end in run storage and the e-mail's arrival. "

@@ -51,8 +51,8 @@ from fitbit_assets.warehouse.embedded_server import stop_server
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "fitbit_assets"
 REPOSITORY = "__repository__"  # the repository name Dagster gives a Definitions object
-JOB = "heart_rate_job"
-SCHEDULE = "daily_heart_rate_schedule"
+JOB = "pipeline_job"
+SCHEDULE = "daily_pipeline_schedule"
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 MULTIPROCESS_RUN_CONFIG = {"execution": {"config": {"multiprocess": {}}}}
@@ -326,12 +326,12 @@ class UiPath:
     # --- what the job contains -----------------------------------------------------------------------------
 
     def job_assets(self) -> list[str]:
-        """Every asset of heart_rate_job, in the order the UI lists them."""
+        """Every asset of pipeline_job, in the order the UI lists them."""
         nodes = self.graphql(JOB_ASSETS_QUERY, {"pipeline": self.job_selector})["assetNodes"]
         return ["/".join(node["assetKey"]["path"]) for node in nodes]
 
     def job_checks(self) -> list[tuple[str, str]]:
-        """(asset, check name) of every asset check of heart_rate_job's assets."""
+        """(asset, check name) of every asset check of pipeline_job's assets."""
         nodes = self.graphql(JOB_ASSETS_QUERY, {"pipeline": self.job_selector})["assetNodes"]
         return [
             ("/".join(node["assetKey"]["path"]), check["name"])
@@ -346,7 +346,7 @@ class UiPath:
         return data["pipelineOrError"]["description"], assets
 
     def config_is_valid(self, run_config: dict) -> bool:
-        """What the launchpad's config editor reports for ``run_config`` on heart_rate_job."""
+        """What the launchpad's config editor reports for ``run_config`` on pipeline_job."""
         result = self.graphql(CONFIG_VALID_QUERY, {"pipeline": self.job_selector, "runConfigData": run_config})
         return result["isPipelineConfigValid"]["__typename"] == "PipelineConfigValidationValid"
 
@@ -404,7 +404,7 @@ class UiPath:
         return self._launch_backfill(params, f"{len(dates)} day(s) of {len(assets)} asset(s)")
 
     def launch_job_backfill(self, dates: Sequence[dt.date], participants: Sequence[str] = ()) -> str:
-        """Jobs > heart_rate_job > Partitions > "Launch backfill": the job selector, not an asset selection."""
+        """Jobs > pipeline_job > Partitions > "Launch backfill": the job selector, not an asset selection."""
         params = {
             "selector": {"repositorySelector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY},
                          "partitionSetName": f"{JOB}_partition_set"},

@@ -84,9 +84,9 @@ def test_check_evaluation_attribution():
 
 def test_run_failure_attribution():
     tags = range_tags("p1", D1, D1 + dt.timedelta(days=3))
-    alert = alert_from_run_failure("r1", "heart_rate_job", tags, "step failed", NOW)
+    alert = alert_from_run_failure("r1", "pipeline_job", tags, "step failed", NOW)
     assert alert.key == ("p1", D1 + dt.timedelta(days=3), RUN_FAILED) and "step failed" in alert.text
-    cohort_run = alert_from_run_failure("r1", "heart_rate_job", range_tags(["p1", "p2"], D1, D1), "step failed", NOW)
+    cohort_run = alert_from_run_failure("r1", "pipeline_job", range_tags(["p1", "p2"], D1, D1), "step failed", NOW)
     assert cohort_run.key == ("*", D1, RUN_FAILED)
     alert = alert_from_run_failure("r2", "other_job", {}, "x", NOW)
     assert alert.key == ("*", NOW.date(), RUN_FAILED)

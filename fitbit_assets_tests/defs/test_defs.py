@@ -69,7 +69,7 @@ def test_every_asset_is_partitioned_by_local_day_in_the_job_with_backfill_runs_o
     described = current()["assets"]
     for name, spec in described.items():
         assert spec["partitions"] == "DailyPartitionsDefinition", name
-        assert spec["jobs"] == ["heart_rate_job"], name
+        assert spec["jobs"] == ["pipeline_job"], name
         assert spec["backfill_policy"] == str(dg.BackfillPolicy.multi_run(DAYS_PER_BACKFILL_RUN)), name
 
 

@@ -37,7 +37,7 @@ def table_count(query, table, participant_id):
 
 
 def test_metric_families_are_in_the_daily_job():
-    job_assets = defs.resolve_job_def("heart_rate_job").asset_layer.executable_asset_keys
+    job_assets = defs.resolve_job_def("pipeline_job").asset_layer.executable_asset_keys
     assert {a.key for a in METRIC_ASSETS} <= set(job_assets)
     # sleep_minutes reads sleep's landing files: one landing asset less than three per family.
     assert len(METRIC_ASSETS) == 3 * len(FAMILIES) - 1 == 23

@@ -51,8 +51,8 @@ def test_definitions_load():
         "daily_adherence",
         "device_sync_events",
     } | {asset.key.to_user_string() for asset in ASSETS}
-    assert defs.resolve_job_def("heart_rate_job") is not None
-    assert defs.resolve_schedule_def("daily_heart_rate_schedule").cron_schedule == "30 12 * * *"
+    assert defs.resolve_job_def("pipeline_job") is not None
+    assert defs.resolve_schedule_def("daily_pipeline_schedule").cron_schedule == "30 12 * * *"
 
 
 def test_synthetic_day_end_to_end_and_idempotent(instance, study_files, warehouse, query):

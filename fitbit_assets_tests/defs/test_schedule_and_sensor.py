@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 
 from fitbit_assets.definitions import defs
-from fitbit_assets.defs.participants.schedules import daily_heart_rate_schedule, daily_run_requests
+from fitbit_assets.defs.participants.schedules import daily_pipeline_schedule, daily_run_requests
 from fitbit_assets.defs.participants.sensors import participant_roster_sensor
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG
@@ -17,7 +17,7 @@ def evaluate_schedule(instance, study_files, when=TICK):
     context = dg.build_schedule_context(
         instance=instance, scheduled_execution_time=when, resources={"study_files": study_files}
     )
-    return daily_heart_rate_schedule.evaluate_tick(context)
+    return daily_pipeline_schedule.evaluate_tick(context)
 
 
 def ranges_of(result):
@@ -54,7 +54,7 @@ def test_tick_batches_roster_participants_and_leaves_out_the_not_yet_enrolled(st
 
 def test_scheduled_request_runs_as_one_ranged_run(instance, study_files, warehouse, query):
     [request] = evaluate_schedule(instance, study_files).run_requests
-    job = defs.resolve_job_def("heart_rate_job")
+    job = defs.resolve_job_def("pipeline_job")
     result = job.execute_in_process(
         instance=instance, tags=request.tags, resources={"study_files": study_files, "warehouse": warehouse}
     )

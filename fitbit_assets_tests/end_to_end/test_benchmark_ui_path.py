@@ -19,7 +19,7 @@ ROWS = [
     "| 2 days x 1 participant | asset backfill (`launchPartitionBackfill`",
     "| 1 participant-day | `execute_in_process` (replaced: demo, tests) |",
     "| 2 days x 1 participant | `execute_in_process` with range tags (replaced) |",
-    "| 2 days x 2 participants (a first month) | asset backfill of every asset of heart_rate_job, no participant tag",
+    "| 2 days x 2 participants (a first month) | asset backfill of every asset of pipeline_job, no participant tag",
     "| daily tick, 2 participants x 4 days, default 250 per run | first tick on a fresh state: every day new |",
     "| daily tick, 2 participants x 4 days, default 250 per run | next day's tick: 1 new day, 3 trailing days unchanged |",
 ]

@@ -170,7 +170,7 @@ def test_the_ui_backfill_is_one_run_and_the_tick_loads_every_participant_day(loa
     [run] = backfill_runs
     assert run.status == "SUCCESS" and PARTICIPANTS_TAG not in run.tags  # the whole roster
     assert tick_runs and all(run.status == "SUCCESS" for run in tick_runs)
-    assert all(run.tags["dagster/schedule_name"] == "daily_heart_rate_schedule" for run in tick_runs)
+    assert all(run.tags["dagster/schedule_name"] == "daily_pipeline_schedule" for run in tick_runs)
     expected = {(p.participant_id, day): len(generate_heart_rate_day(p, day)) for p in COHORT for day in DAYS}
     loaded_rows = rows_per_participant_day(warehouse_dsn)
     record_property("runs", {"backfill": len(backfill_runs), "tick": len(tick_runs)})

@@ -68,7 +68,7 @@ def launch_from_the_ui(context, instance) -> str:
                 "selector": {
                     "repositoryLocationName": "fitbit_assets",
                     "repositoryName": "__repository__",
-                    "pipelineName": "heart_rate_job",
+                    "pipelineName": "pipeline_job",
                     "assetSelection": [{"path": [name]} for name in LOAD_ASSETS],
                 },
                 "runConfigData": {},

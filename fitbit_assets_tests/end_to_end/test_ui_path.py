@@ -71,7 +71,7 @@ def expected_rows(keys: list[ParticipantDayKey]) -> dict[str, int]:
 
 
 def unreported_checks(ui, keys: list[ParticipantDayKey]) -> dict[str, dict[str, str]]:
-    """For every check of heart_rate_job: the days of ``keys`` not shown as passed or failed in the UI."""
+    """For every check of pipeline_job: the days of ``keys`` not shown as passed or failed in the UI."""
     missing = {}
     days = sorted({key.local_date.isoformat() for key in keys})
     for asset, check_name in ui.job_checks():
@@ -181,7 +181,7 @@ def test_what_the_launch_dialogs_read_for_our_assets(ui):
             "policyType": "MULTI_RUN",
             "description": f"Backfills in multiple runs, with a maximum of {DAYS_PER_BACKFILL_RUN} partitions per run",
         }, asset
-        assert labels["jobNames"][0] == "__ASSET_JOB" and "heart_rate_job" in labels["jobNames"], asset
+        assert labels["jobNames"][0] == "__ASSET_JOB" and "pipeline_job" in labels["jobNames"], asset
 
 
 def test_a_ranged_launchpad_run_loads_every_day_of_its_range(ui, range_run, warehouse_dsn_ui):
@@ -192,7 +192,7 @@ def test_a_ranged_launchpad_run_loads_every_day_of_its_range(ui, range_run, ware
 
 def test_the_daily_tick_loads_yesterday_and_three_trailing_days_of_every_roster_participant(tick_runs, warehouse_dsn_ui):
     assert tick_runs and all(run.status == "SUCCESS" for run in tick_runs), [(r.run_id, r.status) for r in tick_runs]
-    assert all(run.tags["dagster/schedule_name"] == "daily_heart_rate_schedule" for run in tick_runs)
+    assert all(run.tags["dagster/schedule_name"] == "daily_pipeline_schedule" for run in tick_runs)
     assert rows_per_day(warehouse_dsn_ui, TICK_DAYS) == expected_rows(TICK_DAYS)
 
 

@@ -284,7 +284,7 @@ def test_a_participant_never_reads_another_participants_files(instance, study_fi
     )
     landing = Path(study_files.landing_dir)
     write(landing / LANDING.participant_id / f"heart_rate-{DAY}.json", takeout_json([("06/10/25 08:00:00", 70, 3)]))
-    job = defs.resolve_job_def("heart_rate_job")
+    job = defs.resolve_job_def("pipeline_job")
     resources = {"study_files": study_files, "warehouse": warehouse}
     for participant in roster:  # the synthetic participant fills every dataset folder, the landing one its own
         tags = {PARTICIPANTS_TAG: participant.participant_id}
