@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fitbit_assets.domain.local_days import LocalDay, constant_utc_offset, fall_back_fold
-from fitbit_assets.domain.sources.base import describe_rows
+from fitbit_assets.domain.sources.samples import describe_rows
 
 
 class DayRefused(ValueError):

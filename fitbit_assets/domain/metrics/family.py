@@ -1,6 +1,6 @@
 """What every metric family shares: the family description, JSON reading, local-time conversion, validation.
 
-A family is one Fitbit Web API endpoint shape (domain.md section 1) turned into one validated frame, one
+A family is one Fitbit Web API endpoint shape turned into one validated frame, one
 Parquet file and one table per participant-day. Shape errors (not JSON, wrong keys, wrong nesting) raise
 ``MetricFileError`` naming the file; value errors (range, duplicates, wrong date) are Pandera rules.
 """
