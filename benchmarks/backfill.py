@@ -87,7 +87,7 @@ def bench_backfill(server: BenchServer, state: Path, sizes: Sizes) -> Section:
         raise RuntimeError(f"strategies loaded different row counts: {results}")
     return Section(
         f"2. Backfill: {sizes.backfill_days} days x {len(cohort)} participants through Dagster",
-        f"{participant_days} participant-days ({sizes.backfill_days} daily partitions) of `heart_rate_job`'s assets "
+        f"{participant_days} participant-days ({sizes.backfill_days} daily partitions) of `pipeline_job`'s assets "
         "(synthetic CSV generation -> validated Parquet -> "
         "`heart_rate` COPY) plus both asset checks, executed in process (`dg.materialize`, `dg.instance_for_test()`), "
         "each strategy on a fresh database and fresh study folders. Synthetic days have the realistic Fitbit sampling "

@@ -1,8 +1,8 @@
 """Google Health push to coordinator alert through the real daemon (issue 21): from the fake's signed notification
 accepted by the webhook receiver to the coordinator's e-mail in a local SMTP sink, link by link.
 
-Harness: ``fitbit_assets_tests/push_path.py`` (the fake, the receiver under uvicorn, the SMTP sink) around
-``fitbit_assets_tests/ui_path.py`` (real instance, code location, ``dagster-daemon run``). Each repetition is a
+Harness: ``fitbit_assets/devtools/push_path.py`` (the fake, the receiver under uvicorn, the SMTP sink) around
+``fitbit_assets/devtools/ui_path.py`` (real instance, code location, ``dagster-daemon run``). Each repetition is a
 fresh instance and database with one ``google_health`` participant whose notified local day has an hour of heart
 rate (not a valid day). ``python -m benchmarks.push_to_alert [--offsets 0,40,80]`` writes its section of RESULTS.md.
 """
@@ -29,7 +29,7 @@ from benchmarks.report import (
     output_and_state,
     update_section,
 )
-from fitbit_assets_tests.push_path import ChainTimes, open_push_path
+from fitbit_assets.devtools.push_path import ChainTimes, open_push_path
 
 SECTION_TITLE = "Google Health push to coordinator alert (through the daemon)"
 TARGET_S = 300  # issue 21: <= 5 minutes on this machine
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "(a shared machine: re-run on a quiet one).\n\n"
         "One chain: the fake's signed heart-rate notification POSTed to the webhook receiver (uvicorn, signature "
         "verified, row in google_health_notification) -> `google_health_notification_sensor` (every 30 s) requests a "
-        "ranged run of heart_rate_job for the participant-day -> the daemon's QueuedRunCoordinator launches it in its "
+        "ranged run of pipeline_job for the participant-day -> the daemon's QueuedRunCoordinator launches it in its "
         "own run worker (pull from the fake, validate, load, adherence, checks) -> `coordinator_alert_sensor` (every "
         "120 s) e-mails the coordinator (local SMTP sink) that the day is not a valid wear day. Times from the "
         "receiver's answer, the run's creation/start/end in run storage and the e-mail's arrival. "

@@ -5,7 +5,7 @@
     python -m benchmarks.ui_path --launch-wait  # only the waits of issue 23: section "UI launch wait"
     python -m benchmarks.ui_path --launch-wait --backfill-interval-seconds 30  # the same with Dagster's 30 s loop
 
-Every UI-path case runs through ``fitbit_assets_tests.ui_path``: a real instance (QueuedRunCoordinator,
+Every UI-path case runs through ``fitbit_assets.devtools.ui_path``: a real instance (QueuedRunCoordinator,
 DefaultRunLauncher, the repo's dagster.yaml concurrency), the code location in its own gRPC server, a real
 daemon (``python -m fitbit_assets.daemon``), launches and reads over the UI's GraphQL, each run in its own run
 worker with the job's executor. Next to it, when cheap, the path it replaces: the multiprocess executor for one partition and
@@ -42,8 +42,8 @@ from benchmarks.report import (
 from fitbit_assets.daemon import BACKFILL_INTERVAL_SECONDS
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, ParticipantDayKey, range_tags
-from fitbit_assets_tests.conftest import fetch_all
-from fitbit_assets_tests.ui_path import (
+from fitbit_assets.devtools.queries import fetch_all
+from fitbit_assets.devtools.ui_path import (
     FINISHED,
     MULTIPROCESS_RUN_CONFIG,
     ROOT,
@@ -178,14 +178,14 @@ def launch_backfill(ui: UiPath, keys: list[ParticipantDayKey], timeout_s: float,
 
 
 def in_process(state: Path, dsn: str, requests: list[dict]) -> tuple[float, int]:
-    """The replaced path: ``heart_rate_job.execute_in_process`` per request in this process, as the demo did."""
+    """The replaced path: ``pipeline_job.execute_in_process`` per request in this process, as the demo did."""
     import dagster as dg
 
     with project_environment({"FITBIT_STATE_DIR": str(state), "FITBIT_WAREHOUSE_DSN": dsn}):
         # Imported here: the Definitions read the state folder and DSN from the environment at import.
         from fitbit_assets.definitions import defs
 
-        job = defs.resolve_job_def("heart_rate_job")
+        job = defs.resolve_job_def("pipeline_job")
         quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
         with dg.instance_for_test() as instance:
             started = time.perf_counter()
@@ -219,7 +219,7 @@ def bench_launchpad_and_backfill(server: BenchServer, state: Path, sizes: Sizes,
         log(f"UI: asset backfill {sizes.backfill_days} days x 1 participant")
         outcome = launch_backfill(ui, backfill, sizes.timeout_s)
         add_ui_row(table, f"{sizes.backfill_days} days x 1 participant",
-                   "asset backfill (`launchPartitionBackfill`, every asset of heart_rate_job)", outcome, dsn, backfill, ui)
+                   "asset backfill (`launchPartitionBackfill`, every asset of pipeline_job)", outcome, dsn, backfill, ui)
     inproc_dsn = server.fresh("bench_ui_in_process")
     inproc_state = state / "in_process"
     write_roster(inproc_state / "roster.csv", [who])
@@ -259,7 +259,7 @@ def bench_first_month(server: BenchServer, state: Path, sizes: Sizes, table: Tab
         log(f"UI: first month, asset backfill of {days} days x {participants} participants")
         outcome = launch_backfill(ui, keys, sizes.timeout_s, every_participant=True)
         add_ui_row(table, f"{days} days x {participants} participants (a first month)",
-                   "asset backfill of every asset of heart_rate_job, no participant tag (the roster)", outcome, dsn, keys, ui)
+                   "asset backfill of every asset of pipeline_job, no participant tag (the roster)", outcome, dsn, keys, ui)
 
 
 def bench_ticks(server: BenchServer, state: Path, sizes: Sizes, table: Table) -> list[str]:
@@ -439,7 +439,7 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
         "What users wait for: runs launched the way the UI launches them (GraphQL against the code location "
         "`fitbit_assets.definitions`), queued and launched by a real `dagster-daemon` (QueuedRunCoordinator, "
         "`max_concurrent_runs` from `dagster.yaml`), each executed in its own run worker (DefaultRunLauncher) with the "
-        "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets_tests/ui_path.py`. One synthetic "
+        "job's executor, on the embedded PostgreSQL. Harness: `fitbit_assets/devtools/ui_path.py`. One synthetic "
         f"participant for the launchpad and backfill rows; the tick at {TICK:%Y-%m-%d %H:%M} UTC loads yesterday and "
         "the 3 days before it for every roster participant (each cohort on a fresh instance and database). "
         "Wall time: from the GraphQL launch (or the tick) to the end of the last run; first run start: launch to the "
@@ -447,7 +447,7 @@ def section(table: Table, notes: list[str], mode: str, elapsed: float, load: tup
         "step durations summed (the assets' and checks' own work, including their event writes); per new "
         "participant-day: wall time and time in steps divided by the participant-days loaded for the first time "
         "(the next day's tick: one per participant). Checks shown: (day, check) pairs that the check's Partitions view "
-        "lists as passed or failed, out of every check of heart_rate_job for every day of the case."
+        "lists as passed or failed, out of every check of pipeline_job for every day of the case."
     )
     if mode == "quick":
         intro += "\n\n**Quick mode: tiny sizes, to check the benchmark code runs. Numbers are not meaningful.**"

@@ -52,7 +52,7 @@ from benchmarks.report import Section, Table, fmt_s, log, machine, update_sectio
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION_TITLE = "UI at study scale"
-JOB = "heart_rate_job"
+JOB = "pipeline_job"
 ASSET = "heart_rate_rows"  # the asset page that is timed
 CHECKS = ("validated_heart_rate_schema", "daily_adherence_valid_day")  # the check partition view: first one present
 PARTICIPANT_PREFIX = "uis-p"

@@ -46,7 +46,7 @@ def check_roster() -> list[str]:
 
 
 LOCATION_NAME = "fitbit_assets"  # the code location's name in workspace.yaml and the deploy workspace
-JOB_NAME = "heart_rate_job"
+JOB_NAME = "pipeline_job"
 
 
 def execute_as_launched(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.JobExecutionResult:

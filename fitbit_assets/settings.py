@@ -7,7 +7,7 @@ unset one. Defaults put everything under ``.state/`` in the checkout, so ``make 
 embedded database, landing folder and Parquet store without any configuration.
 
 The settings table of docs/configuration.md, the compose deployment's environment and ``.env.example`` are checked against this
-model (``fitbit_assets_tests/test_settings.py``, ``test_deployment.py``).
+model (``fitbit_assets_tests/test_settings.py``, ``fitbit_assets_tests/deployment/``).
 """
 
 from __future__ import annotations

@@ -1,25 +1,20 @@
-"""Shared fixtures: a real embedded PostgreSQL per test session, a fresh database per test, study folders; the alert
-channels' loopback servers; a native TimescaleDB server."""
+"""Shared fixtures (helpers are in ``support/``): a real embedded PostgreSQL per test session, a fresh database per
+test, study folders; the alert channels' loopback servers; a native TimescaleDB server."""
 
 from __future__ import annotations
 
-import datetime as dt
-import email.policy
 import json
 import os
-import socket
+import shutil
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email import message_from_bytes
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -30,25 +25,30 @@ from fitbit_assets import settings
 # demo) or a developer's FITBIT_* variables would otherwise change what the tests see.
 for _name in settings.documented_variables():
     os.environ.pop(_name, None)
-os.environ["FITBIT_STATE_DIR"] = tempfile.mkdtemp(prefix="fitbit-assets-tests-state-")
+STATE_DIR = Path(tempfile.mkdtemp(prefix="fitbit-assets-tests-state-"))
+os.environ["FITBIT_STATE_DIR"] = str(STATE_DIR)
 
+from fitbit_assets.devtools.queries import fetch_all  # noqa: E402
 from fitbit_assets.domain.roster import Participant, write_roster  # noqa: E402
-from fitbit_assets.lib.check_metadata import FAILING_PARTICIPANT_DAYS  # noqa: E402
-from fitbit_assets.lib.partitions import PARTICIPANTS_TAG  # noqa: E402
 from fitbit_assets.lib.study_files import StudyFilesResource  # noqa: E402
+from fitbit_assets.warehouse.native_timescaledb import TimescaleServer  # noqa: E402
 from fitbit_assets.warehouse.resource import WarehouseResource  # noqa: E402
-from fitbit_assets.warehouse.native_timescaledb import TimescaleServer, missing_prerequisite  # noqa: E402
+from fitbit_assets_tests.support.database import EmbeddedPostgres, create_database, drop_database  # noqa: E402
+from fitbit_assets_tests.support.leftovers import end_child_processes, stop_servers_under  # noqa: E402
+from fitbit_assets_tests.support.loopback import Inbox, free_loopback_port  # noqa: E402
+from fitbit_assets_tests.support.study import LANDING, SYNTHETIC, study_files_in  # noqa: E402
+from fitbit_assets_tests.support.timescale import require_timescaledb  # noqa: E402
 
 
-@dataclass(frozen=True)
-class EmbeddedPostgres:
-    host: str  # unix-socket directory
-    port: int
-    user: str
-    password: str
-
-    def dsn(self, database: str = "postgres") -> str:
-        return f"host={self.host} port={self.port} user={self.user} dbname={database}"
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running(tmp_path_factory) -> Iterator[None]:
+    """After the last test (this fixture is torn down last): the processes the session started and still running are
+    ended, and so is every embedded PostgreSQL server in the session's folders (the suite's state folder, where a
+    code location loaded without a DSN starts one, and the tests' temporary folders); the state folder goes."""
+    yield
+    end_child_processes()
+    stop_servers_under(STATE_DIR, tmp_path_factory.getbasetemp())
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -62,74 +62,11 @@ def embedded_pg(tmp_path_factory) -> EmbeddedPostgres:
     server.cleanup()
 
 
-def create_database(embedded_pg: EmbeddedPostgres, prefix: str) -> str:
-    """A new empty database on the embedded server; its name starts with ``prefix``."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(embedded_pg.dsn())
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return name
-
-
-def fetch_all(dsn: str, sql: str, params=None) -> list[tuple]:
-    """Run a read query on a connection of its own and return all rows."""
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-def study_files_in(folder: Path) -> StudyFilesResource:
-    """The roster, landing folder and Parquet store of a study kept in ``folder``."""
-    return StudyFilesResource(
-        roster_path=str(folder / "roster.csv"),
-        landing_dir=str(folder / "landing"),
-        parquet_dir=str(folder / "parquet"),
-    )
-
-
-def materialize_graph(selection, instance, study_files, warehouse, *, participant_day=None, tags=None, **resources):
-    """Run ``selection`` in the test instance on the study's files and warehouse (one ``participant_day``, or the
-    day range and participants of ``tags``); failures are in the result."""
-    if participant_day is not None:
-        tags = {**(tags or {}), PARTICIPANTS_TAG: participant_day.participant_id}
-    return dg.materialize(
-        selection,
-        instance=instance,
-        partition_key=participant_day.local_date.isoformat() if participant_day is not None else None,
-        tags=tags,
-        resources={"study_files": study_files, "warehouse": warehouse, **resources},
-        raise_on_error=False,
-    )
-
-
-def day_evaluations(result, check_name: str | None = None) -> list:
-    """The per-day check evaluations of a run (without the checks' summaries over many days)."""
-    return [
-        e for e in result.get_asset_check_evaluations()
-        if e.partition is not None and (check_name is None or e.check_name == check_name)
-    ]
-
-
-def failing_participant_days(evaluation) -> list[dict]:
-    """The failing participant-days a day's evaluation lists (participant_id, local_date, description, ...)."""
-    return evaluation.metadata[FAILING_PARTICIPANT_DAYS].value
-
-
 @pytest.fixture
 def fresh_database(embedded_pg) -> str:
     name = create_database(embedded_pg, "test")
     yield name
-    conn = psycopg2.connect(embedded_pg.dsn())
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
+    drop_database(embedded_pg, name)
 
 
 @pytest.fixture
@@ -153,10 +90,6 @@ def study_files(tmp_path) -> StudyFilesResource:
     return study_files_in(tmp_path)
 
 
-SYNTHETIC = Participant("syn-01", 11, "America/New_York", dt.date(2025, 1, 1), "synthetic")
-LANDING = Participant("land-01", 0, "Europe/Berlin", dt.date(2025, 1, 1), "landing")
-
-
 @pytest.fixture
 def roster(study_files) -> list[Participant]:
     participants = [SYNTHETIC, LANDING]
@@ -175,7 +108,7 @@ def instance(roster):
 def cohort(embedded_pg, tmp_path_factory):
     """The API and dashboard tests' small cohort (``api_fixtures``), loaded once per session through the asset graph;
     the database goes away with the session's embedded server."""
-    from fitbit_assets_tests.api_fixtures import load_cohort  # it imports this module
+    from fitbit_assets_tests.support.api_fixtures import load_cohort
 
     return load_cohort(embedded_pg.dsn(create_database(embedded_pg, "api")), tmp_path_factory.mktemp("api_cohort"))
 
@@ -183,24 +116,9 @@ def cohort(embedded_pg, tmp_path_factory):
 # --- alert channels: a real SMTP server and a webhook receiver on loopback (test_alerts, test_settings)
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
-    inbox = _Inbox()
+    inbox = Inbox()
     port = free_loopback_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -238,16 +156,6 @@ def webhook_server():
 # per test session; `make test` builds the extension first.
 
 
-def require_timescaledb() -> None:
-    """Skip (locally) or fail (CI set) when the extension is not installed in the embedded PostgreSQL."""
-    reason = missing_prerequisite()
-    if reason:
-        message = f"native TimescaleDB unavailable: {reason}"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def timescale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimescaleServer]:
     """A session-wide PostgreSQL + TimescaleDB server (shared_preload_libraries = 'timescaledb', job scheduler on)."""
@@ -267,7 +175,7 @@ def clean_timescale_dsn(timescale_server: TimescaleServer) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def timescale_cohort(timescale_server: TimescaleServer, tmp_path_factory):
     """``cohort`` on the TimescaleDB server, loaded through the same asset graph (continuous aggregates, hypertables)."""
-    from fitbit_assets_tests.api_fixtures import load_cohort  # it imports this module
+    from fitbit_assets_tests.support.api_fixtures import load_cohort
 
     dsn = timescale_server.create_database(f"api_{uuid.uuid4().hex[:12]}")
     return load_cohort(dsn, tmp_path_factory.mktemp("api_cohort_timescaledb"))

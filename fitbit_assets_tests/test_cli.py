@@ -16,7 +16,7 @@ import pytest
 
 from fitbit_assets import cli
 from fitbit_assets.domain.roster import Participant, read_roster, write_roster
-from fitbit_assets_tests.conftest import free_loopback_port
+from fitbit_assets_tests.support.loopback import free_loopback_port
 
 TODAY = dt.date(2026, 11, 30)
 

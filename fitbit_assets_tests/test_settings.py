@@ -16,9 +16,9 @@ from dagster._core.storage.defs_state.base import DefsStateStorage
 
 from fitbit_assets import settings
 from fitbit_assets.defs.alerts.messages import Alert, Message
+from fitbit_assets.devtools.queries import fetch_all
 from fitbit_assets.domain.roster import Participant, write_roster
 from fitbit_assets.lib.partitions import PARTICIPANTS_TAG, RANGE_END_TAG, RANGE_START_TAG
-from fitbit_assets_tests.conftest import fetch_all
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -98,7 +98,7 @@ def test_landing_parquet_and_roster_paths_are_where_a_run_reads_and_writes(load_
     defs = definitions.defs
     with dg.instance_for_test() as instance:
         # The job with the definitions' own resources, as the daemon would launch it.
-        result = defs.resolve_job_def("heart_rate_job").execute_in_process(
+        result = defs.resolve_job_def("pipeline_job").execute_in_process(
             instance=instance,
             partition_key=ENROLLED.isoformat(),
             asset_selection=[dg.AssetKey("raw_heart_rate_csv"), dg.AssetKey("validated_heart_rate")],
@@ -143,7 +143,7 @@ def test_late_sync_days_sets_the_daily_schedules_window(load_definitions, tmp_pa
             scheduled_execution_time=dt.datetime(2025, 6, 20, 12, 30, tzinfo=dt.timezone.utc),
             resources={"study_files": defs.resources["study_files"]},
         ) as context:
-            [request] = defs.resolve_schedule_def("daily_heart_rate_schedule").evaluate_tick(context).run_requests
+            [request] = defs.resolve_schedule_def("daily_pipeline_schedule").evaluate_tick(context).run_requests
     assert request.tags[RANGE_START_TAG] == "2025-06-13"  # 2025-06-19 minus 6 days
     assert request.tags[RANGE_END_TAG] == "2025-06-19"
     assert request.tags[PARTICIPANTS_TAG] == "p-1"

@@ -5,8 +5,8 @@ from fitbit_assets.lib.partitions import DAYS_PER_BACKFILL_RUN
 # Every stage of the participant-day pipeline; an asset added to one of these groups joins the job by itself.
 PIPELINE_GROUPS = ("landing", "validated", "warehouse", "rollups")
 
-heart_rate_job = dg.define_asset_job(
-    "heart_rate_job",
+pipeline_job = dg.define_asset_job(
+    "pipeline_job",
     selection=dg.AssetSelection.groups(*PIPELINE_GROUPS),
     description="Raw CSV -> validated Parquet -> heart_rate table -> 1m/1h/1d rollups -> daily adherence (with checks) "
     "for a participant's day range, and the same stages for every metric family. Partitions are local days: "

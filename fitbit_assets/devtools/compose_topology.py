@@ -1,5 +1,5 @@
 """Runs the services of ``docker-compose.yml`` as local processes, for a machine without a Docker engine (``make
-topology``; ``fitbit_assets_tests/test_compose_topology.py``).
+topology``; ``fitbit_assets_tests/end_to_end/test_compose_topology.py``).
 
 Everything is read from ``docker-compose.yml`` (and, for what compose takes from the images, the ``Dockerfile``):
 each service's command (or its build target's ``CMD``), its environment after compose's ``${VAR}`` interpolation

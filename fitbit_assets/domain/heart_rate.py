@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -13,8 +11,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from fitbit_assets.domain.local_days import LocalDay
+from fitbit_assets.domain.local_days import LocalDay, constant_utc_offset, fall_back_fold
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN
+from fitbit_assets.domain.validation import ValidationReport
 
 # The dataset's folder in the landing folder and the Parquet store; each metric family has its own.
 HEART_RATE = "heart_rate"
@@ -40,33 +39,6 @@ def read_raw_heart_rate(path: Path) -> pd.DataFrame:
     return raw
 
 
-def _fall_back_fold(local_time: pd.Series, zone: ZoneInfo) -> np.ndarray:
-    """For each row, True while still in the first (DST) pass of a repeated fall-back hour.
-
-    The file is chronological, so the repeated hour shows up as a step back in wall-clock time that lands
-    inside the ambiguous hour: rows before that step are DST, rows from it on are standard time.
-    """
-    ambiguous = local_time.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").isna()
-    ambiguous &= local_time.notna()
-    first_pass = np.ones(len(local_time), dtype=bool)
-    steps_back = np.flatnonzero((local_time.diff() < pd.Timedelta(0)).to_numpy() & ambiguous.to_numpy())
-    if steps_back.size:
-        first_pass[steps_back[0] :] = False
-    return first_pass
-
-
-def _constant_utc_offset(day: LocalDay, zone: ZoneInfo) -> pd.Timedelta | None:
-    """The zone's UTC offset if it is the same for the whole local day (no DST change), else None.
-
-    Checked every 15 minutes over the day's UTC window, and the day must be exactly 24 h long.
-    """
-    if day.seconds != 86_400:
-        return None
-    start = day.start_utc.to_pydatetime()
-    offsets = {(start + dt.timedelta(minutes=15 * i)).astimezone(zone).utcoffset() for i in range(97)}
-    return pd.Timedelta(offsets.pop()) if len(offsets) == 1 else None
-
-
 def to_utc_frame(raw: pd.DataFrame, participant_id: str, day: LocalDay) -> pd.DataFrame:
     """Local wall-clock rows of one participant-day -> ``participant_id, ts (UTC), bpm, local_time``.
 
@@ -77,12 +49,12 @@ def to_utc_frame(raw: pd.DataFrame, participant_id: str, day: LocalDay) -> pd.Da
     local_time = pd.to_datetime(
         day.local_date.isoformat() + " " + raw["time"].str.strip(), format="%Y-%m-%d %H:%M:%S", errors="coerce"
     )
-    offset = _constant_utc_offset(day, zone)
+    offset = constant_utc_offset(day, zone)
     if offset is not None:
         # No DST change on this day: local -> UTC is one subtraction (pandas' per-row ZoneInfo path took ~1 s/day).
         ts = (local_time - offset).dt.tz_localize("UTC")
     else:
-        ts = local_time.dt.tz_localize(zone, ambiguous=_fall_back_fold(local_time, zone), nonexistent="NaT")
+        ts = local_time.dt.tz_localize(zone, ambiguous=fall_back_fold(local_time, zone), nonexistent="NaT")
     frame = pd.DataFrame(
         {
             "participant_id": pd.Series(participant_id, index=raw.index, dtype=str),
@@ -127,38 +99,6 @@ def heart_rate_schema(day: LocalDay) -> pa.DataFrameSchema:
         name="inside_local_day",
     )
     return schema.update_column("ts", checks=[*schema.columns["ts"].checks, inside_day])
-
-
-@dataclass
-class ValidationReport:
-    """What Pandera found, in a form that fits asset-check metadata and a JSON file."""
-
-    rows: int
-    failures: dict[str, int] = field(default_factory=dict)  # rule -> failing rows
-    samples: list[dict] = field(default_factory=list)  # a few failing rows with their rule
-    input_fingerprint: Optional[str] = None  # of the raw file validated (study_files.input_fingerprint)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-    def summary(self) -> str:
-        if self.passed:
-            return f"{self.rows} rows passed all rules"
-        return "; ".join(f"{rule}: {count} rows" for rule, count in self.failures.items())
-
-    def to_dict(self) -> dict:
-        return {"rows": self.rows, "passed": self.passed, "failures": self.failures, "samples": self.samples,
-                "input_fingerprint": self.input_fingerprint}
-
-    @classmethod
-    def from_dict(cls, payload: dict) -> "ValidationReport":
-        return cls(payload["rows"], dict(payload["failures"]), list(payload["samples"]), payload.get("input_fingerprint"))
-
-
-def file_error_report(error: Exception) -> ValidationReport:
-    """The report of a file that could not be read at all (its error names the file)."""
-    return ValidationReport(0, {"file.readable": 1}, [{"rule": "file.readable", "error": str(error)}])
 
 
 def validate_heart_rate(frame: pd.DataFrame, day: LocalDay, max_samples: int = 10) -> ValidationReport:

@@ -61,7 +61,7 @@ class HeartRateParameters:
     max_bpm: int = 220
 
 
-def _participant_traits(participant: Participant, params: HeartRateParameters) -> dict[str, float]:
+def participant_traits(participant: Participant, params: HeartRateParameters) -> dict[str, float]:
     rng = np.random.default_rng([participant.seed, 0])
     return {
         "resting_bpm": float(np.clip(rng.normal(params.resting_bpm_mean, params.resting_bpm_sd), 45, 85)),
@@ -120,7 +120,7 @@ def heart_rate_samples(
     if rng.random() < wear.missing_day_rate or in_no_sync_stretch(participant, local_date):
         return HeartRateSamples(pd.DatetimeIndex([], tz="UTC"), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
-    traits = _participant_traits(participant, params)
+    traits = participant_traits(participant, params)
     n_seconds = day.seconds
     bouts = rng.poisson(params.exercise_bouts_mean)
     exercising = _intervals(rng, n_seconds, bouts, params.exercise_minutes, params.exercise_between_h)

@@ -1,7 +1,7 @@
 """Google Health API connector (successor of the Fitbit Web API): enrolment, encrypted tokens, pulls.
 
 Written from the published reference (developers.google.com/health: ``users.dataTypes.dataPoints.list``,
-scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_assets_tests/google_health_fake.py``),
+scopes, rate limits, OAuth) and tested against a loopback fake of it (``fitbit_assets/devtools/google_health_fake.py``),
 not yet against the live service. docs/google-health.md.
 """
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.sources.base import samples_frame
+from fitbit_assets.domain.sources.samples import samples_frame
 from fitbit_assets.google_health.client import ResponseShapeError
 
 
 @dataclass(frozen=True)
 class DaySamples:
-    samples: pd.DataFrame  # the Samples frame of the day (sources.base), sorted, one per physical time
+    samples: pd.DataFrame  # the Samples frame of the day (sources.samples), sorted, one per physical time
     points: int  # data points received, duplicates included
     duplicates: int  # repeated physical times dropped (overlapping pages or pulls)
     outside_day: int  # points the server sent from outside the requested local day

@@ -13,9 +13,10 @@ from pydantic import Field
 
 from fitbit_assets import settings
 from fitbit_assets.domain.atomic_files import atomic_write, atomic_write_bytes
-from fitbit_assets.domain.heart_rate import HEART_RATE, ValidationReport
+from fitbit_assets.domain.heart_rate import HEART_RATE
 from fitbit_assets.domain.roster import Roster, read_roster
 from fitbit_assets.domain.sources import cohort_dir, export_dir
+from fitbit_assets.domain.validation import ValidationReport
 from fitbit_assets.lib.partitions import ParticipantDayKey
 
 # Part of every input fingerprint: bump it when validation rules or warehouse frames change, so days validated
@@ -36,20 +37,15 @@ class StudyFilesResource(dg.ConfigurableResource):
     def roster(self) -> Roster:
         return read_roster(Path(self.roster_path))
 
-    def raw_path(self, dataset: str, key: ParticipantDayKey, suffix: str) -> Path:
-        """Where a day's raw file of ``dataset`` (heart_rate or a metric family) is dropped or generated."""
-        return Path(self.landing_dir) / dataset / key.participant_id / f"{key.local_date.isoformat()}{suffix}"
-
     def day_file(self, dataset: str, key: ParticipantDayKey) -> Path:
-        """A day's raw file of heart rate (CSV) or of a metric family (Web API JSON)."""
-        return self.raw_path(dataset, key, ".csv" if dataset == HEART_RATE else ".json")
-
-    def raw_heart_rate_path(self, key: ParticipantDayKey) -> Path:
-        return self.raw_path(HEART_RATE, key, ".csv")
+        """Where a day's raw file of ``dataset`` is dropped, staged, pulled or generated: heart rate's a CSV, a metric
+        family's a Web API JSON document (``<landing>/<dataset>/<participant>/<date>.csv|json``)."""
+        suffix = ".csv" if dataset == HEART_RATE else ".json"
+        return Path(self.landing_dir) / dataset / key.participant_id / f"{key.local_date.isoformat()}{suffix}"
 
     def where_heart_rate_was_looked_for(self, keys: list[ParticipantDayKey]) -> str:
         """The concrete files and export folders of days without heart rate, for the "no data yet" message."""
-        files = ", ".join(str(self.raw_heart_rate_path(key)) for key in keys[:3])
+        files = ", ".join(str(self.day_file(HEART_RATE, key)) for key in keys[:3])
         more = f" (and {len(keys) - 3} more day files)" if len(keys) > 3 else ""
         folders = ", ".join(f"{export_dir(self.landing_dir, p)}/" for p in sorted({key.participant_id for key in keys}))
         return (f"no day file {files}{more}, and no heart-rate export covering these days in {folders} "
@@ -90,11 +86,6 @@ class StudyFilesResource(dg.ConfigurableResource):
         if report is not None and any(rule.startswith("export.") for rule in report.failures):
             self.validation_report_path(dataset, key).unlink(missing_ok=True)
             shutil.rmtree(self.quarantine_dir(dataset, key), ignore_errors=True)
-
-    def write_raw(self, key: ParticipantDayKey, payload: bytes) -> Path:
-        path = self.raw_heart_rate_path(key)
-        atomic_write_bytes(path, payload)
-        return path
 
     def write_validated(
         self, dataset: str, key: ParticipantDayKey, frame: pd.DataFrame | None, report: ValidationReport, raw: Path

@@ -14,7 +14,6 @@ from typing import Literal
 
 import pandas as pd
 import psycopg2.extras
-from psycopg2 import sql
 
 from fitbit_assets.domain.adherence import AdherenceParams, DayAdherence, day_adherence, minute_arrays
 from fitbit_assets.domain.local_days import LocalDay
@@ -88,16 +87,6 @@ def refresh_heart_rate_aggregates(
     with transaction(conn) as cur:
         cur.execute(sql_query("heart_rate_aggregates_refresh_postgres"), params)
     return backend
-
-
-def read_rollup(conn, level: str, participant_id: str, window: Window) -> list[tuple]:
-    """Rows ``(bucket, samples, bpm_sum, min_bpm, max_bpm, mean_bpm)`` of one level, in bucket order."""
-    if level not in {name for name, _ in LEVELS}:
-        raise ValueError(f"unknown rollup level {level!r}")
-    query = sql.SQL(sql_query("heart_rate_rollup_read")).format(level=sql.Identifier(level))
-    with conn.cursor() as cur:
-        cur.execute(query, {"participant_id": participant_id, "start_utc": window.start_utc, "end_utc": window.end_utc})
-        return cur.fetchall()
 
 
 def rollup_from_raw(conn, width: str, participant_id: str, window: Window) -> list[tuple]:

@@ -22,7 +22,7 @@ def schema_result(
     results: dict[ParticipantDayKey, DayResult] = {}
     for key in participant_days(context, roster):
         report = study_files.read_report(dataset.name, key)
-        path = dataset.raw_path(study_files, key)
+        path = study_files.day_file(dataset.landing_name, key)
         if report is None:
             results[key] = (
                 DayResult(False, f"{path} was not validated", {"file": str(path), "failed_rules": {"not_validated": 1}})
@@ -58,7 +58,7 @@ def rows_match_result(
     with warehouse.connection() as conn:
         for key in participant_days(context, roster):
             parquet = study_files.validated_path(dataset.name, key)
-            if not dataset.raw_path(study_files, key).exists() or not parquet.exists():
+            if not study_files.day_file(dataset.landing_name, key).exists() or not parquet.exists():
                 continue  # no data yet, or quarantined: the schema check reports it
             expected = pq.read_metadata(parquet).num_rows
             actual = dataset.count_day(conn, key.participant_id, roster.local_day(key))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from psycopg2.extensions import connection
 
-from fitbit_assets.domain import heart_rate
+from fitbit_assets.domain import heart_rate, validation
 from fitbit_assets.domain.local_days import LocalDay
 from fitbit_assets.domain.metrics import FAMILIES, MetricFamily, MetricFileError, read_metric_file, validate_frames
 from fitbit_assets.domain.metrics.files import document_bytes
@@ -30,7 +30,7 @@ from fitbit_assets.lib.table_schema import table_schema
 from fitbit_assets.warehouse.days import count_heart_rate_day, count_rows, replace_heart_rate_day, replace_local_date_rows
 
 # [(raw file, participant id, its local day)] -> [(warehouse frame, or None when the report failed; report)]
-ValidateFiles = Callable[[list[tuple[Path, str, LocalDay]]], list[tuple[pd.DataFrame | None, heart_rate.ValidationReport]]]
+ValidateFiles = Callable[[list[tuple[Path, str, LocalDay]]], list[tuple[pd.DataFrame | None, validation.ValidationReport]]]
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,6 @@ class Dataset:
     def landing_asset_name(self) -> str:
         return f"raw_{self.name}_{self.raw_suffix}"
 
-    def raw_path(self, study_files: StudyFilesResource, key: ParticipantDayKey) -> Path:
-        return study_files.raw_path(self.landing_name, key, f".{self.raw_suffix}")
-
 
 def _synthetic_heart_rate_day(participant: Participant, local_date: dt.date) -> tuple[bytes, int]:
     frame = generate_heart_rate_day(participant, local_date)
@@ -91,7 +88,7 @@ def _validate_heart_rate_file(path: Path, participant_id: str, day: LocalDay):
     try:
         frame = heart_rate.to_utc_frame(heart_rate.read_raw_heart_rate(path), participant_id, day)
     except heart_rate.RawFileError as exc:
-        return None, heart_rate.file_error_report(exc)
+        return None, validation.file_error_report(exc)
     report = heart_rate.validate_heart_rate(frame, day)
     return (heart_rate.to_warehouse_frame(frame) if report.passed else None), report
 
@@ -150,7 +147,7 @@ def _validate_metric_files(family: MetricFamily, files: list[tuple[Path, str, Lo
     results = []
     for _, frame in parsed:
         if isinstance(frame, MetricFileError):
-            results.append((None, heart_rate.file_error_report(frame)))
+            results.append((None, validation.file_error_report(frame)))
         else:
             report = next(reports)
             results.append((family.to_warehouse_frame(frame) if report.passed else None, report))

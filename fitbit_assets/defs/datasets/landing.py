@@ -32,7 +32,7 @@ def land_days(context: dg.AssetExecutionContext, study_files: StudyFilesResource
     waiting = []
     for key in keys:
         participant = roster.get(key.participant_id)
-        path = dataset.raw_path(study_files, key)
+        path = study_files.day_file(dataset.landing_name, key)
         if key.local_date < participant.enrolled_on:
             tally.count(key.local_date, "participants_before_enrolment")
         elif key in held_back:

@@ -8,7 +8,7 @@ other days of the run go on.
 import dagster as dg
 
 from fitbit_assets.defs.datasets.dataset import Dataset
-from fitbit_assets.domain.heart_rate import ValidationReport
+from fitbit_assets.domain.validation import ValidationReport
 from fitbit_assets.lib.day_metadata import DayTally
 from fitbit_assets.lib.partitions import participant_days, run_local_dates
 from fitbit_assets.lib.study_files import StudyFilesResource, input_fingerprint
@@ -43,7 +43,7 @@ def validate_days(
 
     changed = []
     for key in participant_days(context, roster):
-        path = dataset.raw_path(study_files, key)
+        path = study_files.day_file(dataset.landing_name, key)
         if not path.exists():
             tally.count(key.local_date, "participants_without_raw_file")
             continue

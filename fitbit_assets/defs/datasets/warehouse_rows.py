@@ -47,7 +47,7 @@ def load_validated_days(
 
         for key in keys:
             day = key.local_date
-            raw = dataset.raw_path(study_files, key)
+            raw = study_files.day_file(dataset.landing_name, key)
             if not raw.exists():
                 tally.count(day, "participants_without_data")
                 continue

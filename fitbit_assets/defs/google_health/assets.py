@@ -6,6 +6,8 @@ from collections.abc import Callable
 import dagster as dg
 
 from fitbit_assets import settings
+from fitbit_assets.domain.heart_rate import HEART_RATE
+from fitbit_assets.domain.roster import Roster
 from fitbit_assets.google_health import HEART_RATE_TYPE, PAIRED_DEVICES, SOURCE, refused_types, wear
 from fitbit_assets.google_health.client import (
     AccountNotLinkedError,
@@ -38,7 +40,6 @@ from fitbit_assets.google_health.tokens import (
     TokenKeyError,
     TokenStore,
 )
-from fitbit_assets.domain.roster import Roster
 from fitbit_assets.lib.partitions import participant_day_asset, participant_days
 from fitbit_assets.lib.study_files import StudyFilesResource
 from fitbit_assets.warehouse.resource import WarehouseResource
@@ -170,7 +171,7 @@ def google_health_pull(
 
                     def heart_rate(key=key, day=day):
                         result = pull_heart_rate_day(client, study_files.landing_dir, participant_id, day,
-                                                     study_files.raw_heart_rate_path(key))
+                                                     study_files.day_file(HEART_RATE, key))
                         (pulled if result.changed else unchanged if result.samples else no_data).append(str(key))
                         if result.duplicates:
                             context.log.info(f"{key}: {result.duplicates} repeated heart-rate data point(s) dropped")
@@ -184,7 +185,7 @@ def google_health_pull(
                     for family_pull in FAMILY_PULLS:
                         def family(family_pull=family_pull, key=key, day=day):
                             if pull_family_day(client, study_files.landing_dir, participant_id, day, family_pull,
-                                               study_files.raw_path(family_pull.family, key, ".json")):
+                                               study_files.day_file(family_pull.family, key)):
                                 family_changed[family_pull.family].append(str(key))
 
                         attempt(family_pull.data_types, f"{key} {family_pull.family}", family)

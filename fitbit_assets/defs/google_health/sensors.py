@@ -8,7 +8,7 @@ import dagster as dg
 
 from fitbit_assets import settings
 from fitbit_assets.defs.google_health.assets import subscriptions_client
-from fitbit_assets.defs.jobs import heart_rate_job
+from fitbit_assets.defs.jobs import pipeline_job
 from fitbit_assets.google_health import SOURCE
 from fitbit_assets.google_health.notifications import local_day_range
 from fitbit_assets.google_health.subscriptions import sync_subscriptions
@@ -49,7 +49,7 @@ def notification_run_requests(rows, roster, yesterday: dt.date) -> tuple[list[dg
 
 
 @dg.sensor(
-    job=heart_rate_job,
+    job=pipeline_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Google Health push notifications accepted by the webhook receiver (table google_health_notification) "

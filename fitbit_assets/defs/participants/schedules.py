@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from fitbit_assets import settings
-from fitbit_assets.defs.jobs import heart_rate_job
+from fitbit_assets.defs.jobs import pipeline_job
 from fitbit_assets.domain.roster import Roster
 from fitbit_assets.lib.partitions import STUDY_START, range_tags
 from fitbit_assets.lib.study_files import StudyFilesResource
@@ -40,7 +40,7 @@ def daily_run_requests(
 
 
 @dg.schedule(
-    job=heart_rate_job,
+    job=pipeline_job,
     cron_schedule=DAILY_CRON,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -48,7 +48,7 @@ def daily_run_requests(
     "roster participant, one ranged run per 250 participants (FITBIT_PARTICIPANTS_PER_RUN). Days whose input did not "
     "change since they were loaded are skipped inside the run.",
 )
-def daily_heart_rate_schedule(context: dg.ScheduleEvaluationContext, study_files: StudyFilesResource):
+def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext, study_files: StudyFilesResource):
     today = context.scheduled_execution_time.astimezone(dt.timezone.utc).date()
     # The settings were validated when the code location loaded; the date partitions hold the study start.
     configured = settings.load()

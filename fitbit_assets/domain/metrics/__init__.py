@@ -10,7 +10,7 @@ from fitbit_assets.domain.metrics import (
     sleep,
     spo2,
 )
-from fitbit_assets.domain.metrics.common import (
+from fitbit_assets.domain.metrics.family import (
     MetricFamily,
     MetricFileError,
     read_metric_file,

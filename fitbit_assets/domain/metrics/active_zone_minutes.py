@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics.common import (
+from fitbit_assets.domain.metrics.family import (
     MetricFamily,
     intraday_frame,
     intraday_minutes,

@@ -17,7 +17,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics.common import MetricFamily, MetricFileError, field, number
+from fitbit_assets.domain.metrics.family import MetricFamily, MetricFileError, field, number
 from fitbit_assets.domain.metrics.physiology import synthetic_day
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN, Participant
 

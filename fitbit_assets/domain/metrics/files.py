@@ -1,5 +1,5 @@
 """The metric families' day files are JSON documents (``<landing>/<family>/<participant>/<date>.json``, paths from
-``StudyFilesResource.raw_path``), written with one fixed formatting."""
+``StudyFilesResource.day_file``), written with one fixed formatting."""
 
 from __future__ import annotations
 

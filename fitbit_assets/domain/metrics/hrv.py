@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics.common import MetricFamily, intraday_frame, intraday_minutes, number, sleep_window
+from fitbit_assets.domain.metrics.family import MetricFamily, intraday_frame, intraday_minutes, number, sleep_window
 from fitbit_assets.domain.metrics.physiology import local_iso, synthetic_day
 from fitbit_assets.domain.metrics.spo2 import sleep_windows
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN, Participant

@@ -20,7 +20,7 @@ from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.heart_rate import to_utc_frame
 from fitbit_assets.domain.synthetic import (
     HeartRateParameters,
-    _participant_traits,
+    participant_traits,
     generate_heart_rate_day,
     heart_rate_samples,
 )
@@ -92,7 +92,7 @@ def heart_rate_minutes(participant: Participant, local_date: dt.date) -> pd.Data
     grouped = bpm.groupby(bpm.index.floor("min")).agg(["mean", "size"])
     minute_utc = grouped.index.to_series().reset_index(drop=True)
     local_minute = minute_utc.dt.tz_convert(participant.timezone).dt.tz_localize(None)
-    traits = _participant_traits(participant, HeartRateParameters())
+    traits = participant_traits(participant, HeartRateParameters())
     hour = (local_minute - pd.Timestamp(local_date)).dt.total_seconds() / 3600
     return pd.DataFrame(
         {
@@ -145,7 +145,7 @@ class SyntheticDay:
         """Energy expenditure in METs from heart-rate reserve above the usual awake heart rate (1 there and
         below, ~10 at max HR)."""
         params = HeartRateParameters()
-        baseline = _participant_traits(self.participant, params)["resting_bpm"] + params.awake_rise_bpm
+        baseline = participant_traits(self.participant, params)["resting_bpm"] + params.awake_rise_bpm
         reserve = ((bpm - baseline) / max(self.constants.max_hr - baseline, 1)).clip(lower=0)
         return 1 + 9 * reserve
 
@@ -162,7 +162,7 @@ def lowest_rolling_mean(night: pd.DataFrame, window: int = RESTING_WINDOW_MINUTE
 # Each family's landing walks every day of the run: the days must all fit, as heart_rate_minutes' do (small frames).
 @lru_cache(maxsize=4096)
 def synthetic_day(participant: Participant, local_date: dt.date) -> SyntheticDay:
-    traits = _participant_traits(participant, HeartRateParameters())
+    traits = participant_traits(participant, HeartRateParameters())
     previous = local_date - dt.timedelta(days=1)
     start_local = pd.Timestamp(previous) + pd.Timedelta(hours=traits["sleep_start_h"])
     end_local = pd.Timestamp(local_date) + pd.Timedelta(hours=traits["wake_h"])

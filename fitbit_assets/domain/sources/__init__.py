@@ -1,6 +1,6 @@
 """Source adapters: real Fitbit exports dropped in ``landing/<participant_id>/`` -> the pipeline's day CSVs.
 
-One small module per format, all producing the same ``Samples`` frame (``base``):
+One small module per format, all producing the same ``Samples`` frame (``samples``):
 
 =============================  ==============================================  ======================================
 format                         recognized files                                dataset (module)
@@ -31,11 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from fitbit_assets.domain.heart_rate import HEART_RATE
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources import fitabase, fitabase_daily, sync_events, takeout, webapi
-from fitbit_assets.domain.sources.base import ExportFormatError
+from fitbit_assets.domain.sources.samples import ExportFormatError
 
-HEART_RATE, ACTIVITY, SLEEP, SYNC = "heart_rate", "activity_summary", "sleep", "sync"
+ACTIVITY, SLEEP, SYNC = "activity_summary", "sleep", "sync"
 COHORT_DIR = "fitabase"  # landing/fitabase/: study-wide Fitabase exports, rows routed by Id
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from fitbit_assets.domain.atomic_files import atomic_write
 from fitbit_assets.domain.roster import Participant
 from fitbit_assets.domain.sources import ADAPTERS, Adapter, claim, fitabase, fitabase_daily
-from fitbit_assets.domain.sources.base import ExportFormatError, check_ids
+from fitbit_assets.domain.sources.samples import ExportFormatError, check_ids
 
 # Part of every ledger entry: bump it when readers or their frames change, so every export is claimed and parsed again.
 LEDGER_VERSION = "2026-11-30"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.domain.sources.base import check_ids, integer_values, read_export_csv, reject_rows, samples_frame
+from fitbit_assets.domain.sources.samples import check_ids, integer_values, read_export_csv, reject_rows, samples_frame
 
 FORMAT = "fitabase_csv"
 HEADER = ["Id", "Time", "Value"]
@@ -27,7 +27,7 @@ def claims(path: Path, first_line: str) -> bool:
 
 
 def read_rows(path: Path) -> pd.DataFrame:
-    """Samples of the file (see ``base``) plus each row's ``Id``; any bad row fails the whole file, naming the rows."""
+    """Samples of the file (see ``samples``) plus each row's ``Id``; any bad row fails the whole file, naming the rows."""
     raw, line = read_export_csv(path, HEADER, "Fitabase", "Fitabase heartrate_seconds")
     local_time = pd.to_datetime(raw["Time"].str.strip(), format=TIME_FORMAT, errors="coerce")
     reject_rows(path, local_time.isna(), raw["Time"], line, "Time is not M/D/YYYY h:mm:ss AM/PM")

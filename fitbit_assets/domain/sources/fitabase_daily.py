@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.domain.sources.base import integer_values, read_export_csv, reject_rows
+from fitbit_assets.domain.sources.samples import integer_values, read_export_csv, reject_rows
 
 ACTIVITY_FORMAT = "fitabase_daily_activity_csv"
 SLEEP_DAY_FORMAT = "fitabase_sleep_day_csv"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.domain.sources.base import ExportFormatError, read_export_csv, read_export_json, reject_rows
+from fitbit_assets.domain.sources.samples import ExportFormatError, read_export_csv, read_export_json, reject_rows
 
 FITABASE_FORMAT = "fitabase_sync_csv"
 DEVICES_FORMAT = "webapi_devices_json"

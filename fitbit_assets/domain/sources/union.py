@@ -4,7 +4,7 @@ Rules (docs/real-exports.md): a row present in several files is kept once; an ex
 one file is dropped and counted; two different values for the same key (timestamp, date, sleep minute) are a
 conflict that fails that participant-day only, naming both files and lines; rows are sorted by key. On a DST
 fall-back day the repeated local hour is resolved per file from file order first (a step back in wall-clock time
-into the repeated hour starts the second pass, as ``heart_rate._fall_back_fold`` reads it), so such a file must be
+into the repeated hour starts the second pass, as ``local_days.fall_back_fold`` reads it), so such a file must be
 in order apart from that one step; otherwise the day is refused with the reason.
 """
 
@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from fitbit_assets.domain.heart_rate import _constant_utc_offset, _fall_back_fold
-from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.sources.base import describe_rows
+from fitbit_assets.domain.local_days import LocalDay, constant_utc_offset, fall_back_fold
+from fitbit_assets.domain.sources.samples import describe_rows
 
 
 class DayRefused(ValueError):
@@ -79,13 +78,13 @@ def union_rows(
 def heart_rate_day(pieces: list[tuple[str, pd.DataFrame]], day: LocalDay) -> tuple[pd.DataFrame, UnionStats]:
     """Samples (``local_time, bpm, confidence, line``) of one local day from several files -> one ordered frame."""
     zone = ZoneInfo(day.timezone)
-    fall_back = day.seconds > 86_400 and _constant_utc_offset(day, zone) is None
+    fall_back = day.seconds > 86_400 and constant_utc_offset(day, zone) is None
     keyed = []
     for name, samples in pieces:
         frame = samples[["local_time", "bpm", "confidence", "line"]].reset_index(drop=True)
         if fall_back:
             # File order decides the repeated hour: allowed is one step back, into the repeated hour.
-            first_pass = _fall_back_fold(frame["local_time"], zone)
+            first_pass = fall_back_fold(frame["local_time"], zone)
             steps_back = np.flatnonzero((frame["local_time"].diff() < pd.Timedelta(0)).to_numpy())
             second_pass = np.flatnonzero(~first_pass)
             stray = [i for i in steps_back if not (second_pass.size and i == second_pass[0])]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fitbit_assets.domain.sources.base import (
+from fitbit_assets.domain.sources.samples import (
     ExportFormatError,
     empty_samples,
     integer_values,

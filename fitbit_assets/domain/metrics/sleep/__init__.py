@@ -10,7 +10,7 @@ Modules: ``document`` (the sleep-log document and its rules), ``tables`` (the tw
 ``synthetic`` (the generator's nights).
 """
 
-from fitbit_assets.domain.metrics.common import MetricFamily, sleep_window
+from fitbit_assets.domain.metrics.family import MetricFamily, sleep_window
 from fitbit_assets.domain.metrics.sleep.document import LEVELS
 from fitbit_assets.domain.metrics.sleep.synthetic import generate
 from fitbit_assets.domain.metrics.sleep.tables import (

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics.common import MetricFileError, entries, field, parse_local_times
+from fitbit_assets.domain.metrics.family import MetricFileError, entries, field, parse_local_times
 
 KEY = "sleep"
 LEVELS = {"classic": ("asleep", "restless", "awake"), "stages": ("wake", "light", "deep", "rem")}

@@ -9,7 +9,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from fitbit_assets.domain.local_days import LocalDay
-from fitbit_assets.domain.metrics.common import empty_frame, local_dates
+from fitbit_assets.domain.metrics.family import empty_frame, local_dates
 from fitbit_assets.domain.metrics.sleep.document import LEVELS, UTC_NS, parse_document
 from fitbit_assets.domain.roster import PARTICIPANT_ID_PATTERN
 
