@@ -65,17 +65,6 @@ query DaemonHealth {
 }
 """
 
-ADD_PARTITION_MUTATION = """
-mutation AddPartition($repositorySelector: RepositorySelector!, $partitionsDefName: String!, $partitionKey: String!) {
-  addDynamicPartition(repositorySelector: $repositorySelector, partitionsDefName: $partitionsDefName,
-                      partitionKey: $partitionKey) {
-    __typename
-    ... on DuplicateDynamicPartitionError { partitionName }
-    ... on Error { message }
-  }
-}
-"""
-
 JOB_ASSETS_QUERY = """
 query JobAssets($pipeline: PipelineSelector!) {
   assetNodes(pipeline: $pipeline) {
