@@ -55,7 +55,7 @@ class Warehouse(BaseModel):
             raise WarehouseUnavailableError(f"cannot connect to the warehouse at {redact(dsn)}: {exc}".strip()) from exc
         try:
             if dsn not in _schema_applied:
-                _schema_applied[dsn] = apply_schema(conn, self.schema_mode())
+                _schema_applied[dsn] = apply_schema(conn, self.schema_mode(), only_if_changed=True)
             yield conn
         finally:
             conn.close()

@@ -4,6 +4,7 @@ PostgreSQL otherwise."""
 from __future__ import annotations
 
 import collections
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -11,7 +12,7 @@ from typing import Literal
 import psycopg2
 
 from fitbit_assets.warehouse.connection import transaction
-from fitbit_assets.warehouse.sql_files import schema_files
+from fitbit_assets.warehouse.sql_files import schema_files, sql_query
 
 SCHEMA_LOCK_ID = 7_303_001  # pg_advisory_xact_lock key: one schema writer at a time across processes
 
@@ -68,9 +69,34 @@ def choose_backend(status: TimescaleStatus, timescaledb: Literal["auto", "requir
     return "timescaledb"
 
 
-def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") -> str:
-    """Apply ``sql/`` idempotently in one transaction; returns the backend used."""
+def schema_digest(backend: str) -> str:
+    """sha256 of the schema files of ``backend``, names and contents, in apply order."""
+    digest = hashlib.sha256()
+    for path in schema_files(backend):
+        digest.update(f"{path.parent.name}/{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def applied_digest(conn, backend: str) -> str | None:
+    """The digest recorded by the last apply for ``backend``; a read that takes no lock beyond the row's table."""
+    with transaction(conn) as cur:
+        cur.execute("SELECT to_regclass('schema_applied') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute(sql_query("schema_applied_digest"), {"backend": backend})
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto", only_if_changed: bool = False) -> str:
+    """Apply ``sql/`` idempotently in one transaction; returns the backend used. With ``only_if_changed``, nothing is
+    applied when the database already holds these files' schema (what every process does on its first connection:
+    a run starting beside others must not take DDL locks on objects they read)."""
     backend = choose_backend(timescaledb_status(conn), timescaledb)
+    digest = schema_digest(backend)
+    if only_if_changed and applied_digest(conn, backend) == digest:
+        return backend
     # The schema's own notices, collected apart (a deque: psycopg2 keeps only the last 50 of a plain list).
     caller_notices, conn.notices = conn.notices, collections.deque()
     try:
@@ -83,6 +109,7 @@ def apply_schema(conn, timescaledb: Literal["auto", "require", "off"] = "auto") 
                     cur.execute(path.read_text())
                 except psycopg2.Error as exc:
                     raise SchemaError(f"{path.relative_to(path.parents[1])}: {exc}".strip()) from exc
+            cur.execute(sql_query("schema_applied_record"), {"backend": backend, "digest": digest})
     finally:
         schema_notices, conn.notices = conn.notices, caller_notices
     # What the schema files RAISE NOTICE about (e.g. converting an old plain heart_rate table), without

@@ -17,7 +17,7 @@ from fitbit_assets.warehouse.days import (
     upsert_participant,
 )
 from fitbit_assets.warehouse.resource import WarehouseResource
-from fitbit_assets.warehouse.schema import apply_schema
+from fitbit_assets.warehouse.schema import SchemaError, apply_schema
 from fitbit_assets.warehouse.sql_files import SQL_DIR, sql_query
 
 DAY = LocalDay(dt.date(2025, 6, 10), "Europe/Berlin")
@@ -57,6 +57,28 @@ def test_schema_applies_idempotently_on_plain_postgres(warehouse, warehouse_dsn,
     month_indexes = {row[0] for row in query("SELECT indexname FROM pg_indexes WHERE tablename = 'heart_rate_2025_06'")}
     assert month_indexes == {"heart_rate_2025_06_pkey"}
     assert query("SELECT count(*) FROM pg_partitioned_table WHERE partdefid <> 0") == [(0,)]  # no DEFAULT partition
+
+
+def test_a_process_that_finds_its_schema_applied_takes_no_lock_beside_a_reader(warehouse_dsn):
+    """Each process's first connection applies the schema only if the database does not hold these files' schema
+    yet: a re-apply's CREATE OR REPLACE VIEW waits for (and deadlocked with) a run reading that view."""
+    setup, reader, starting = (psycopg2.connect(warehouse_dsn) for _ in range(3))
+    try:
+        assert apply_schema(setup) == "postgres"
+        with reader.cursor() as cur:  # another run's open read of the view
+            cur.execute("SELECT count(*) FROM participant_day_status")
+        with starting.cursor() as cur:
+            cur.execute("SET lock_timeout = '2s'")
+        starting.commit()
+        assert apply_schema(starting, only_if_changed=True) == "postgres"  # nothing to wait for
+        with pytest.raises(SchemaError, match="lock timeout"):
+            apply_schema(starting)  # a full re-apply would have waited for the reader
+        starting.rollback()
+        reader.rollback()
+        assert apply_schema(starting) == "postgres"  # and applies once the view is free
+    finally:
+        for conn in (setup, reader, starting):
+            conn.close()
 
 
 def test_a_load_into_a_new_month_creates_its_partition(warehouse, query):
