@@ -2,6 +2,7 @@
 allow-list and headers, bounded pool waits, credential-less requests, no leaks, DSN redaction, the login role."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -51,11 +52,9 @@ def test_host_allow_list_security_headers_and_no_cdn(make_client):
     assert client.get("/signin").status_code == 200
 
 
-@pytest.mark.integration
-def test_pool_waits_are_bounded_and_health_needs_no_connection(make_client):
-    client = make_client(auth="off", pool_size=1, pool_wait_seconds=0.5)
-    client.get("/api/cohort")  # opens the pool
-    database = client.app.state.db
+@contextmanager
+def every_connection_held(database):
+    """The API's only pooled connection held by another thread until the block ends (pool_size=1)."""
     hold, release = threading.Event(), threading.Event()
 
     def occupy():
@@ -67,14 +66,22 @@ def test_pool_waits_are_bounded_and_health_needs_no_connection(make_client):
     thread.start()
     hold.wait(10)
     try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+@pytest.mark.integration
+def test_pool_waits_are_bounded_and_health_needs_no_connection(make_client):
+    client = make_client(auth="off", pool_size=1, pool_wait_seconds=0.5)
+    client.get("/api/cohort")  # opens the pool
+    with every_connection_held(client.app.state.db):
         busy = client.get("/api/cohort")
         assert busy.status_code == 503
         assert busy.json()["detail"] == ("all 1 database connections stayed busy for 0.5 s "
                                          "(FITBIT_API_POOL_SIZE, FITBIT_API_POOL_WAIT_SECONDS)")
         assert client.get("/api/health").json() == {"status": "ok"}
-    finally:
-        release.set()
-        thread.join()
     assert client.get("/api/cohort").status_code == 200
 
 
@@ -85,27 +92,13 @@ def test_requests_without_a_credential_take_no_pooled_connection(people, make_cl
     waits for a connection (bounded) and gets the 503 that names the limits."""
     client = make_client(pool_size=1, pool_wait_seconds=0.5)
     assert client.get("/api/cohort", headers=bearer(people["engineer"])).status_code == 200  # opens the pool
-    database = client.app.state.db
-    hold, release = threading.Event(), threading.Event()
-
-    def occupy():
-        with database.connection():
-            hold.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=occupy)
-    thread.start()
-    hold.wait(10)
-    try:
+    with every_connection_held(client.app.state.db):
         for path in ("/api/cohort", "/api/adherence", "/api/participants/api-typical/series", "/api/users"):
             assert client.get(path).status_code == 401
             assert client.get(path, headers=bearer("fa_guessed")).status_code == 401
             assert client.get(path, headers={"Cookie": "fitbit_session=guessed"}).status_code == 401
         busy = client.get("/api/cohort", headers=bearer(people["engineer"]))
         assert busy.status_code == 503 and "FITBIT_API_POOL_SIZE" in busy.json()["detail"]
-    finally:
-        release.set()
-        thread.join()
     assert client.get("/api/cohort", headers=bearer(people["engineer"])).status_code == 200
 
 
